@@ -1,0 +1,46 @@
+package io.imgindex.format;
+
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What happened to every input of a run. Every record read ends in exactly one of indexed, duplicates or
+ * failed, so {@code read == indexed + duplicates + failed}; skipped lines (blank, {@code #} comments) are
+ * not records and are counted apart.
+ *
+ * @param read input records read (lines that were not skipped)
+ * @param skippedLines blank and comment lines that were skipped
+ * @param indexed rows of the index table
+ * @param duplicates rows of the duplicates table
+ * @param failed rows of the failures table
+ * @param failedByReason failed rows by reason code, sorted by code
+ */
+public record Counts(
+        long read,
+        long skippedLines,
+        long indexed,
+        long duplicates,
+        long failed,
+        Map<String, Long> failedByReason) {
+
+    public Counts {
+        failedByReason =
+                failedByReason == null
+                        ? Map.of()
+                        : Collections.unmodifiableMap(new TreeMap<>(failedByReason));
+    }
+
+    /** Whether the counts add up: every record read is accounted for once, and the reasons sum to failed. */
+    public boolean balanced() {
+        long byReason = failedByReason.values().stream().mapToLong(Long::longValue).sum();
+        return read == indexed + duplicates + failed && failed == byReason;
+    }
+
+    /** One line for people: {@code read 40 = indexed 35 + duplicates 2 + failed 3 (skipped lines 3)}. */
+    public String summary() {
+        return String.format(
+                "read %d = indexed %d + duplicates %d + failed %d (skipped lines %d)%s",
+                read, indexed, duplicates, failed, skippedLines, balanced() ? "" : " DOES NOT ADD UP");
+    }
+}

@@ -1,0 +1,88 @@
+package io.imgindex.format;
+
+import java.util.OptionalLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Where things live inside an index, as paths relative to the index root {@code <output>/<name>/}.
+ *
+ * <pre>
+ * &lt;output&gt;/&lt;name&gt;/
+ *   _LATEST                                 pointer to the newest complete generation (JSON, replaced atomically)
+ *   generation=&lt;n&gt;/
+ *     shard=&lt;k&gt;/part-*.parquet             indexed items of shard k        ({@link Table#INDEX})
+ *     duplicates/part-*.parquet             items recorded as duplicates    ({@link Table#DUPLICATES})
+ *     failures/part-*.parquet               inputs that failed, with reason ({@link Table#FAILURES})
+ *     _manifest.json                        written last: a generation without it is incomplete
+ * </pre>
+ *
+ * Names starting with {@code _} or {@code .} are not data (Hive, Spark, DuckDB and pyarrow skip them), which
+ * is why in-progress files start with a dot and the manifest and pointer with an underscore. Paths use
+ * {@code /} and are relative, so the same strings work on a local folder and on S3.
+ */
+public final class IndexLayout {
+
+    /** The manifest of a generation, relative to the generation folder. */
+    public static final String MANIFEST = "_manifest.json";
+
+    /** The pointer to the latest complete generation, relative to the index root. */
+    public static final String LATEST = "_LATEST";
+
+    /** The extension of every data file. */
+    public static final String PARQUET_SUFFIX = ".parquet";
+
+    private static final Pattern GENERATION_DIR = Pattern.compile("generation=(0|[1-9][0-9]{0,17})");
+    private static final Pattern INDEX_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+
+    private IndexLayout() {}
+
+    /** The folder of generation {@code n}, relative to the index root: {@code generation=<n>}. */
+    public static String generationDir(long generation) {
+        if (generation < 0) {
+            throw new IllegalArgumentException("generation must not be negative, was " + generation);
+        }
+        return "generation=" + generation;
+    }
+
+    /** The generation number of a folder name such as {@code generation=3}, or empty if it is not one. */
+    public static OptionalLong parseGenerationDir(String name) {
+        Matcher m = GENERATION_DIR.matcher(name);
+        return m.matches() ? OptionalLong.of(Long.parseLong(m.group(1))) : OptionalLong.empty();
+    }
+
+    /** The folder of a table's files inside a generation; for the index table, the shard's folder. */
+    public static String tableDir(Table table, int shard) {
+        return table == Table.INDEX ? "shard=" + shard : table.dirName();
+    }
+
+    /**
+     * The name of a data file: {@code part-<writer>-<attempt>-<sequence>.parquet}. The writer index and
+     * attempt keep names of parallel and retried writers apart; the manifest says which files count.
+     */
+    public static String partFileName(int writer, int attempt, int sequence) {
+        return String.format("part-%05d-%d-%d%s", writer, attempt, sequence, PARQUET_SUFFIX);
+    }
+
+    /** Whether a file name is a finished data file (not hidden, not in progress). */
+    public static boolean isDataFile(String name) {
+        return name.endsWith(PARQUET_SUFFIX) && !name.startsWith(".") && !name.startsWith("_");
+    }
+
+    /**
+     * Checks an index name: 1 to 128 characters of letters, digits, dot, underscore and dash, starting with a
+     * letter or digit (it becomes a folder on a file system and a key prefix on S3).
+     *
+     * @throws IllegalArgumentException naming the bad value
+     */
+    public static String checkIndexName(String name) {
+        if (name == null || !INDEX_NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException(
+                    "index name '"
+                            + name
+                            + "' is not valid: use 1-128 letters, digits, '.', '_' or '-', starting with a"
+                            + " letter or digit");
+        }
+        return name;
+    }
+}

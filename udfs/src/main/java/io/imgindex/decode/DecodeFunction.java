@@ -1,0 +1,59 @@
+package io.imgindex.decode;
+
+import io.imgindex.format.Sha256;
+import io.imgindex.item.Item;
+import io.imgindex.item.Outcomes;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Validates and decodes each fetched item: records format, size after orientation, byte size and SHA-256,
+ * replaces the fetched bytes by the model-sized pixels, and emits it; items that fail to decode, and items
+ * that arrive already terminal, go to {@link Outcomes#TERMINAL}. CPU-bound: runs on the task thread.
+ */
+public class DecodeFunction extends ProcessFunction<Item, Item> {
+
+    private static final long serialVersionUID = 1L;
+
+    private final DecodeOptions options;
+    private transient ImageDecoder decoder;
+    private transient Counter decoded;
+    private transient Counter rejected;
+
+    public DecodeFunction(DecodeOptions options) {
+        this.options = options;
+    }
+
+    @Override
+    public void open(Configuration parameters) {
+        decoder = new ImageDecoder(options);
+        decoded = getRuntimeContext().getMetricGroup().counter("imagesDecoded");
+        rejected = getRuntimeContext().getMetricGroup().counter("imagesRejected");
+    }
+
+    @Override
+    public void processElement(Item item, Context ctx, Collector<Item> out) {
+        if (item.isTerminal()) {
+            ctx.output(Outcomes.TERMINAL, item);
+            return;
+        }
+        byte[] content = item.content;
+        item.content = null;
+        item.bytes = content == null ? 0 : content.length;
+        item.sha256 = content == null ? null : Sha256.hex(content);
+        DecodedImage image = decoder.decode(content);
+        item.format = image.format();
+        if (!image.isOk()) {
+            rejected.inc();
+            ctx.output(Outcomes.TERMINAL, item.fail(image.reason(), image.message()));
+            return;
+        }
+        item.width = image.width();
+        item.height = image.height();
+        item.pixels = image.pixels();
+        decoded.inc();
+        out.collect(item);
+    }
+}

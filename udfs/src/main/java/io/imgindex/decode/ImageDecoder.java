@@ -1,0 +1,242 @@
+package io.imgindex.decode;
+
+import com.twelvemonkeys.imageio.plugins.jpeg.JPEGImageReaderSpi;
+import com.twelvemonkeys.imageio.plugins.webp.WebPImageReaderSpi;
+import io.imgindex.item.Reason;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
+import javax.imageio.ImageReader;
+import javax.imageio.spi.ImageReaderSpi;
+import javax.imageio.spi.ServiceRegistry;
+import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
+
+/**
+ * Validates and decodes image bytes: tells the format from the leading bytes, refuses decompression bombs from
+ * the header alone, decodes (subsampled when the image is much larger than needed), treats decoder warnings
+ * such as a premature end of a JPEG as corruption, applies the EXIF orientation, composites transparency over
+ * white and resizes to the model's input.
+ *
+ * <p>Readers are created per call and never registered in ImageIO's global registry (which would pin the job's
+ * class loader after the job ends). Thread-safe: no state beyond the options.
+ */
+public final class ImageDecoder {
+
+    private static final ImageReaderSpi JPEG_READERS = jpegReaders();
+    private static final ImageReaderSpi WEBP_READERS = new WebPImageReaderSpi();
+
+    private final DecodeOptions options;
+    private final Resizer.Mode mode;
+
+    public ImageDecoder(DecodeOptions options) {
+        this.options = options;
+        this.mode = options.centerCrop() ? Resizer.Mode.CENTER_CROP : Resizer.Mode.SQUASH;
+    }
+
+    /** Decodes one image; never throws for bad content. */
+    public DecodedImage decode(byte[] bytes) {
+        if (bytes == null || bytes.length == 0) {
+            return DecodedImage.failed(null, Reason.NOT_AN_IMAGE.name(), "the content is empty");
+        }
+        ImageFormat format = ImageFormat.sniff(bytes);
+        if (format == null) {
+            return DecodedImage.failed(null, Reason.NOT_AN_IMAGE.name(),
+                    "the content is not an image (starts with " + preview(bytes) + ")");
+        }
+        if (!format.decodable()) {
+            return DecodedImage.failed(format.label(), Reason.UNSUPPORTED_FORMAT.name(),
+                    format.label() + " images are not supported (jpeg, png, gif, bmp and webp are)");
+        }
+        ImageReader reader;
+        try {
+            reader = readerFor(format);
+        } catch (IOException e) {
+            return DecodedImage.failed(format.label(), Reason.UNSUPPORTED_FORMAT.name(),
+                    "no decoder for " + format.label() + ": " + e.getMessage());
+        }
+        List<String> warnings = new ArrayList<>();
+        reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+            reader.setInput(in, true, true);
+            long w;
+            long h;
+            try {
+                w = reader.getWidth(0);
+                h = reader.getHeight(0);
+            } catch (IOException | RuntimeException e) {
+                return corrupt(format, "the " + format.label() + " header does not parse: " + e.getMessage());
+            }
+            if (w < 1 || h < 1) {
+                return corrupt(format, "the header declares " + w + "x" + h + " pixels");
+            }
+            if (w * h > options.maxPixels()) {
+                return DecodedImage.failed(format.label(), Reason.TOO_MANY_PIXELS.name(),
+                        "the header declares " + w + "x" + h + " = " + (w * h) + " pixels, the limit is "
+                                + options.maxPixels());
+            }
+            int orientation = ExifOrientation.read(bytes, format);
+            boolean swap = ExifOrientation.swapsAxes(orientation);
+            int needW = swap ? options.targetHeight() : options.targetWidth();
+            int needH = swap ? options.targetWidth() : options.targetHeight();
+            // Keep at least twice the needed resolution, so the area average below still has pixels to average.
+            int step = (int) Math.max(1, Math.min(w / (2L * needW), h / (2L * needH)));
+            ImageReadParam param = reader.getDefaultReadParam();
+            if (step > 1) {
+                param.setSourceSubsampling(step, step, 0, 0);
+            }
+            BufferedImage image;
+            try {
+                image = reader.read(0, param);
+            } catch (IOException | RuntimeException e) {
+                String msg = String.valueOf(e.getMessage());
+                if (msg.contains("Unsupported Image Type") || msg.contains("Unsupported")) {
+                    return DecodedImage.failed(format.label(), Reason.UNSUPPORTED_FORMAT.name(),
+                            "this " + format.label() + " variant is not supported: " + msg);
+                }
+                return corrupt(format, "decoding failed: " + e.getClass().getSimpleName() + ": " + msg);
+            }
+            if (!warnings.isEmpty()) {
+                return corrupt(format, "the " + format.label() + " data is truncated or corrupt: "
+                        + String.join("; ", warnings));
+            }
+            if (format == ImageFormat.GIF && !endsWithGifTrailer(bytes)) {
+                return corrupt(format, "the gif data is truncated (no trailer)");
+            }
+            long bmpNeeds = uncompressedBmpSize(bytes);
+            if (format == ImageFormat.BMP && bytes.length < bmpNeeds) {
+                return corrupt(format, "the bmp data is truncated: " + bytes.length + " of " + bmpNeeds + " bytes");
+            }
+            int iw = image.getWidth();
+            int ih = image.getHeight();
+            int[] px = opaqueRgb(image);
+            px = ExifOrientation.apply(px, iw, ih, orientation);
+            int ow = swap ? ih : iw;
+            int oh = swap ? iw : ih;
+            byte[] pixels = Resizer.resize(px, ow, oh, options.targetWidth(), options.targetHeight(), mode);
+            return new DecodedImage(format.label(), (int) (swap ? h : w), (int) (swap ? w : h), orientation,
+                    pixels, null, null);
+        } catch (IOException e) {
+            return corrupt(format, "reading failed: " + e.getMessage());
+        } finally {
+            reader.dispose();
+        }
+    }
+
+    private static DecodedImage corrupt(ImageFormat format, String message) {
+        return DecodedImage.failed(format.label(), Reason.CORRUPT_IMAGE.name(), message);
+    }
+
+    private static ImageReader readerFor(ImageFormat format) throws IOException {
+        switch (format) {
+            case JPEG:
+                return JPEG_READERS.createReaderInstance(null);
+            case WEBP:
+                return WEBP_READERS.createReaderInstance(null);
+            default:
+                Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(format.label());
+                if (!readers.hasNext()) {
+                    throw new IOException("no ImageIO reader for " + format.label());
+                }
+                return readers.next();
+        }
+    }
+
+    /**
+     * TwelveMonkeys' JPEG reader (CMYK, YCCK and broken ICC profiles, which the JDK's reader refuses) wraps the
+     * JDK's reader, which it finds when registered. It is registered in a private registry holding only the
+     * JDK's reader, so ImageIO's global registry is left alone. Falls back to the JDK's reader alone.
+     */
+    private static ImageReaderSpi jpegReaders() {
+        ImageReaderSpi jdk = null;
+        for (Iterator<ImageReader> it = ImageIO.getImageReadersByFormatName("jpeg"); it.hasNext(); ) {
+            ImageReaderSpi spi = it.next().getOriginatingProvider();
+            if (spi.getClass().getName().startsWith("com.sun.imageio.")) {
+                jdk = spi;
+            }
+        }
+        if (jdk == null) {
+            throw new IllegalStateException("the JDK has no JPEG reader");
+        }
+        ServiceRegistry registry = new ServiceRegistry(List.<Class<?>>of(ImageReaderSpi.class).iterator());
+        registry.registerServiceProvider(jdk, ImageReaderSpi.class);
+        JPEGImageReaderSpi twelveMonkeys = new JPEGImageReaderSpi();
+        registry.registerServiceProvider(twelveMonkeys, ImageReaderSpi.class);
+        try {
+            twelveMonkeys.createReaderInstance(null).dispose();
+            return twelveMonkeys;
+        } catch (IOException | RuntimeException e) {
+            return jdk;
+        }
+    }
+
+    /** Packed 0xRRGGBB pixels in sRGB, transparent pixels composited over white. */
+    private static int[] opaqueRgb(BufferedImage image) {
+        int w = image.getWidth();
+        int h = image.getHeight();
+        int[] px = image.getRGB(0, 0, w, h, null, 0, w);
+        if (image.getColorModel().hasAlpha()) {
+            for (int i = 0; i < px.length; i++) {
+                int p = px[i];
+                int a = p >>> 24;
+                if (a != 255) {
+                    int r = ((p >> 16 & 0xFF) * a + 255 * (255 - a)) / 255;
+                    int g = ((p >> 8 & 0xFF) * a + 255 * (255 - a)) / 255;
+                    int b = ((p & 0xFF) * a + 255 * (255 - a)) / 255;
+                    px[i] = r << 16 | g << 8 | b;
+                }
+            }
+        }
+        return px;
+    }
+
+    private static boolean endsWithGifTrailer(byte[] b) {
+        // Some encoders pad after the trailer; accept it within the last few bytes.
+        for (int i = b.length - 1; i >= Math.max(0, b.length - 8); i--) {
+            if (b[i] == 0x3B) {
+                return true;
+            }
+            if (b[i] != 0) {
+                return false;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The size an uncompressed BMP must have, from its headers, or 0 when it is compressed or the header is too
+     * short to tell (the JDK's reader fills missing rows silently, so truncation is caught here).
+     */
+    private static long uncompressedBmpSize(byte[] b) {
+        if (b.length < 34) {
+            return 0;
+        }
+        long offset = le32(b, 10);
+        long width = le32(b, 18);
+        long height = Math.abs((long) (int) le32(b, 22));
+        int bits = (b[28] & 0xFF) | (b[29] & 0xFF) << 8;
+        long compression = le32(b, 30);
+        if (compression != 0 || width <= 0 || bits == 0) {
+            return 0;
+        }
+        long stride = (bits * width + 31) / 32 * 4;
+        return offset + stride * height;
+    }
+
+    private static long le32(byte[] b, int i) {
+        return (b[i] & 0xFFL) | (b[i + 1] & 0xFFL) << 8 | (b[i + 2] & 0xFFL) << 16 | (b[i + 3] & 0xFFL) << 24;
+    }
+
+    private static String preview(byte[] b) {
+        StringBuilder s = new StringBuilder();
+        for (int i = 0; i < Math.min(8, b.length); i++) {
+            s.append(String.format("%02x", b[i] & 0xFF));
+        }
+        return "0x" + s;
+    }
+}

@@ -1,0 +1,158 @@
+package io.imgindex.fetch;
+
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+
+/**
+ * Which network addresses the fetcher may connect to. By default only public unicast addresses: loopback,
+ * private (RFC 1918, unique-local IPv6), carrier-grade NAT, link-local (which holds the cloud metadata
+ * services at 169.254.169.254 and fd00:ec2::254), unspecified, multicast, broadcast and reserved ranges are
+ * refused. IPv4 addresses embedded in IPv6 (mapped, compatible, NAT64 {@code 64:ff9b::/96}, 6to4) are checked
+ * as the IPv4 address they carry.
+ *
+ * <p>The check runs on resolved addresses, for every connection, redirects included, so a DNS name that
+ * points inside the network is refused as surely as a literal address. Immutable and thread-safe.
+ */
+public final class AddressPolicy {
+
+    private final boolean allowPrivateNetworks;
+
+    private AddressPolicy(boolean allowPrivateNetworks) {
+        this.allowPrivateNetworks = allowPrivateNetworks;
+    }
+
+    /** Public addresses only. */
+    public static AddressPolicy publicOnly() {
+        return new AddressPolicy(false);
+    }
+
+    /** Any address (for testing against loopback servers, or indexing an intranet on purpose). */
+    public static AddressPolicy allowAll() {
+        return new AddressPolicy(true);
+    }
+
+    /** The policy of the {@code --allow-private-networks} flag. */
+    public static AddressPolicy of(boolean allowPrivateNetworks) {
+        return new AddressPolicy(allowPrivateNetworks);
+    }
+
+    public boolean allowsPrivateNetworks() {
+        return allowPrivateNetworks;
+    }
+
+    /** Why the address is refused, or null if it may be connected to. */
+    public String refusal(InetAddress address) {
+        if (allowPrivateNetworks) {
+            return null;
+        }
+        String kind = classify(address);
+        return kind == null ? null : address.getHostAddress() + " is a " + kind + " address";
+    }
+
+    /**
+     * The kind of non-public address, e.g. {@code "loopback"}, or null for a public unicast address.
+     * Independent of the policy.
+     */
+    static String classify(InetAddress address) {
+        if (address instanceof Inet6Address) {
+            byte[] b = address.getAddress();
+            InetAddress embedded = embeddedIpv4(b);
+            if (embedded != null) {
+                String kind = classify(embedded);
+                return kind == null ? null : kind + " (embedded in IPv6)";
+            }
+            if (address.isLoopbackAddress()) {
+                return "loopback";
+            }
+            if (address.isAnyLocalAddress()) {
+                return "unspecified";
+            }
+            if (address.isLinkLocalAddress()) {
+                return "link-local";
+            }
+            if (address.isSiteLocalAddress()) {
+                return "site-local";
+            }
+            if (address.isMulticastAddress()) {
+                return "multicast";
+            }
+            int first = b[0] & 0xFF;
+            if ((first & 0xFE) == 0xFC) {
+                return "private (unique local)"; // fc00::/7, includes fd00:ec2::254
+            }
+            if (first == 0x20 && (b[1] & 0xFF) == 0x01 && (b[2] & 0xFF) == 0x0D && (b[3] & 0xFF) == 0xB8) {
+                return "documentation";
+            }
+            if (first == 0) {
+                return "reserved";
+            }
+            return null;
+        }
+        byte[] b = address.getAddress();
+        int a0 = b[0] & 0xFF;
+        int a1 = b[1] & 0xFF;
+        if (a0 == 127) {
+            return "loopback";
+        }
+        if (a0 == 0) {
+            return "unspecified";
+        }
+        if (a0 == 10 || (a0 == 172 && (a1 & 0xF0) == 16) || (a0 == 192 && a1 == 168)) {
+            return "private";
+        }
+        if (a0 == 169 && a1 == 254) {
+            return "link-local (cloud metadata)";
+        }
+        if (a0 == 100 && (a1 & 0xC0) == 64) {
+            return "shared (carrier-grade NAT)"; // 100.64.0.0/10, includes 100.100.100.200
+        }
+        if (a0 == 192 && a1 == 0 && (b[2] & 0xFF) == 0) {
+            return "IETF protocol assignment";
+        }
+        if (a0 == 198 && (a1 & 0xFE) == 18) {
+            return "benchmarking";
+        }
+        if ((a0 == 192 && a1 == 0 && (b[2] & 0xFF) == 2)
+                || (a0 == 198 && a1 == 51 && (b[2] & 0xFF) == 100)
+                || (a0 == 203 && a1 == 0 && (b[2] & 0xFF) == 113)) {
+            return "documentation";
+        }
+        if (a0 >= 224 && a0 <= 239) {
+            return "multicast";
+        }
+        if (a0 >= 240) {
+            return "reserved";
+        }
+        return null;
+    }
+
+    /** The IPv4 address carried by an IPv6 address, if it carries one. */
+    private static InetAddress embeddedIpv4(byte[] b) {
+        boolean zeroPrefix = true;
+        for (int i = 0; i < 10; i++) {
+            zeroPrefix &= b[i] == 0;
+        }
+        int from;
+        if (zeroPrefix && ((b[10] == (byte) 0xFF && b[11] == (byte) 0xFF) || (b[10] == 0 && b[11] == 0))) {
+            // ::ffff:a.b.c.d (mapped) and ::a.b.c.d (compatible); :: and ::1 themselves are not IPv4.
+            boolean allZeroPrefix12 = b[10] == 0 && b[11] == 0;
+            if (allZeroPrefix12 && b[12] == 0 && b[13] == 0 && b[14] == 0 && (b[15] == 0 || b[15] == 1)) {
+                return null;
+            }
+            from = 12;
+        } else if (b[0] == 0x00 && b[1] == 0x64 && b[2] == (byte) 0xFF && b[3] == (byte) 0x9B) {
+            from = 12; // 64:ff9b::/96, NAT64
+        } else if (b[0] == 0x20 && b[1] == 0x02) {
+            from = 2; // 2002::/16, 6to4
+        } else {
+            return null;
+        }
+        try {
+            return Inet4Address.getByAddress(new byte[] {b[from], b[from + 1], b[from + 2], b[from + 3]});
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException("four bytes are always an IPv4 address", e);
+        }
+    }
+}

@@ -1,0 +1,458 @@
+package io.imgindex.fetch;
+
+import io.imgindex.item.Reason;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.net.ConnectException;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.flink.core.fs.FileStatus;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.hc.client5.http.async.methods.SimpleRequestBuilder;
+import org.apache.hc.client5.http.async.methods.SimpleRequestProducer;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient;
+import org.apache.hc.client5.http.impl.async.HttpAsyncClients;
+import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
+import org.apache.hc.client5.http.protocol.HttpClientContext;
+import org.apache.hc.core5.concurrent.FutureCallback;
+import org.apache.hc.core5.io.CloseMode;
+import org.apache.hc.core5.reactor.IOReactorConfig;
+import org.apache.hc.core5.util.Timeout;
+
+/**
+ * Fetches image bytes from {@code http:}, {@code https:}, {@code s3a:} (and {@code s3:}) and {@code file:}
+ * URLs, asynchronously and within the bounds of {@link FetchOptions}.
+ *
+ * <p>HTTP runs on a non-blocking client with a connection pool capped per host; redirects are followed here,
+ * not by the client, so that each hop's scheme is checked, loops are caught, and the {@link AddressPolicy}
+ * applies to every hop's resolved addresses. Only timeouts and 5xx answers are retried, with exponential
+ * backoff and jitter. {@code file:} URLs are read only under the allowed roots (symbolic links resolved);
+ * {@code s3a:} objects through Flink's file systems. Never throws for a bad URL: every problem is a
+ * {@link FetchResult} with a reason code.
+ *
+ * <p>Thread-safe; one instance per task is enough. {@link #close()} releases its threads and connections.
+ */
+public final class ImageFetcher implements AutoCloseable {
+
+    private final FetchOptions options;
+    private final CloseableHttpAsyncClient client;
+    private final ScheduledExecutorService timers;
+    private final ExecutorService blocking;
+    private final List<Path> fileRoots;
+
+    public ImageFetcher(FetchOptions options) {
+        this.options = options;
+        this.client =
+                HttpAsyncClients.custom()
+                        .setConnectionManager(
+                                PoolingAsyncClientConnectionManagerBuilder.create()
+                                        .setDnsResolver(
+                                                new PolicyDnsResolver(
+                                                        AddressPolicy.of(options.allowPrivateNetworks())))
+                                        .setMaxConnPerRoute(options.perHostConcurrency())
+                                        .setMaxConnTotal(options.maxConnections())
+                                        .setDefaultConnectionConfig(
+                                                ConnectionConfig.custom()
+                                                        .setConnectTimeout(timeout(options.connectTimeout()))
+                                                        .setSocketTimeout(timeout(options.readTimeout()))
+                                                        .build())
+                                        .build())
+                        .setIOReactorConfig(
+                                IOReactorConfig.custom()
+                                        .setIoThreadCount(1)
+                                        .setSoTimeout(timeout(options.readTimeout()))
+                                        .build())
+                        .setDefaultRequestConfig(
+                                RequestConfig.custom()
+                                        .setRedirectsEnabled(false)
+                                        .setResponseTimeout(timeout(options.readTimeout()))
+                                        // Waiting for a pooled connection is bounded by the total timeout.
+                                        .setConnectionRequestTimeout(timeout(options.totalTimeout()))
+                                        .setContentCompressionEnabled(false)
+                                        .setAuthenticationEnabled(false)
+                                        .build())
+                        .setUserAgent(options.userAgent())
+                        .disableAutomaticRetries()
+                        .disableCookieManagement()
+                        .disableRedirectHandling()
+                        .build();
+        this.client.start();
+        ScheduledThreadPoolExecutor scheduler =
+                new ScheduledThreadPoolExecutor(1, daemonThreads("imgindex-fetch-timer"));
+        scheduler.setRemoveOnCancelPolicy(true);
+        this.timers = scheduler;
+        this.blocking =
+                Executors.newFixedThreadPool(options.blockingThreads(), daemonThreads("imgindex-fetch-io"));
+        this.fileRoots = new ArrayList<>();
+        for (String root : options.allowedFileRoots()) {
+            Path p = Paths.get(root).toAbsolutePath().normalize();
+            fileRoots.add(p);
+            try {
+                fileRoots.add(p.toRealPath());
+            } catch (IOException e) {
+                // A root that does not exist yet allows nothing beyond its literal path; keep that one only.
+            }
+        }
+    }
+
+    /** Fetches one URL. The future always completes normally. */
+    public CompletableFuture<FetchResult> fetch(String url) {
+        URI uri;
+        try {
+            uri = new URI(url);
+        } catch (URISyntaxException e) {
+            return done(Reason.BAD_URL, "URL does not parse: " + e.getMessage());
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        switch (scheme) {
+            case "http":
+            case "https":
+                String problem = httpProblem(uri);
+                if (problem != null) {
+                    return done(Reason.BAD_URL, problem);
+                }
+                return new HttpExchange(uri).start();
+            case "file":
+                return CompletableFuture.supplyAsync(() -> readFile(uri), blocking);
+            case "s3a":
+            case "s3":
+                return CompletableFuture.supplyAsync(() -> readObject(uri), blocking);
+            default:
+                return done(
+                        Reason.BAD_URL,
+                        scheme.isEmpty()
+                                ? "URL '" + url + "' has no scheme (use http, https, s3a or file)"
+                                : "scheme '" + scheme + "' is not supported (use http, https, s3a or file)");
+        }
+    }
+
+    @Override
+    public void close() {
+        client.close(CloseMode.IMMEDIATE);
+        timers.shutdownNow();
+        blocking.shutdownNow();
+    }
+
+    private static String httpProblem(URI uri) {
+        if (uri.getHost() == null || uri.getHost().isEmpty()) {
+            return "URL '" + uri + "' has no host";
+        }
+        if (uri.getRawUserInfo() != null) {
+            return "URL '" + uri.getHost() + "' carries credentials, which are refused";
+        }
+        return null;
+    }
+
+    /** One URL over HTTP: its redirects and retries, under one overall deadline. */
+    private final class HttpExchange {
+        private final CompletableFuture<FetchResult> result = new CompletableFuture<>();
+        private final long deadline = System.nanoTime() + options.totalTimeout().toNanos();
+        private final Set<URI> visited = new HashSet<>();
+        private final AtomicInteger requests = new AtomicInteger();
+        private URI current;
+        private Integer lastStatus;
+
+        HttpExchange(URI uri) {
+            this.current = uri;
+        }
+
+        CompletableFuture<FetchResult> start() {
+            visited.add(current);
+            attempt(1);
+            return result;
+        }
+
+        private void attempt(int attemptOfHop) {
+            long remainingNanos = deadline - System.nanoTime();
+            if (remainingNanos <= 0) {
+                fail(Reason.TIMEOUT.name(), "no answer within the total timeout of " + options.totalTimeout()
+                        + " from " + current);
+                return;
+            }
+            requests.incrementAndGet();
+            long budget = Math.min(options.requestTimeout().toNanos(), remainingNanos);
+            CappedBodyConsumer consumer = new CappedBodyConsumer(options.maxBytes());
+            AtomicBoolean timedOut = new AtomicBoolean();
+            Future<CappedBodyConsumer.Response> inFlight =
+                    client.execute(
+                            SimpleRequestProducer.create(
+                                    SimpleRequestBuilder.get(current)
+                                            .addHeader("Accept", "image/*,*/*;q=0.5")
+                                            .build()),
+                            consumer,
+                            HttpClientContext.create(),
+                            new FutureCallback<>() {
+                                @Override
+                                public void completed(CappedBodyConsumer.Response response) {
+                                    onResponse(response, attemptOfHop);
+                                }
+
+                                @Override
+                                public void failed(Exception e) {
+                                    onError(e, attemptOfHop);
+                                }
+
+                                @Override
+                                public void cancelled() {
+                                    if (timedOut.get()) {
+                                        retryOrFail(attemptOfHop, Reason.TIMEOUT.name(),
+                                                "request to " + current + " took longer than "
+                                                        + Duration.ofNanos(budget));
+                                    } else {
+                                        fail(Reason.FETCH_FAILED.name(), "request to " + current + " was cancelled");
+                                    }
+                                }
+                            });
+            timers.schedule(
+                    () -> {
+                        if (!inFlight.isDone()) {
+                            timedOut.set(true);
+                            inFlight.cancel(true);
+                        }
+                    },
+                    budget,
+                    TimeUnit.NANOSECONDS);
+        }
+
+        private void onResponse(CappedBodyConsumer.Response response, int attemptOfHop) {
+            int status = response.status();
+            lastStatus = status;
+            if (status >= 200 && status < 300) {
+                result.complete(FetchResult.ok(response.body(), status, requests.get()));
+            } else if (isRedirect(status) && response.location() != null) {
+                redirect(response.location());
+            } else if (status >= 500) {
+                retryOrFail(attemptOfHop, Reason.http(status), "server answered " + status + " for " + current);
+            } else {
+                fail(Reason.http(status), "server answered " + status + " for " + current);
+            }
+        }
+
+        private void redirect(String location) {
+            URI next;
+            try {
+                next = current.resolve(new URI(location.strip()));
+            } catch (URISyntaxException | IllegalArgumentException e) {
+                fail(Reason.BAD_URL.name(), "redirect from " + current + " to an unparseable location '"
+                        + location + "'");
+                return;
+            }
+            String scheme = next.getScheme() == null ? "" : next.getScheme().toLowerCase(Locale.ROOT);
+            if (!scheme.equals("http") && !scheme.equals("https")) {
+                fail(Reason.BAD_URL.name(), "redirect from " + current + " to non-HTTP URL " + next + " refused");
+                return;
+            }
+            String problem = httpProblem(next);
+            if (problem != null) {
+                fail(Reason.BAD_URL.name(), "redirect from " + current + ": " + problem);
+                return;
+            }
+            if (!visited.add(next)) {
+                fail(Reason.TOO_MANY_REDIRECTS.name(), "redirect loop: " + current + " leads back to " + next);
+                return;
+            }
+            if (visited.size() - 1 > options.maxRedirects()) {
+                fail(Reason.TOO_MANY_REDIRECTS.name(), "more than " + options.maxRedirects()
+                        + " redirects, last to " + next);
+                return;
+            }
+            current = next;
+            attempt(1);
+        }
+
+        private void onError(Exception e, int attemptOfHop) {
+            BlockedAddressException blocked = causeOf(e, BlockedAddressException.class);
+            if (blocked != null) {
+                fail(Reason.BLOCKED_ADDRESS.name(), blocked.getMessage()
+                        + " (pass --allow-private-networks to allow it)");
+                return;
+            }
+            CappedBodyConsumer.TooLargeException tooLarge = causeOf(e, CappedBodyConsumer.TooLargeException.class);
+            if (tooLarge != null) {
+                fail(Reason.TOO_LARGE.name(), current + ": " + tooLarge.getMessage());
+                return;
+            }
+            if (causeOf(e, SocketTimeoutException.class) != null
+                    || causeOf(e, InterruptedIOException.class) != null) {
+                retryOrFail(attemptOfHop, Reason.TIMEOUT.name(), "timed out fetching " + current + ": " + e.getMessage());
+                return;
+            }
+            if (causeOf(e, UnknownHostException.class) != null) {
+                fail(Reason.FETCH_FAILED.name(), "unknown host " + current.getHost());
+                return;
+            }
+            if (causeOf(e, ConnectException.class) != null) {
+                fail(Reason.FETCH_FAILED.name(), "connection to " + current.getHost() + " refused: "
+                        + e.getMessage());
+                return;
+            }
+            fail(Reason.FETCH_FAILED.name(), e.getClass().getSimpleName() + " fetching " + current + ": "
+                    + e.getMessage());
+        }
+
+        private void retryOrFail(int attemptOfHop, String reason, String message) {
+            if (attemptOfHop >= options.maxAttempts()) {
+                fail(reason, message + " (after " + attemptOfHop + " attempts)");
+                return;
+            }
+            long delay = backoffNanos(attemptOfHop);
+            if (System.nanoTime() + delay >= deadline) {
+                fail(reason, message + " (no time left to retry within " + options.totalTimeout() + ")");
+                return;
+            }
+            timers.schedule(() -> attempt(attemptOfHop + 1), delay, TimeUnit.NANOSECONDS);
+        }
+
+        private void fail(String reason, String message) {
+            result.complete(FetchResult.failed(reason, message, lastStatus, requests.get()));
+        }
+    }
+
+    /** Delay before retry number {@code n} (1-based): doubling from the initial backoff, capped, with jitter. */
+    long backoffNanos(int n) {
+        long base = options.backoffInitial().toNanos();
+        long delay = n >= 62 ? Long.MAX_VALUE : base << Math.min(n - 1, 30);
+        delay = Math.min(delay, options.backoffMax().toNanos());
+        long half = delay / 2;
+        return half + ThreadLocalRandom.current().nextLong(half + 1);
+    }
+
+    private FetchResult readFile(URI uri) {
+        Path path;
+        try {
+            path = Paths.get(uri).toAbsolutePath().normalize();
+        } catch (IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
+            return FetchResult.failed(Reason.BAD_URL.name(), "not a local file URL: " + uri + " (" + e.getMessage() + ")",
+                    null, 0);
+        }
+        if (fileRoots.isEmpty()) {
+            return FetchResult.failed(Reason.BLOCKED_PATH.name(), "file URLs are refused unless a root is allowed"
+                    + " (--allow-file-root): " + path, null, 0);
+        }
+        if (!underRoot(path)) {
+            return FetchResult.failed(Reason.BLOCKED_PATH.name(), path + " is outside the allowed roots " + fileRoots,
+                    null, 0);
+        }
+        try {
+            Path real = path.toRealPath();
+            if (!underRoot(real)) {
+                return FetchResult.failed(Reason.BLOCKED_PATH.name(), path + " links to " + real
+                        + ", outside the allowed roots", null, 0);
+            }
+            if (!Files.isRegularFile(real)) {
+                return FetchResult.failed(Reason.NOT_FOUND.name(), path + " is not a regular file", null, 1);
+            }
+            long size = Files.size(real);
+            if (size > options.maxBytes()) {
+                return tooLarge(uri, size);
+            }
+            try (InputStream in = Files.newInputStream(real)) {
+                return capped(uri, in);
+            }
+        } catch (NoSuchFileException e) {
+            return FetchResult.failed(Reason.NOT_FOUND.name(), "no such file: " + path, null, 1);
+        } catch (IOException e) {
+            return FetchResult.failed(Reason.FETCH_FAILED.name(), "reading " + path + ": " + e, null, 1);
+        }
+    }
+
+    private boolean underRoot(Path p) {
+        for (Path root : fileRoots) {
+            if (p.startsWith(root)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private FetchResult readObject(URI uri) {
+        org.apache.flink.core.fs.Path path = new org.apache.flink.core.fs.Path(uri);
+        try {
+            FileSystem fs = path.getFileSystem();
+            FileStatus status = fs.getFileStatus(path);
+            if (status.isDir()) {
+                return FetchResult.failed(Reason.NOT_FOUND.name(), uri + " is a directory", null, 1);
+            }
+            if (status.getLen() > options.maxBytes()) {
+                return tooLarge(uri, status.getLen());
+            }
+            try (InputStream in = fs.open(path)) {
+                return capped(uri, in);
+            }
+        } catch (FileNotFoundException e) {
+            return FetchResult.failed(Reason.NOT_FOUND.name(), "no such object: " + uri, null, 1);
+        } catch (IOException e) {
+            return FetchResult.failed(Reason.FETCH_FAILED.name(), "reading " + uri + ": " + e.getMessage(), null, 1);
+        }
+    }
+
+    private FetchResult capped(URI uri, InputStream in) throws IOException {
+        byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, options.maxBytes() + 1));
+        if (bytes.length > options.maxBytes()) {
+            return FetchResult.failed(Reason.TOO_LARGE.name(), uri + " is larger than " + options.maxBytes()
+                    + " bytes", null, 1);
+        }
+        return FetchResult.ok(bytes, null, 1);
+    }
+
+    private FetchResult tooLarge(URI uri, long size) {
+        return FetchResult.failed(Reason.TOO_LARGE.name(), uri + " has " + size + " bytes, the limit is "
+                + options.maxBytes(), null, 1);
+    }
+
+    private static boolean isRedirect(int status) {
+        return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+    }
+
+    private static CompletableFuture<FetchResult> done(Reason reason, String message) {
+        return CompletableFuture.completedFuture(FetchResult.failed(reason.name(), message, null, 0));
+    }
+
+    private static <T extends Throwable> T causeOf(Throwable e, Class<T> type) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return type.cast(t);
+            }
+        }
+        return null;
+    }
+
+    private static Timeout timeout(Duration d) {
+        return Timeout.ofMilliseconds(Math.max(1, d.toMillis()));
+    }
+
+    private static java.util.concurrent.ThreadFactory daemonThreads(String name) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}
