@@ -1,10 +1,9 @@
 package io.imgindex.fetch;
 
+import io.imgindex.item.InFlight;
 import io.imgindex.item.Item;
 import io.imgindex.item.Reason;
 import java.util.Collections;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
@@ -22,9 +21,7 @@ public class FetchFunction extends RichAsyncFunction<Item, Item> {
 
     private final FetchOptions options;
     private transient ImageFetcher fetcher;
-    // Items between asyncInvoke and completion; whoever removes an item first (fetch or timeout) owns it.
-    // Item does not override equals, so this is an identity set.
-    private transient Set<Item> inFlight;
+    private transient InFlight inFlight;
     private transient Counter fetched;
     private transient Counter failed;
 
@@ -35,7 +32,7 @@ public class FetchFunction extends RichAsyncFunction<Item, Item> {
     @Override
     public void open(Configuration parameters) {
         fetcher = new ImageFetcher(options);
-        inFlight = ConcurrentHashMap.newKeySet();
+        inFlight = new InFlight();
         fetched = getRuntimeContext().getMetricGroup().counter("imagesFetched");
         failed = getRuntimeContext().getMetricGroup().counter("fetchFailures");
     }
@@ -46,11 +43,11 @@ public class FetchFunction extends RichAsyncFunction<Item, Item> {
             out.complete(Collections.singleton(item));
             return;
         }
-        inFlight.add(item);
+        inFlight.start(item);
         fetcher.fetch(item.url)
                 .whenComplete(
                         (result, error) -> {
-                            if (!inFlight.remove(item)) {
+                            if (!inFlight.claim(item)) {
                                 return; // the operator timed it out already and emitted it
                             }
                             if (error != null) {
@@ -71,7 +68,7 @@ public class FetchFunction extends RichAsyncFunction<Item, Item> {
 
     @Override
     public void timeout(Item item, ResultFuture<Item> out) {
-        if (!inFlight.remove(item)) {
+        if (!inFlight.claim(item)) {
             return; // completed by the fetcher at the same moment
         }
         failed.inc();

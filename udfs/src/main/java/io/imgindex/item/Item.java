@@ -1,6 +1,7 @@
 package io.imgindex.item;
 
 import java.util.Map;
+import org.apache.flink.api.common.typeinfo.TypeInfo;
 
 /**
  * One input record on its way through the pipeline, from the URL list to its outcome: indexed, duplicate,
@@ -11,6 +12,7 @@ import java.util.Map;
  * A stage that receives a terminal item passes it on untouched. Not thread-safe; owned by one operator at a
  * time.
  */
+@TypeInfo(ItemTypeInfoFactory.class)
 public class Item {
 
     // --- from the input line

@@ -1,0 +1,234 @@
+package io.imgindex.cli;
+
+import java.lang.reflect.Method;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
+
+/**
+ * Command-line flags backed by Flink {@link ConfigOption}s: {@code --<key> VALUE} or {@code --<key>=VALUE};
+ * boolean options are bare flags ({@code --<key>}, or {@code --<key>=false}); list options repeat. Anything
+ * else is refused with a one-line message naming the flag. {@code --conf KEY=VALUE} passes a setting to Flink
+ * itself (for example {@code s3.endpoint}).
+ */
+public final class Flags {
+
+    /** What a command line said. */
+    public record Parsed(Configuration options, Map<String, String> flinkConf, boolean help) {}
+
+    private Flags() {}
+
+    /**
+     * Parses {@code args} against {@code options}.
+     *
+     * @throws UsageException on an unknown flag, a missing value, a value of the wrong type, or a positional
+     *     argument
+     */
+    public static Parsed parse(String[] args, List<ConfigOption<?>> options) {
+        Map<String, ConfigOption<?>> byKey = new LinkedHashMap<>();
+        for (ConfigOption<?> o : options) {
+            byKey.put(o.key(), o);
+        }
+        Configuration conf = new Configuration();
+        Map<String, String> flink = new LinkedHashMap<>();
+        Map<String, List<String>> lists = new LinkedHashMap<>();
+        Set<String> seen = new HashSet<>();
+        boolean help = false;
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (arg.equals("--help") || arg.equals("-h")) {
+                help = true;
+                continue;
+            }
+            if (!arg.startsWith("--") || arg.length() == 2) {
+                throw new UsageException("unexpected argument '" + arg + "' (flags start with --; see --help)");
+            }
+            String name = arg.substring(2);
+            String value = null;
+            int eq = name.indexOf('=');
+            if (eq >= 0) {
+                value = name.substring(eq + 1);
+                name = name.substring(0, eq);
+            }
+            if (name.equals("conf")) {
+                String kv = value != null ? value : next(args, ++i, "--conf");
+                int sep = kv.indexOf('=');
+                if (sep <= 0) {
+                    throw new UsageException("--conf needs KEY=VALUE, got '" + kv + "'");
+                }
+                flink.put(kv.substring(0, sep).strip(), kv.substring(sep + 1).strip());
+                continue;
+            }
+            ConfigOption<?> option = byKey.get(name);
+            if (option == null) {
+                throw new UsageException("unknown flag --" + name + " (see --help)");
+            }
+            Class<?> type = typeOf(option);
+            if (type == Boolean.class) {
+                String v = value == null ? "true" : value;
+                if (!v.equalsIgnoreCase("true") && !v.equalsIgnoreCase("false")) {
+                    throw new UsageException("--" + name + " takes no value, or =true / =false; got '" + v + "'");
+                }
+                conf.setString(name, v.toLowerCase(java.util.Locale.ROOT));
+                continue;
+            }
+            if (value == null) {
+                value = next(args, ++i, "--" + name);
+            }
+            if (isList(option)) {
+                lists.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
+                continue;
+            }
+            if (!seen.add(name)) {
+                throw new UsageException("--" + name + " is given more than once");
+            }
+            conf.setString(name, value);
+            check(conf, option, value);
+        }
+        for (Map.Entry<String, List<String>> e : lists.entrySet()) {
+            @SuppressWarnings("unchecked")
+            ConfigOption<List<String>> listOption = (ConfigOption<List<String>>) byKey.get(e.getKey());
+            conf.set(listOption, List.copyOf(e.getValue()));
+        }
+        return new Parsed(conf, flink, help);
+    }
+
+    /** The {@code --help} text of a command. */
+    public static String help(String usage, String summary, List<ConfigOption<?>> options) {
+        StringBuilder s = new StringBuilder();
+        s.append("Usage: ").append(usage).append("\n\n").append(summary).append("\n\nOptions:\n");
+        for (ConfigOption<?> o : options) {
+            Class<?> type = typeOf(o);
+            s.append("  --").append(o.key());
+            if (type != Boolean.class) {
+                s.append(' ').append(valueName(o.key(), type));
+            }
+            List<String> notes = new ArrayList<>();
+            if (isList(o)) {
+                notes.add("repeatable");
+            }
+            if (o.hasDefaultValue() && !(isList(o) && ((List<?>) o.defaultValue()).isEmpty())) {
+                notes.add("default: " + show(o.defaultValue()));
+            }
+            if (!notes.isEmpty()) {
+                s.append("  (").append(String.join(", ", notes)).append(')');
+            }
+            s.append('\n');
+            s.append(wrap(o.description().toString(), "      ", 96)).append('\n');
+        }
+        s.append("  --conf KEY=VALUE  (repeatable)\n")
+                .append(wrap("A Flink setting, e.g. s3.endpoint=http://127.0.0.1:9000 or"
+                        + " taskmanager.memory.process.size=4g. S3 credentials come from the environment"
+                        + " (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), never from flags.", "      ", 96))
+                .append('\n')
+                .append("  --help\n      Show this help.\n");
+        return s.toString();
+    }
+
+    private static String next(String[] args, int i, String flag) {
+        if (i >= args.length || (args[i].startsWith("--") && args[i].length() > 2)) {
+            throw new UsageException("flag " + flag + " needs a value");
+        }
+        return args[i];
+    }
+
+    private static void check(Configuration conf, ConfigOption<?> option, String value) {
+        try {
+            conf.get(option);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("bad value for --" + option.key() + ": '" + value + "' (expected "
+                    + expected(typeOf(option)) + ")", e);
+        }
+    }
+
+    private static String expected(Class<?> type) {
+        if (type == Integer.class || type == Long.class) {
+            return "a whole number";
+        }
+        if (type == Duration.class) {
+            return "a duration such as 500ms, 5s or 2min";
+        }
+        if (type == MemorySize.class) {
+            return "a size such as 512kb or 20mb";
+        }
+        if (type == Double.class || type == Float.class) {
+            return "a number";
+        }
+        return type.getSimpleName().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private static String valueName(String key, Class<?> type) {
+        if (type == Integer.class || type == Long.class) {
+            return "N";
+        }
+        if (type == Duration.class) {
+            return "DURATION";
+        }
+        if (type == MemorySize.class) {
+            return "SIZE";
+        }
+        return key.equals("input") || key.endsWith("root") || key.equals("model") ? "PATH"
+                : key.equals("output") ? "DIR_OR_URI" : "VALUE";
+    }
+
+    private static String show(Object value) {
+        if (value instanceof Duration d) {
+            return org.apache.flink.util.TimeUtils.formatWithHighestUnit(d);
+        }
+        return String.valueOf(value);
+    }
+
+    private static String wrap(String text, String indent, int width) {
+        StringBuilder out = new StringBuilder(indent);
+        int col = indent.length();
+        for (String word : text.split(" ")) {
+            if (col + word.length() + 1 > width && col > indent.length()) {
+                out.append('\n').append(indent);
+                col = indent.length();
+            } else if (col > indent.length()) {
+                out.append(' ');
+                col++;
+            }
+            out.append(word);
+            col += word.length();
+        }
+        return out.toString();
+    }
+
+    // ConfigOption keeps its value type and list-ness package-private; Flink's own parsers read them the same way.
+    private static final Method GET_CLAZZ = accessible("getClazz");
+    private static final Method IS_LIST = accessible("isList");
+
+    private static Method accessible(String name) {
+        try {
+            Method m = ConfigOption.class.getDeclaredMethod(name);
+            m.setAccessible(true);
+            return m;
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("this Flink's ConfigOption has no " + name + "()", e);
+        }
+    }
+
+    static Class<?> typeOf(ConfigOption<?> option) {
+        try {
+            return (Class<?>) GET_CLAZZ.invoke(option);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static boolean isList(ConfigOption<?> option) {
+        try {
+            return (Boolean) IS_LIST.invoke(option);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

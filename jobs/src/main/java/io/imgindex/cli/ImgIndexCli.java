@@ -1,0 +1,84 @@
+package io.imgindex.cli;
+
+import io.imgindex.job.IndexJob;
+import io.imgindex.job.IndexJobConfig;
+import io.imgindex.job.IndexOptions;
+import java.io.PrintStream;
+import java.util.Arrays;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The entry point of {@code bin/imgindex}: dispatches to a subcommand. Exit codes: 0 when the command ran (an
+ * index run counts bad records, it does not fail on them), 2 for a bad command line or configuration (with a
+ * one-line reason), 1 when the run itself failed.
+ */
+public final class ImgIndexCli {
+
+    static final String COMMANDS = """
+            Usage: imgindex COMMAND [options]
+
+            Commands:
+              index     run the batch indexing job on an embedded Flink MiniCluster
+              inspect   read a generation, verify it against its manifest, show rows and a similarity query
+
+            Run 'imgindex COMMAND --help' for a command's options.""";
+
+    private static final Logger LOG = LoggerFactory.getLogger(ImgIndexCli.class);
+
+    private ImgIndexCli() {}
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Runs a command line; returns the exit code. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
+            out.println(COMMANDS);
+            return args.length == 0 ? 2 : 0;
+        }
+        String command = args[0];
+        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        try {
+            switch (command) {
+                case "index": {
+                    Flags.Parsed parsed = Flags.parse(rest, IndexOptions.ALL);
+                    if (parsed.help()) {
+                        out.println(Flags.help(IndexJob.USAGE, IndexJob.SUMMARY, IndexOptions.ALL));
+                        return 0;
+                    }
+                    IndexJobConfig config = IndexJobConfig.from(parsed.options());
+                    out.print(IndexJob.summary(IndexJob.run(config, parsed.flinkConf())));
+                    return 0;
+                }
+                case "inspect": {
+                    Flags.Parsed parsed = Flags.parse(rest, InspectCommand.OPTIONS);
+                    if (parsed.help()) {
+                        out.println(Flags.help(InspectCommand.USAGE, InspectCommand.SUMMARY, InspectCommand.OPTIONS));
+                        return 0;
+                    }
+                    return InspectCommand.run(parsed, out);
+                }
+                default:
+                    err.println("imgindex: unknown command '" + command + "' (commands: index, inspect; see --help)");
+                    return 2;
+            }
+        } catch (UsageException | IllegalArgumentException e) {
+            err.println("imgindex " + command + ": " + e.getMessage());
+            return 2;
+        } catch (Exception e) {
+            LOG.error("imgindex {} failed", command, e);
+            err.println("imgindex " + command + ": failed: " + rootMessage(e));
+            return 1;
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t == e ? String.valueOf(e.getMessage()) : e.getMessage() + " (cause: " + t + ")";
+    }
+}

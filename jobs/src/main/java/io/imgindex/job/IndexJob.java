@@ -1,0 +1,151 @@
+package io.imgindex.job;
+
+import io.imgindex.cli.Flags;
+import io.imgindex.format.IndexLayout;
+import io.imgindex.format.Manifest;
+import io.imgindex.format.ManifestCodec;
+import io.imgindex.input.UrlListFormat;
+import io.imgindex.item.Item;
+import io.imgindex.output.GenerationTarget;
+import io.imgindex.output.Generations;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.RuntimeExecutionMode;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExecutionOptions;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.connector.file.src.FileSource;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.core.plugin.PluginUtils;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The batch indexing job: URL lists in, one new committed generation of the index out.
+ *
+ * <p>{@link #main} is the entry point on a cluster (the shaded jar's main class); {@code bin/imgindex index}
+ * runs the same code on an embedded MiniCluster. Flags are {@link IndexOptions}; {@code --conf KEY=VALUE}
+ * passes Flink settings.
+ */
+public final class IndexJob {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IndexJob.class);
+
+    /** The {@code --help} text. */
+    public static final String USAGE = "imgindex index --input PATH [--input PATH ...] [--output DIR_OR_URI]"
+            + " [--name NAME] [options]";
+
+    public static final String SUMMARY = "Indexes the images listed in URL files: fetches, validates and"
+            + " decodes each one, embeds it with a TensorFlow model, drops exact duplicates, and writes a new"
+            + " generation of Parquet files under <output>/<name>/generation=<n>/, with a manifest and the"
+            + " _LATEST pointer. Every URL ends in the index, the duplicates or the failures table.";
+
+    /** What a finished run produced. */
+    public record Result(Manifest manifest, String manifestPath, Duration took) {}
+
+    private IndexJob() {}
+
+    /** Runs the job on whatever cluster the environment points to. */
+    public static void main(String[] args) throws Exception {
+        Flags.Parsed parsed = Flags.parse(args, IndexOptions.ALL);
+        if (parsed.help()) {
+            System.out.println(Flags.help(USAGE, SUMMARY, IndexOptions.ALL));
+            return;
+        }
+        Result result = run(IndexJobConfig.from(parsed.options()), parsed.flinkConf());
+        System.out.println(summary(result));
+    }
+
+    /**
+     * Runs one indexing job and waits for it.
+     *
+     * @param flinkSettings Flink settings ({@code --conf}); for local runs also what the S3 plugin reads
+     * @throws IllegalArgumentException if an input does not exist
+     */
+    public static Result run(IndexJobConfig config, Map<String, String> flinkSettings) throws Exception {
+        long start = System.nanoTime();
+        Configuration flinkConf = Configuration.fromMap(flinkSettings);
+        flinkConf.set(ExecutionOptions.RUNTIME_MODE, RuntimeExecutionMode.BATCH);
+        flinkConf.set(PipelineOptions.GENERIC_TYPES, false);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flinkConf);
+        if (env instanceof LocalStreamEnvironment) {
+            // A cluster loads file system plugins itself; an embedded MiniCluster does not.
+            FileSystem.initialize(flinkConf, PluginUtils.createPluginManagerFromRootFolder(flinkConf));
+            if (config.parallelism() == null) {
+                env.setParallelism(Runtime.getRuntime().availableProcessors());
+            }
+        }
+        if (config.parallelism() != null) {
+            env.setParallelism(config.parallelism());
+        }
+        List<Path> inputs = inputPaths(config.inputs());
+        GenerationTarget target = target(config, Instant.now().toString());
+        long generation = Generations.reserveNext(target.indexRoot(),
+                "{\"started_at\":\"" + target.startedAt() + "\"}\n");
+        target = target.withGeneration(generation);
+
+        FileSource<Item> source = FileSource.forBulkFileFormat(new UrlListFormat(), inputs.toArray(new Path[0]))
+                .build();
+        DataStream<Item> items = env.fromSource(source, WatermarkStrategy.noWatermarks(), "url lists",
+                TypeInformation.of(Item.class)).uid("url-lists");
+        IndexPipeline.build(items, config, target, true)
+                .sinkTo(new DiscardingSink<>())
+                .name("done");
+        LOG.info("Indexing {} into {} (generation {})", config.inputs(), target.generationDir(), generation);
+        env.execute("imgindex index " + config.name() + " generation " + generation);
+
+        Path manifestPath = new Path(target.generationDir(), IndexLayout.MANIFEST);
+        Manifest manifest = ManifestCodec.decodeManifest(
+                Generations.readAll(manifestPath.getFileSystem(), manifestPath));
+        return new Result(manifest, manifestPath.toString(), Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    static GenerationTarget target(IndexJobConfig config, String startedAt) {
+        return new GenerationTarget(config.output(), config.name(), 0, config.shards(),
+                config.embed().card().id(), config.embed().card().dimension(), config.embed().card().metric(),
+                config.fileSizeBytes(), RuntimeExecutionMode.BATCH.name(), config.inputs(), startedAt,
+                config.explicitOptions());
+    }
+
+    private static List<Path> inputPaths(List<String> inputs) throws IOException {
+        List<Path> paths = new ArrayList<>();
+        for (String in : inputs) {
+            Path p = GenerationTarget.outputPath(in);
+            if (!p.getFileSystem().exists(p)) {
+                throw new IllegalArgumentException("--input " + in + ": no such file or folder");
+            }
+            paths.add(p);
+        }
+        return paths;
+    }
+
+    /** The lines printed when a run ends. */
+    public static String summary(Result r) {
+        Manifest m = r.manifest();
+        StringBuilder s = new StringBuilder();
+        s.append("imgindex: committed generation ").append(m.generation()).append(" of index '")
+                .append(m.indexName()).append("' at ").append(r.manifestPath()).append('\n');
+        s.append("  ").append(m.counts().summary()).append('\n');
+        if (!m.counts().failedByReason().isEmpty()) {
+            StringBuilder reasons = new StringBuilder();
+            m.counts().failedByReason().forEach((k, v) -> reasons.append(reasons.length() == 0 ? "" : ", ")
+                    .append(k).append(' ').append(v));
+            s.append("  failed by reason: ").append(reasons).append('\n');
+        }
+        s.append(String.format("  model %s (%d dimensions, %s), %d shards, %d files, %.1f s%n", m.model().id(),
+                m.model().dimension(), m.model().metric(), m.shards(), m.files().size(),
+                r.took().toMillis() / 1000.0));
+        return s.toString();
+    }
+}

@@ -1,0 +1,212 @@
+package io.imgindex.job;
+
+import io.imgindex.decode.DecodeOptions;
+import io.imgindex.embed.EmbedOptions;
+import io.imgindex.embed.ModelCard;
+import io.imgindex.embed.ThumbnailModel;
+import io.imgindex.fetch.FetchOptions;
+import io.imgindex.format.IndexLayout;
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+
+/**
+ * The indexing job's settings, read once from {@link IndexOptions} and checked: every problem is an
+ * {@link IllegalArgumentException} whose message names the flag. Immutable.
+ */
+public final class IndexJobConfig implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    private static final Duration OPERATOR_TIMEOUT_MARGIN = Duration.ofSeconds(30);
+
+    private final List<String> inputs;
+    private final String output;
+    private final String name;
+    private final int shards;
+    private final Integer parallelism;
+    private final FetchOptions fetch;
+    private final int fetchInFlight;
+    private final DecodeOptions decode;
+    private final EmbedOptions embed;
+    private final Duration embedTimeout;
+    private final long fileSizeBytes;
+    private final List<String> explicitOptions;
+
+    private IndexJobConfig(Configuration c) {
+        inputs = c.getOptional(IndexOptions.INPUT).orElse(List.of());
+        if (inputs.isEmpty()) {
+            throw new IllegalArgumentException("--input is required: give at least one URL list or folder");
+        }
+        for (String in : inputs) {
+            if (in.isBlank()) {
+                throw new IllegalArgumentException("--input must not be empty");
+            }
+        }
+        output = c.get(IndexOptions.OUTPUT);
+        if (output.isBlank()) {
+            throw new IllegalArgumentException("--output must not be empty");
+        }
+        try {
+            name = IndexLayout.checkIndexName(c.get(IndexOptions.NAME));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--name: " + e.getMessage(), e);
+        }
+        shards = within(c, IndexOptions.SHARDS, 1, 4096);
+        parallelism = c.getOptional(IndexOptions.PARALLELISM).orElse(null);
+        if (parallelism != null && (parallelism < 1 || parallelism > 4096)) {
+            throw new IllegalArgumentException("--parallelism must be within 1..4096, was " + parallelism);
+        }
+        fetchInFlight = within(c, IndexOptions.FETCH_MAX_IN_FLIGHT, 1, 100_000);
+        try {
+            fetch = FetchOptions.builder()
+                    .connectTimeout(c.get(IndexOptions.FETCH_CONNECT_TIMEOUT))
+                    .readTimeout(c.get(IndexOptions.FETCH_READ_TIMEOUT))
+                    .requestTimeout(c.get(IndexOptions.FETCH_REQUEST_TIMEOUT))
+                    .totalTimeout(c.get(IndexOptions.FETCH_TOTAL_TIMEOUT))
+                    .maxBytes(c.get(IndexOptions.FETCH_MAX_BYTES).getBytes())
+                    .maxRedirects(c.get(IndexOptions.FETCH_MAX_REDIRECTS))
+                    .maxAttempts(c.get(IndexOptions.FETCH_MAX_ATTEMPTS))
+                    .backoffInitial(c.get(IndexOptions.FETCH_BACKOFF))
+                    .backoffMax(c.get(IndexOptions.FETCH_BACKOFF_MAX))
+                    .perHostConcurrency(c.get(IndexOptions.FETCH_PER_HOST))
+                    .maxConnections(c.get(IndexOptions.FETCH_MAX_CONNECTIONS))
+                    .userAgent(c.get(IndexOptions.FETCH_USER_AGENT))
+                    .allowPrivateNetworks(c.get(IndexOptions.ALLOW_PRIVATE_NETWORKS))
+                    .allowedFileRoots(absolute(c.get(IndexOptions.ALLOW_FILE_ROOT)))
+                    .blockingThreads(c.get(IndexOptions.FETCH_IO_THREADS))
+                    .build();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--fetch.*: " + e.getMessage(), e);
+        }
+        String modelDir = c.getOptional(IndexOptions.MODEL).map(m -> Paths.get(m).toAbsolutePath().toString())
+                .orElse(null);
+        ModelCard card;
+        if (modelDir == null) {
+            card = ThumbnailModel.card();
+        } else {
+            try {
+                card = ModelCard.read(Path.of(modelDir));
+            } catch (IOException e) {
+                throw new IllegalArgumentException("--model: " + e.getMessage(), e);
+            }
+        }
+        long maxPixels = c.get(IndexOptions.DECODE_MAX_PIXELS);
+        if (maxPixels < 1) {
+            throw new IllegalArgumentException("--decode.max-pixels must be positive, was " + maxPixels);
+        }
+        decode = new DecodeOptions(maxPixels, card.input().width(), card.input().height(),
+                "center_crop".equals(card.input().resize()));
+        try {
+            embed = new EmbedOptions(modelDir, card, c.get(IndexOptions.EMBED_BATCH_SIZE),
+                    c.get(IndexOptions.EMBED_MAX_WAIT), c.get(IndexOptions.EMBED_INTRA_OP_THREADS),
+                    c.get(IndexOptions.EMBED_INTER_OP_THREADS));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--embed.*: " + e.getMessage(), e);
+        }
+        embedTimeout = c.get(IndexOptions.EMBED_TIMEOUT);
+        if (embedTimeout.isNegative() || embedTimeout.isZero()) {
+            throw new IllegalArgumentException("--embed.timeout must be positive, was " + embedTimeout);
+        }
+        fileSizeBytes = c.get(IndexOptions.OUTPUT_FILE_SIZE).getBytes();
+        if (fileSizeBytes < 1024) {
+            throw new IllegalArgumentException("--output.file-size must be at least 1kb, was " + fileSizeBytes);
+        }
+        explicitOptions = new ArrayList<>();
+        for (ConfigOption<?> o : IndexOptions.ALL) {
+            if (c.contains(o)) {
+                explicitOptions.add(o.key() + "=" + c.get(o));
+            }
+        }
+    }
+
+    /**
+     * Reads and checks the settings.
+     *
+     * @throws IllegalArgumentException naming the flag at fault
+     */
+    public static IndexJobConfig from(Configuration conf) {
+        return new IndexJobConfig(Objects.requireNonNull(conf));
+    }
+
+    private static int within(Configuration c, ConfigOption<Integer> option, int min, int max) {
+        int v = c.get(option);
+        if (v < min || v > max) {
+            throw new IllegalArgumentException("--" + option.key() + " must be within " + min + ".." + max
+                    + ", was " + v);
+        }
+        return v;
+    }
+
+    private static List<String> absolute(List<String> paths) {
+        List<String> out = new ArrayList<>();
+        for (String p : paths) {
+            out.add(Paths.get(p).toAbsolutePath().normalize().toString());
+        }
+        return out;
+    }
+
+    public List<String> inputs() {
+        return inputs;
+    }
+
+    public String output() {
+        return output;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public int shards() {
+        return shards;
+    }
+
+    /** The parallelism asked for, or null to use the environment's. */
+    public Integer parallelism() {
+        return parallelism;
+    }
+
+    public FetchOptions fetch() {
+        return fetch;
+    }
+
+    /** URLs in flight per fetch task. */
+    public int fetchInFlight() {
+        return fetchInFlight;
+    }
+
+    /** The fetch operator's own timeout: a margin above the fetcher's, so the fetcher answers first. */
+    public Duration fetchOperatorTimeout() {
+        return fetch.totalTimeout().plus(OPERATOR_TIMEOUT_MARGIN);
+    }
+
+    public DecodeOptions decode() {
+        return decode;
+    }
+
+    public EmbedOptions embed() {
+        return embed;
+    }
+
+    public Duration embedTimeout() {
+        return embedTimeout;
+    }
+
+    /** Size at which output files roll. */
+    public long fileSizeBytes() {
+        return fileSizeBytes;
+    }
+
+    /** The options given explicitly, as {@code key=value}, for the manifest. */
+    public List<String> explicitOptions() {
+        return explicitOptions;
+    }
+}

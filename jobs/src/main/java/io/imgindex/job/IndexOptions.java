@@ -1,0 +1,192 @@
+package io.imgindex.job;
+
+import java.time.Duration;
+import java.util.List;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.MemorySize;
+
+/**
+ * The options of the indexing job. Each key is also a command-line flag: {@code --<key> VALUE}. Read once into
+ * an {@link IndexJobConfig}, which checks them.
+ */
+public final class IndexOptions {
+
+    private IndexOptions() {}
+
+    // --- where from, where to
+
+    public static final ConfigOption<List<String>> INPUT = ConfigOptions.key("input")
+            .stringType()
+            .asList()
+            .noDefaultValue()
+            .withDescription("A URL list, or a folder of them: a local path, file:, or s3a:. Repeatable."
+                    + " Text (one URL per line), CSV (*.csv, header with url and optional id) or JSON lines"
+                    + " (*.jsonl); .gz is read too.");
+
+    public static final ConfigOption<String> OUTPUT = ConfigOptions.key("output")
+            .stringType()
+            .defaultValue("indexes")
+            .withDescription("Where indexes live: a local folder or an s3a:// URI. The index is written to"
+                    + " <output>/<name>/generation=<n>/.");
+
+    public static final ConfigOption<String> NAME = ConfigOptions.key("name")
+            .stringType()
+            .defaultValue("images")
+            .withDescription("The index name (letters, digits, '.', '_', '-').");
+
+    public static final ConfigOption<Integer> SHARDS = ConfigOptions.key("shards")
+            .intType()
+            .defaultValue(4)
+            .withDescription("Number of shards the index table is split into (1..4096).");
+
+    public static final ConfigOption<String> MODEL = ConfigOptions.key("model")
+            .stringType()
+            .noDefaultValue()
+            .withDescription("A SavedModel folder with an imgindex-model.json card. Default: the built-in"
+                    + " deterministic model imgindex-thumb-v1 (128 dimensions).");
+
+    public static final ConfigOption<Integer> PARALLELISM = ConfigOptions.key("parallelism")
+            .intType()
+            .noDefaultValue()
+            .withDescription("Parallelism of the job. Default: the number of processors for local runs, the"
+                    + " cluster's default otherwise.");
+
+    // --- safety
+
+    public static final ConfigOption<Boolean> ALLOW_PRIVATE_NETWORKS = ConfigOptions.key("allow-private-networks")
+            .booleanType()
+            .defaultValue(false)
+            .withDescription("Allow fetching from loopback, private, link-local and metadata addresses (refused by"
+                    + " default, after DNS resolution and on every redirect).");
+
+    public static final ConfigOption<List<String>> ALLOW_FILE_ROOT = ConfigOptions.key("allow-file-root")
+            .stringType()
+            .asList()
+            .defaultValues()
+            .withDescription("A local folder under which file: URLs may be read. Repeatable. None by default.");
+
+    // --- fetch
+
+    public static final ConfigOption<Duration> FETCH_CONNECT_TIMEOUT = ConfigOptions.key("fetch.connect-timeout")
+            .durationType()
+            .defaultValue(Duration.ofSeconds(5))
+            .withDescription("Time to open a connection.");
+
+    public static final ConfigOption<Duration> FETCH_READ_TIMEOUT = ConfigOptions.key("fetch.read-timeout")
+            .durationType()
+            .defaultValue(Duration.ofSeconds(15))
+            .withDescription("Longest silence while reading a response.");
+
+    public static final ConfigOption<Duration> FETCH_REQUEST_TIMEOUT = ConfigOptions.key("fetch.request-timeout")
+            .durationType()
+            .defaultValue(Duration.ofSeconds(60))
+            .withDescription("Longest time for one request, body included.");
+
+    public static final ConfigOption<Duration> FETCH_TOTAL_TIMEOUT = ConfigOptions.key("fetch.total-timeout")
+            .durationType()
+            .defaultValue(Duration.ofSeconds(120))
+            .withDescription("Longest time for one URL: redirects, retries, backoff and queueing included.");
+
+    public static final ConfigOption<MemorySize> FETCH_MAX_BYTES = ConfigOptions.key("fetch.max-bytes")
+            .memoryType()
+            .defaultValue(MemorySize.parse("20mb"))
+            .withDescription("Largest image accepted (declared or actual size).");
+
+    public static final ConfigOption<Integer> FETCH_MAX_REDIRECTS = ConfigOptions.key("fetch.max-redirects")
+            .intType()
+            .defaultValue(5)
+            .withDescription("Redirects followed per URL.");
+
+    public static final ConfigOption<Integer> FETCH_MAX_ATTEMPTS = ConfigOptions.key("fetch.max-attempts")
+            .intType()
+            .defaultValue(3)
+            .withDescription("Attempts per request; only timeouts and 5xx answers are retried.");
+
+    public static final ConfigOption<Duration> FETCH_BACKOFF = ConfigOptions.key("fetch.backoff")
+            .durationType()
+            .defaultValue(Duration.ofMillis(500))
+            .withDescription("Delay before the first retry, doubled for each further one (with jitter).");
+
+    public static final ConfigOption<Duration> FETCH_BACKOFF_MAX = ConfigOptions.key("fetch.backoff-max")
+            .durationType()
+            .defaultValue(Duration.ofSeconds(10))
+            .withDescription("Longest delay between retries.");
+
+    public static final ConfigOption<Integer> FETCH_PER_HOST = ConfigOptions.key("fetch.per-host-concurrency")
+            .intType()
+            .defaultValue(4)
+            .withDescription("Connections open at once to one host, per task.");
+
+    public static final ConfigOption<Integer> FETCH_MAX_CONNECTIONS = ConfigOptions.key("fetch.max-connections")
+            .intType()
+            .defaultValue(64)
+            .withDescription("Connections open at once in total, per task.");
+
+    public static final ConfigOption<Integer> FETCH_MAX_IN_FLIGHT = ConfigOptions.key("fetch.max-in-flight")
+            .intType()
+            .defaultValue(128)
+            .withDescription("URLs being fetched at once, per task (the async operator's capacity).");
+
+    public static final ConfigOption<String> FETCH_USER_AGENT = ConfigOptions.key("fetch.user-agent")
+            .stringType()
+            .defaultValue("imgindex/0.1")
+            .withDescription("The User-Agent header.");
+
+    public static final ConfigOption<Integer> FETCH_IO_THREADS = ConfigOptions.key("fetch.io-threads")
+            .intType()
+            .defaultValue(4)
+            .withDescription("Threads reading file: and s3a: URLs, per task.");
+
+    // --- decode
+
+    public static final ConfigOption<Long> DECODE_MAX_PIXELS = ConfigOptions.key("decode.max-pixels")
+            .longType()
+            .defaultValue(50_000_000L)
+            .withDescription("Largest width x height accepted, checked from the header before decoding.");
+
+    // --- embed
+
+    public static final ConfigOption<Integer> EMBED_BATCH_SIZE = ConfigOptions.key("embed.batch-size")
+            .intType()
+            .defaultValue(32)
+            .withDescription("Most images per model call.");
+
+    public static final ConfigOption<Duration> EMBED_MAX_WAIT = ConfigOptions.key("embed.max-wait")
+            .durationType()
+            .defaultValue(Duration.ofMillis(20))
+            .withDescription("How long a batch waits for more images after its first one.");
+
+    public static final ConfigOption<Integer> EMBED_INTRA_OP_THREADS = ConfigOptions.key("embed.intra-op-threads")
+            .intType()
+            .defaultValue(0)
+            .withDescription("TensorFlow threads inside an op (0: TensorFlow's choice).");
+
+    public static final ConfigOption<Integer> EMBED_INTER_OP_THREADS = ConfigOptions.key("embed.inter-op-threads")
+            .intType()
+            .defaultValue(0)
+            .withDescription("TensorFlow threads across ops (0: TensorFlow's choice).");
+
+    public static final ConfigOption<Duration> EMBED_TIMEOUT = ConfigOptions.key("embed.timeout")
+            .durationType()
+            .defaultValue(Duration.ofMinutes(5))
+            .withDescription("Longest wait for one image's embedding before it fails with EMBEDDING_FAILED.");
+
+    // --- output
+
+    public static final ConfigOption<MemorySize> OUTPUT_FILE_SIZE = ConfigOptions.key("output.file-size")
+            .memoryType()
+            .defaultValue(MemorySize.parse("256mb"))
+            .withDescription("Size at which a Parquet file is closed and the next one started.");
+
+    /** Every option, in the order {@code --help} lists them. */
+    public static final List<ConfigOption<?>> ALL = List.of(
+            INPUT, OUTPUT, NAME, SHARDS, MODEL, PARALLELISM,
+            ALLOW_PRIVATE_NETWORKS, ALLOW_FILE_ROOT,
+            FETCH_CONNECT_TIMEOUT, FETCH_READ_TIMEOUT, FETCH_REQUEST_TIMEOUT, FETCH_TOTAL_TIMEOUT,
+            FETCH_MAX_BYTES, FETCH_MAX_REDIRECTS, FETCH_MAX_ATTEMPTS, FETCH_BACKOFF, FETCH_BACKOFF_MAX,
+            FETCH_PER_HOST, FETCH_MAX_CONNECTIONS, FETCH_MAX_IN_FLIGHT, FETCH_USER_AGENT, FETCH_IO_THREADS,
+            DECODE_MAX_PIXELS,
+            EMBED_BATCH_SIZE, EMBED_MAX_WAIT, EMBED_INTRA_OP_THREADS, EMBED_INTER_OP_THREADS, EMBED_TIMEOUT,
+            OUTPUT_FILE_SIZE);
+}

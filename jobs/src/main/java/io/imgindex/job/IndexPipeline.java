@@ -1,0 +1,93 @@
+package io.imgindex.job;
+
+import io.imgindex.decode.DecodeFunction;
+import io.imgindex.dedup.ExactDuplicateFunction;
+import io.imgindex.dedup.UniqueIdFunction;
+import io.imgindex.embed.EmbedFunction;
+import io.imgindex.fetch.FetchFunction;
+import io.imgindex.item.Item;
+import io.imgindex.item.Outcomes;
+import io.imgindex.item.TerminalSplitter;
+import io.imgindex.output.GenerationCommitter;
+import io.imgindex.output.GenerationReport;
+import io.imgindex.output.GenerationTarget;
+import io.imgindex.output.GenerationWriter;
+import io.imgindex.output.InputTally;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+
+/**
+ * Wires the indexing pipeline from input items to a committed generation:
+ *
+ * <pre>
+ * items ─ tally ─ split ─ unique id ─ fetch ─ decode ─ exact dedup ─ embed ─┐
+ *                   └──────────┴────────────────┴────────┴─ terminal ─────────┴─ write (by shard) ─ commit
+ * </pre>
+ *
+ * Every item ends in exactly one table; the tally and the writers report to the committer, which refuses to
+ * commit counts that do not add up. The same wiring serves BATCH and STREAMING; only the dedup functions
+ * differ in how they pick the kept item. Stateful operators carry {@code uid}s so savepoints map onto them.
+ */
+public final class IndexPipeline {
+
+    private IndexPipeline() {}
+
+    /**
+     * @param items the input, one item per line of the URL lists (skipped lines included)
+     * @param batch whether the job runs in BATCH mode
+     * @return the committer's output: the path of the manifest it wrote
+     */
+    public static DataStream<String> build(
+            DataStream<Item> items, IndexJobConfig config, GenerationTarget target, boolean batch) {
+        TypeInformation<Item> itemType = TypeInformation.of(Item.class);
+
+        SingleOutputStreamOperator<Item> read =
+                items.transform("tally input", itemType, new InputTally()).uid("input-tally");
+        SingleOutputStreamOperator<Item> pending =
+                read.process(new TerminalSplitter(), itemType).name("split bad records").uid("split");
+        SingleOutputStreamOperator<Item> unique = pending.keyBy(item -> item.id)
+                .process(new UniqueIdFunction(batch), itemType)
+                .name("unique ids")
+                .uid("unique-id");
+        SingleOutputStreamOperator<Item> fetched = AsyncDataStream.unorderedWait(unique,
+                        new FetchFunction(config.fetch()),
+                        config.fetchOperatorTimeout().toMillis(), TimeUnit.MILLISECONDS, config.fetchInFlight())
+                .name("fetch")
+                .uid("fetch");
+        SingleOutputStreamOperator<Item> decoded =
+                fetched.process(new DecodeFunction(config.decode()), itemType).name("decode").uid("decode");
+        SingleOutputStreamOperator<Item> distinct = decoded.keyBy(item -> item.sha256)
+                .process(new ExactDuplicateFunction(batch), itemType)
+                .name("exact duplicates")
+                .uid("exact-dedup");
+        SingleOutputStreamOperator<Item> embedded = AsyncDataStream.unorderedWait(distinct,
+                        new EmbedFunction(config.embed()),
+                        config.embedTimeout().toMillis(), TimeUnit.MILLISECONDS,
+                        Math.max(2, config.embed().batchSize() * 4))
+                .name("embed")
+                .uid("embed");
+
+        DataStream<Item> outcomes = embedded.union(
+                pending.getSideOutput(Outcomes.TERMINAL),
+                unique.getSideOutput(Outcomes.TERMINAL),
+                decoded.getSideOutput(Outcomes.TERMINAL),
+                distinct.getSideOutput(Outcomes.TERMINAL));
+
+        int shards = config.shards();
+        DataStream<GenerationReport> written = outcomes
+                .partitionCustom((key, n) -> key % n, item -> GenerationWriter.partitionKey(item, shards))
+                .transform("write generation", TypeInformation.of(GenerationReport.class),
+                        new GenerationWriter(target))
+                .uid("writer");
+
+        return written.union(read.getSideOutput(InputTally.REPORTS))
+                .transform("commit generation", Types.STRING, new GenerationCommitter(target))
+                .setParallelism(1)
+                .setMaxParallelism(1)
+                .uid("committer");
+    }
+}

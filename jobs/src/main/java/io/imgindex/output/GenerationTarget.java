@@ -1,0 +1,76 @@
+package io.imgindex.output;
+
+import io.imgindex.format.IndexLayout;
+import io.imgindex.format.ModelInfo;
+import java.io.File;
+import java.io.Serializable;
+import java.util.List;
+import org.apache.flink.core.fs.Path;
+
+/**
+ * The generation a run writes: where, which number, and what the manifest will say about the run. Immutable.
+ *
+ * @param output the indexes' location as given: a local folder or a URI such as {@code s3a://bucket/indexes}
+ * @param name the index name
+ * @param generation the generation number this run writes
+ * @param shards the number of shards of the index table
+ * @param modelId the model id
+ * @param dimension the embedding dimension
+ * @param metric the similarity metric
+ * @param fileSizeBytes size at which data files roll
+ * @param mode {@code BATCH} or {@code STREAMING}
+ * @param inputs the inputs as given
+ * @param startedAt when the run started (ISO-8601)
+ * @param options explicit options, {@code key=value}
+ */
+public record GenerationTarget(
+        String output,
+        String name,
+        long generation,
+        int shards,
+        String modelId,
+        int dimension,
+        String metric,
+        long fileSizeBytes,
+        String mode,
+        List<String> inputs,
+        String startedAt,
+        List<String> options)
+        implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    public GenerationTarget {
+        IndexLayout.checkIndexName(name);
+        inputs = List.copyOf(inputs);
+        options = List.copyOf(options);
+    }
+
+    /** The root of the index, {@code <output>/<name>}, as a Flink path. */
+    public Path indexRoot() {
+        return new Path(outputPath(output), name);
+    }
+
+    /** The folder of this generation. */
+    public Path generationDir() {
+        return new Path(indexRoot(), IndexLayout.generationDir(generation));
+    }
+
+    public ModelInfo model() {
+        return new ModelInfo(modelId, dimension, metric);
+    }
+
+    /** A local folder becomes an absolute {@code file:} path; anything with a scheme is taken as a URI. */
+    public static Path outputPath(String output) {
+        if (output.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*")) {
+            return new Path(output);
+        }
+        return new Path(new File(output).getAbsoluteFile().toURI());
+    }
+
+    /** The same target for another generation number. */
+    public GenerationTarget withGeneration(long n) {
+        return new GenerationTarget(output, name, n, shards, modelId, dimension, metric, fileSizeBytes, mode,
+                inputs, startedAt, options);
+    }
+}

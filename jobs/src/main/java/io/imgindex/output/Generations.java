@@ -1,0 +1,118 @@
+package io.imgindex.output;
+
+import io.imgindex.format.IndexLayout;
+import io.imgindex.format.LatestPointer;
+import io.imgindex.format.ManifestCodec;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.UUID;
+import org.apache.flink.core.fs.FSDataOutputStream;
+import org.apache.flink.core.fs.FileStatus;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.fs.FileSystemKind;
+import org.apache.flink.core.fs.Path;
+
+/**
+ * Generation bookkeeping on any Flink file system: reserving the next number, reading and replacing the
+ * {@code _LATEST} pointer, writing small files so that readers see either the old or the new content.
+ */
+public final class Generations {
+
+    /** A marker written when a generation's number is reserved; a generation without a manifest is incomplete. */
+    public static final String STARTED_MARKER = "_STARTED";
+
+    private Generations() {}
+
+    /**
+     * Reserves the next generation number under an index root: one more than the highest {@code generation=<n>}
+     * folder present, complete or not (a failed run's number is never reused), starting at 1. The folder is
+     * created with a {@value #STARTED_MARKER} marker; if another run created it first, the next number is tried.
+     * Two runs writing one index at the same moment on an object store are not protected against each other:
+     * run one writer per index name at a time.
+     */
+    public static long reserveNext(Path indexRoot, String runDescription) throws IOException {
+        FileSystem fs = indexRoot.getFileSystem();
+        long n = highest(fs, indexRoot) + 1;
+        for (int tries = 0; tries < 100; tries++, n++) {
+            Path marker = new Path(new Path(indexRoot, IndexLayout.generationDir(n)), STARTED_MARKER);
+            if (fs.exists(marker)) {
+                continue;
+            }
+            try (FSDataOutputStream out = fs.create(marker, FileSystem.WriteMode.NO_OVERWRITE)) {
+                out.write(runDescription.getBytes(StandardCharsets.UTF_8));
+                return n;
+            } catch (IOException e) {
+                if (!fs.exists(marker)) {
+                    throw e;
+                }
+                // Created by someone else in the meantime: try the next number.
+            }
+        }
+        throw new IOException("could not reserve a generation under " + indexRoot + " after 100 attempts");
+    }
+
+    /** The highest generation folder number present, 0 if none. */
+    static long highest(FileSystem fs, Path indexRoot) throws IOException {
+        long max = 0;
+        FileStatus[] children;
+        try {
+            children = fs.listStatus(indexRoot);
+        } catch (FileNotFoundException e) {
+            return 0;
+        }
+        if (children == null) {
+            return 0;
+        }
+        for (FileStatus s : children) {
+            OptionalLong n = IndexLayout.parseGenerationDir(s.getPath().getName());
+            if (n.isPresent()) {
+                max = Math.max(max, n.getAsLong());
+            }
+        }
+        return max;
+    }
+
+    /** The {@code _LATEST} pointer of an index, if there is one. */
+    public static Optional<LatestPointer> readLatest(Path indexRoot) throws IOException {
+        Path p = new Path(indexRoot, IndexLayout.LATEST);
+        FileSystem fs = p.getFileSystem();
+        if (!fs.exists(p)) {
+            return Optional.empty();
+        }
+        return Optional.of(ManifestCodec.decodeLatest(readAll(fs, p)));
+    }
+
+    /**
+     * Writes a small file so that a reader sees the old content or the new, never a mix: on a file system
+     * through a hidden temporary file and an atomic rename, on an object store with one PUT.
+     */
+    public static void writeAtomically(Path target, byte[] content) throws IOException {
+        FileSystem fs = target.getFileSystem();
+        if (fs.getKind() == FileSystemKind.OBJECT_STORE) {
+            try (FSDataOutputStream out = fs.create(target, FileSystem.WriteMode.OVERWRITE)) {
+                out.write(content);
+            }
+            return;
+        }
+        Path tmp = new Path(target.getParent(), "." + target.getName() + "." + UUID.randomUUID() + ".tmp");
+        try (FSDataOutputStream out = fs.create(tmp, FileSystem.WriteMode.NO_OVERWRITE)) {
+            out.write(content);
+            out.sync();
+        }
+        if (!fs.rename(tmp, target)) {
+            fs.delete(tmp, false);
+            throw new IOException("could not rename " + tmp + " to " + target);
+        }
+    }
+
+    /** Reads a whole (small) file. */
+    public static byte[] readAll(FileSystem fs, Path p) throws IOException {
+        try (InputStream in = fs.open(p)) {
+            return in.readAllBytes();
+        }
+    }
+}

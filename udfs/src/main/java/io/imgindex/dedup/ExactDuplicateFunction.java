@@ -1,0 +1,28 @@
+package io.imgindex.dedup;
+
+import io.imgindex.format.DuplicateRow;
+import io.imgindex.item.Item;
+import java.util.Comparator;
+
+/**
+ * Indexes identical bytes once: keyed by the SHA-256 of the fetched bytes, keeps one item (in BATCH mode the
+ * one with the smallest id) and records the others as exact duplicates of it, similarity 1.
+ */
+public class ExactDuplicateFunction extends KeepOneFunction {
+
+    private static final long serialVersionUID = 1L;
+
+    public ExactDuplicateFunction(boolean batch) {
+        super(batch);
+    }
+
+    @Override
+    protected Comparator<Item> order() {
+        return Comparator.comparing((Item i) -> i.id);
+    }
+
+    @Override
+    protected void reject(Item loser, Item winner) {
+        loser.duplicateOf(winner.id, 1.0f, DuplicateRow.MATCH_EXACT);
+    }
+}
