@@ -4,6 +4,7 @@ import io.imgindex.decode.DecodeOptions;
 import io.imgindex.embed.EmbedOptions;
 import io.imgindex.embed.ModelCard;
 import io.imgindex.embed.ThumbnailModel;
+import io.imgindex.fetch.AddressPolicy;
 import io.imgindex.fetch.FetchOptions;
 import io.imgindex.format.IndexLayout;
 import java.io.IOException;
@@ -66,6 +67,11 @@ public final class IndexJobConfig implements Serializable {
         }
         fetchInFlight = within(c, IndexOptions.FETCH_MAX_IN_FLIGHT, 1, 100_000);
         try {
+            AddressPolicy.of(false, c.get(IndexOptions.ALLOW_NETWORK));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--allow-network: " + e.getMessage(), e);
+        }
+        try {
             fetch = FetchOptions.builder()
                     .connectTimeout(c.get(IndexOptions.FETCH_CONNECT_TIMEOUT))
                     .readTimeout(c.get(IndexOptions.FETCH_READ_TIMEOUT))
@@ -80,6 +86,7 @@ public final class IndexJobConfig implements Serializable {
                     .maxConnections(c.get(IndexOptions.FETCH_MAX_CONNECTIONS))
                     .userAgent(c.get(IndexOptions.FETCH_USER_AGENT))
                     .allowPrivateNetworks(c.get(IndexOptions.ALLOW_PRIVATE_NETWORKS))
+                    .allowedNetworks(c.get(IndexOptions.ALLOW_NETWORK))
                     .allowedFileRoots(absolute(c.get(IndexOptions.ALLOW_FILE_ROOT)))
                     .blockingThreads(c.get(IndexOptions.FETCH_IO_THREADS))
                     .build();

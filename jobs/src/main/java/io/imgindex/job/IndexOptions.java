@@ -60,6 +60,13 @@ public final class IndexOptions {
             .withDescription("Allow fetching from loopback, private, link-local and metadata addresses (refused by"
                     + " default, after DNS resolution and on every redirect).");
 
+    public static final ConfigOption<List<String>> ALLOW_NETWORK = ConfigOptions.key("allow-network")
+            .stringType()
+            .asList()
+            .defaultValues()
+            .withDescription("An address block (CIDR, e.g. 10.20.0.0/16) that may be fetched although it is not"
+                    + " public; the rest stays refused. Repeatable.");
+
     public static final ConfigOption<List<String>> ALLOW_FILE_ROOT = ConfigOptions.key("allow-file-root")
             .stringType()
             .asList()
@@ -182,7 +189,7 @@ public final class IndexOptions {
     /** Every option, in the order {@code --help} lists them. */
     public static final List<ConfigOption<?>> ALL = List.of(
             INPUT, OUTPUT, NAME, SHARDS, MODEL, PARALLELISM,
-            ALLOW_PRIVATE_NETWORKS, ALLOW_FILE_ROOT,
+            ALLOW_PRIVATE_NETWORKS, ALLOW_NETWORK, ALLOW_FILE_ROOT,
             FETCH_CONNECT_TIMEOUT, FETCH_READ_TIMEOUT, FETCH_REQUEST_TIMEOUT, FETCH_TOTAL_TIMEOUT,
             FETCH_MAX_BYTES, FETCH_MAX_REDIRECTS, FETCH_MAX_ATTEMPTS, FETCH_BACKOFF, FETCH_BACKOFF_MAX,
             FETCH_PER_HOST, FETCH_MAX_CONNECTIONS, FETCH_MAX_IN_FLIGHT, FETCH_USER_AGENT, FETCH_IO_THREADS,

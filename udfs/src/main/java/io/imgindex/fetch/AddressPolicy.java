@@ -4,6 +4,8 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Which network addresses the fetcher may connect to. By default only public unicast addresses: loopback,
@@ -12,30 +14,45 @@ import java.net.UnknownHostException;
  * refused. IPv4 addresses embedded in IPv6 (mapped, compatible, NAT64 {@code 64:ff9b::/96}, 6to4) are checked
  * as the IPv4 address they carry.
  *
+ * <p>{@code --allow-network} blocks open parts of the non-public space (an intranet range, a test server on
+ * loopback) while the rest, the metadata services included, stays refused.
+ *
  * <p>The check runs on resolved addresses, for every connection, redirects included, so a DNS name that
  * points inside the network is refused as surely as a literal address. Immutable and thread-safe.
  */
 public final class AddressPolicy {
 
     private final boolean allowPrivateNetworks;
+    private final List<Cidr> allowedNetworks;
 
-    private AddressPolicy(boolean allowPrivateNetworks) {
+    private AddressPolicy(boolean allowPrivateNetworks, List<Cidr> allowedNetworks) {
         this.allowPrivateNetworks = allowPrivateNetworks;
+        this.allowedNetworks = List.copyOf(allowedNetworks);
     }
 
     /** Public addresses only. */
     public static AddressPolicy publicOnly() {
-        return new AddressPolicy(false);
+        return new AddressPolicy(false, List.of());
     }
 
-    /** Any address (for testing against loopback servers, or indexing an intranet on purpose). */
+    /** Any address (for indexing an intranet on purpose, or testing against loopback servers). */
     public static AddressPolicy allowAll() {
-        return new AddressPolicy(true);
+        return new AddressPolicy(true, List.of());
     }
 
-    /** The policy of the {@code --allow-private-networks} flag. */
-    public static AddressPolicy of(boolean allowPrivateNetworks) {
-        return new AddressPolicy(allowPrivateNetworks);
+    /**
+     * The policy of the {@code --allow-private-networks} and {@code --allow-network} flags.
+     *
+     * @param allowedNetworks CIDR blocks (e.g. {@code 10.1.0.0/16}) allowed even though they are not public;
+     *     the rest of the non-public space stays refused
+     * @throws IllegalArgumentException if a block does not parse
+     */
+    public static AddressPolicy of(boolean allowPrivateNetworks, List<String> allowedNetworks) {
+        List<Cidr> blocks = new ArrayList<>();
+        for (String s : allowedNetworks) {
+            blocks.add(Cidr.parse(s));
+        }
+        return new AddressPolicy(allowPrivateNetworks, blocks);
     }
 
     public boolean allowsPrivateNetworks() {
@@ -48,7 +65,63 @@ public final class AddressPolicy {
             return null;
         }
         String kind = classify(address);
-        return kind == null ? null : address.getHostAddress() + " is a " + kind + " address";
+        if (kind == null) {
+            return null;
+        }
+        for (Cidr block : allowedNetworks) {
+            if (block.contains(address)) {
+                return null;
+            }
+        }
+        return address.getHostAddress() + " is a " + kind + " address";
+    }
+
+    /** An address block, {@code address/prefix-length}. */
+    record Cidr(byte[] network, int prefix) {
+
+        static Cidr parse(String text) {
+            String s = text.strip();
+            int slash = s.indexOf('/');
+            String host = slash < 0 ? s : s.substring(0, slash);
+            if (host.isEmpty() || !host.matches("[0-9a-fA-F:.]+")) {
+                throw new IllegalArgumentException("'" + text + "' is not an address block such as 10.0.0.0/8");
+            }
+            byte[] net;
+            try {
+                net = InetAddress.getByName(host).getAddress(); // a literal: no lookup happens
+            } catch (UnknownHostException e) {
+                throw new IllegalArgumentException("'" + text + "' is not an address block such as 10.0.0.0/8", e);
+            }
+            int prefix;
+            try {
+                prefix = slash < 0 ? net.length * 8 : Integer.parseInt(s.substring(slash + 1));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("'" + text + "' has a bad prefix length", e);
+            }
+            if (prefix < 0 || prefix > net.length * 8) {
+                throw new IllegalArgumentException("'" + text + "' has a prefix length outside 0.." + net.length * 8);
+            }
+            return new Cidr(net, prefix);
+        }
+
+        boolean contains(InetAddress address) {
+            byte[] a = address.getAddress();
+            if (a.length != network.length) {
+                return false;
+            }
+            int full = prefix / 8;
+            for (int i = 0; i < full; i++) {
+                if (a[i] != network[i]) {
+                    return false;
+                }
+            }
+            int rest = prefix % 8;
+            if (rest == 0) {
+                return true;
+            }
+            int mask = 0xFF << (8 - rest) & 0xFF;
+            return (a[full] & mask) == (network[full] & mask);
+        }
     }
 
     /**

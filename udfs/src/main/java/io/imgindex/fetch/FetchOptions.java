@@ -23,6 +23,7 @@ import java.util.Objects;
  * @param maxConnections connections open at once in total, per fetcher
  * @param userAgent the {@code User-Agent} header
  * @param allowPrivateNetworks whether loopback, private and link-local addresses may be fetched
+ * @param allowedNetworks CIDR blocks that may be fetched even though they are not public
  * @param allowedFileRoots folders under which {@code file:} URLs may be read; none by default
  * @param blockingThreads threads for {@code file:} and {@code s3a:} reads, per fetcher
  */
@@ -40,6 +41,7 @@ public record FetchOptions(
         int maxConnections,
         String userAgent,
         boolean allowPrivateNetworks,
+        List<String> allowedNetworks,
         List<String> allowedFileRoots,
         int blockingThreads)
         implements Serializable {
@@ -47,7 +49,13 @@ public record FetchOptions(
     private static final long serialVersionUID = 1L;
 
     public FetchOptions {
+        allowedNetworks = List.copyOf(allowedNetworks);
         allowedFileRoots = List.copyOf(allowedFileRoots);
+    }
+
+    /** The address policy these options describe. */
+    public AddressPolicy addressPolicy() {
+        return AddressPolicy.of(allowPrivateNetworks, allowedNetworks);
     }
 
     public static Builder builder() {
@@ -69,6 +77,7 @@ public record FetchOptions(
         private int maxConnections = 64;
         private String userAgent = "imgindex/0.1";
         private boolean allowPrivateNetworks;
+        private List<String> allowedNetworks = List.of();
         private List<String> allowedFileRoots = List.of();
         private int blockingThreads = 4;
 
@@ -139,6 +148,11 @@ public record FetchOptions(
             return this;
         }
 
+        public Builder allowedNetworks(List<String> v) {
+            allowedNetworks = v;
+            return this;
+        }
+
         public Builder allowedFileRoots(List<String> v) {
             allowedFileRoots = v;
             return this;
@@ -169,9 +183,10 @@ public record FetchOptions(
                 throw new IllegalArgumentException("user agent must be non-blank printable text, was '" + userAgent + "'");
             }
             Objects.requireNonNull(allowedFileRoots, "allowed file roots");
+            AddressPolicy.of(allowPrivateNetworks, allowedNetworks); // checks the blocks parse
             return new FetchOptions(connectTimeout, readTimeout, requestTimeout, totalTimeout, maxBytes, maxRedirects,
                     maxAttempts, backoffInitial, backoffMax, perHostConcurrency, maxConnections, userAgent,
-                    allowPrivateNetworks, allowedFileRoots, blockingThreads);
+                    allowPrivateNetworks, allowedNetworks, allowedFileRoots, blockingThreads);
         }
 
         private static void positive(String what, Duration d) {

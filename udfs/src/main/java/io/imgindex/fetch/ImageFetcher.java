@@ -72,9 +72,7 @@ public final class ImageFetcher implements AutoCloseable {
                 HttpAsyncClients.custom()
                         .setConnectionManager(
                                 PoolingAsyncClientConnectionManagerBuilder.create()
-                                        .setDnsResolver(
-                                                new PolicyDnsResolver(
-                                                        AddressPolicy.of(options.allowPrivateNetworks())))
+                                        .setDnsResolver(new PolicyDnsResolver(options.addressPolicy()))
                                         .setMaxConnPerRoute(options.perHostConcurrency())
                                         .setMaxConnTotal(options.maxConnections())
                                         .setDefaultConnectionConfig(
@@ -290,7 +288,7 @@ public final class ImageFetcher implements AutoCloseable {
             BlockedAddressException blocked = causeOf(e, BlockedAddressException.class);
             if (blocked != null) {
                 fail(Reason.BLOCKED_ADDRESS.name(), blocked.getMessage()
-                        + " (pass --allow-private-networks to allow it)");
+                        + " (--allow-network or --allow-private-networks allow it)");
                 return;
             }
             CappedBodyConsumer.TooLargeException tooLarge = causeOf(e, CappedBodyConsumer.TooLargeException.class);

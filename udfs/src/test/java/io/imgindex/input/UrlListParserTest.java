@@ -1,0 +1,152 @@
+package io.imgindex.input;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.imgindex.item.Item;
+import io.imgindex.item.Status;
+import java.io.StringReader;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class UrlListParserTest {
+
+    static final URI BASE = URI.create("file:/data/lists/photos.txt");
+
+    static List<Item> parse(String text, UrlListParser.Format format) {
+        List<Item> items = new ArrayList<>();
+        new UrlListParser(new StringReader(text), BASE, "photos", format).forEachRemaining(items::add);
+        return items;
+    }
+
+    @Test
+    void readsPlainListsSkippingBlankAndCommentLines() {
+        List<Item> items = parse("# a comment\nhttp://example.com/a.jpg\n\n   \n  # indented comment\r\n"
+                + "https://example.com/b.png\r\nimages/c.jpg", UrlListParser.Format.TEXT);
+
+        assertThat(items).extracting(i -> i.status).containsExactly(Status.SKIPPED, Status.PENDING,
+                Status.SKIPPED, Status.SKIPPED, Status.SKIPPED, Status.PENDING, Status.PENDING);
+        assertThat(items).extracting(i -> i.reason).containsExactly("COMMENT", null, "BLANK", "BLANK", "COMMENT",
+                null, null);
+        assertThat(items.get(1).url).isEqualTo("http://example.com/a.jpg");
+        assertThat(items.get(1).source).isEqualTo("photos:2");
+        assertThat(items.get(5).source).isEqualTo("photos:6");
+        assertThat(items.get(6).url).isEqualTo("file:/data/lists/images/c.jpg");
+    }
+
+    @Test
+    void derivesIdsFromTheResolvedUrl() {
+        Item item = parse("http://example.com/a.jpg", UrlListParser.Format.TEXT).get(0);
+
+        assertThat(item.id).hasSize(32).matches("[0-9a-f]{32}");
+        assertThat(item.id).isEqualTo(ItemIds.fromUrl("http://example.com/a.jpg"));
+        // sha256("http://example.com/a.jpg"), first 16 bytes: pinned so a change to the rule is noticed.
+        assertThat(item.id).isEqualTo(io.imgindex.format.Sha256.hex("http://example.com/a.jpg".getBytes())
+                .substring(0, 32));
+    }
+
+    @Test
+    void readsCsvWithIdsMetadataAndQuotes() {
+        String csv = "# header follows\nid,URL,title,price,empty\n"
+                + "a1,http://example.com/a.jpg,\"Boats, at dawn\",12.5,\n"
+                + "a2,images/b.jpg,\"He said \"\"hi\"\"\",3,\n"
+                + ",http://example.com/c.jpg,\"two\nlines\",,\n"
+                + "a4,http://example.com/d.jpg\n";
+        List<Item> items = parse(csv, UrlListParser.Format.CSV);
+
+        assertThat(items).hasSize(5);
+        Item a1 = items.get(1);
+        assertThat(a1.id).isEqualTo("a1");
+        assertThat(a1.metadata).isEqualTo(Map.of("title", "Boats, at dawn", "price", "12.5"));
+        assertThat(a1.source).isEqualTo("photos:3");
+        assertThat(items.get(2).url).isEqualTo("file:/data/lists/images/b.jpg");
+        assertThat(items.get(2).metadata.get("title")).isEqualTo("He said \"hi\"");
+        Item c = items.get(3);
+        assertThat(c.id).isEqualTo(ItemIds.fromUrl("http://example.com/c.jpg"));
+        assertThat(c.metadata.get("title")).isEqualTo("two\nlines");
+        assertThat(items.get(4).status).isEqualTo(Status.PENDING);
+        assertThat(items.get(4).source).isEqualTo("photos:7");
+    }
+
+    @Test
+    void turnsBadCsvRecordsIntoFailures() {
+        String csv = "id,url\nx,\"unterminated\ny,http://example.com/y.jpg,extra\n";
+        List<Item> items = parse(csv, UrlListParser.Format.CSV);
+
+        assertThat(items).hasSize(1);
+        assertThat(items.get(0).status).isEqualTo(Status.FAILED);
+        assertThat(items.get(0).reason).isEqualTo("BAD_RECORD");
+        assertThat(items.get(0).message).contains("unterminated");
+
+        List<Item> extra = parse("id,url\ny,http://example.com/y.jpg,extra\nz,\n", UrlListParser.Format.CSV);
+        assertThat(extra).extracting(i -> i.reason).containsExactly("BAD_RECORD", "BAD_RECORD");
+        assertThat(extra.get(0).message).contains("3 fields");
+        assertThat(extra.get(1).message).contains("empty url");
+    }
+
+    @Test
+    void failsEveryRecordOfACsvWithoutUrlColumn() {
+        List<Item> items = parse("id,link\na,http://example.com/a.jpg\nb,http://example.com/b.jpg\n",
+                UrlListParser.Format.CSV);
+
+        assertThat(items).extracting(i -> i.reason).containsExactly("BAD_RECORD", "BAD_RECORD");
+        assertThat(items.get(0).message).contains("no url column");
+    }
+
+    @Test
+    void readsJsonLines() {
+        String jsonl = "{\"id\":\"p1\",\"url\":\"http://example.com/a.jpg\",\"tags\":[\"x\"],\"n\":3,\"none\":null}\n"
+                + "\"http://example.com/bare.jpg\"\n"
+                + "{\"id\":42,\"url\":\"b.jpg\",\"title\":\"ok\"}\n"
+                + "{\"url\": 5}\n"
+                + "{not json\n"
+                + "[1,2]\n";
+        List<Item> items = parse(jsonl, UrlListParser.Format.JSONL);
+
+        assertThat(items.get(0).id).isEqualTo("p1");
+        assertThat(items.get(0).metadata).isEqualTo(Map.of("tags", "[\"x\"]", "n", "3"));
+        assertThat(items.get(1).url).isEqualTo("http://example.com/bare.jpg");
+        assertThat(items.get(2).id).isEqualTo("42");
+        assertThat(items.get(2).url).isEqualTo("file:/data/lists/b.jpg");
+        assertThat(items.subList(3, 6)).extracting(i -> i.reason).containsOnly("BAD_RECORD");
+        assertThat(items.get(4).message).contains("not valid JSON");
+    }
+
+    @Test
+    void rejectsBadUrlsAndIds() {
+        List<Item> items = parse("id,url\nok,http://exa mple.com/a.jpg\n\"bad\tid\",http://example.com/b.jpg\n",
+                UrlListParser.Format.CSV);
+
+        assertThat(items.get(0).reason).isEqualTo("BAD_URL");
+        assertThat(items.get(0).id).isEqualTo("ok");
+        assertThat(items.get(1).reason).isEqualTo("BAD_RECORD");
+        assertThat(items.get(1).message).contains("control character");
+    }
+
+    @Test
+    void capsOverlongLines() {
+        String line = "http://example.com/" + "a".repeat(UrlListParser.MAX_LINE_CHARS + 10);
+        List<Item> items = parse(line + "\nhttp://example.com/next.jpg\n", UrlListParser.Format.TEXT);
+
+        assertThat(items).extracting(i -> i.reason).containsExactly("BAD_RECORD", null);
+        assertThat(items.get(0).url.length()).isLessThan(4096);
+    }
+
+    @Test
+    void stripsAByteOrderMark() {
+        assertThat(parse("\uFEFFid,url\na,http://example.com/a.jpg\n", UrlListParser.Format.CSV).get(0).id)
+                .isEqualTo("a");
+    }
+
+    @Test
+    void choosesTheFormatByFileName() {
+        assertThat(UrlListParser.Format.ofFileName("x.CSV")).isEqualTo(UrlListParser.Format.CSV);
+        assertThat(UrlListParser.Format.ofFileName("x.csv.gz")).isEqualTo(UrlListParser.Format.CSV);
+        assertThat(UrlListParser.Format.ofFileName("x.ndjson")).isEqualTo(UrlListParser.Format.JSONL);
+        assertThat(UrlListParser.Format.ofFileName("x.jsonl.gz")).isEqualTo(UrlListParser.Format.JSONL);
+        assertThat(UrlListParser.Format.ofFileName("urls.txt")).isEqualTo(UrlListParser.Format.TEXT);
+        assertThat(UrlListParser.Format.ofFileName("urls")).isEqualTo(UrlListParser.Format.TEXT);
+    }
+}
