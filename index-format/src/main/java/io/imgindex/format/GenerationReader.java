@@ -160,6 +160,14 @@ public final class GenerationReader {
         read(manifest, Table.INDEX, IndexRow::fromGroup, sink);
     }
 
+    /** Reads the index rows of one listed file. */
+    public void readIndexFile(Manifest manifest, ManifestFile file, Consumer<IndexRow> sink) throws IOException {
+        if (file.tableKind() != Table.INDEX) {
+            throw new IllegalArgumentException(file.path() + " is not a file of the index table");
+        }
+        readFile(manifest, file, IndexRow::fromGroup, sink);
+    }
+
     /** Reads every duplicate row of a generation. */
     public void readDuplicates(Manifest manifest, Consumer<DuplicateRow> sink) throws IOException {
         read(manifest, Table.DUPLICATES, DuplicateRow::fromGroup, sink);
@@ -178,13 +186,18 @@ public final class GenerationReader {
     private <T> void read(Manifest manifest, Table table, Function<Group, T> convert, Consumer<T> sink)
             throws IOException {
         for (ManifestFile f : manifest.filesOf(table)) {
-            try (ParquetReader<Group> reader =
-                    ParquetReader.builder(new GroupReadSupport(), dataPath(manifest.generation(), f))
-                            .withConf(conf)
-                            .build()) {
-                for (Group g; (g = reader.read()) != null; ) {
-                    sink.accept(convert.apply(g));
-                }
+            readFile(manifest, f, convert, sink);
+        }
+    }
+
+    private <T> void readFile(Manifest manifest, ManifestFile f, Function<Group, T> convert, Consumer<T> sink)
+            throws IOException {
+        try (ParquetReader<Group> reader =
+                ParquetReader.builder(new GroupReadSupport(), dataPath(manifest.generation(), f))
+                        .withConf(conf)
+                        .build()) {
+            for (Group g; (g = reader.read()) != null; ) {
+                sink.accept(convert.apply(g));
             }
         }
     }
