@@ -1,0 +1,72 @@
+package io.imgindex.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.jar.JarFile;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The job jar a cluster receives: it holds the job and its libraries, and none of what the cluster image
+ * supplies (Flink, a logging backend, the S3 file system, TensorFlow and its natives).
+ */
+class ShadedJarITCase {
+
+    static List<String> entries;
+    static String mainClass;
+
+    @BeforeAll
+    static void open() throws IOException {
+        Path jar = null;
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(Paths.get("target"), "imgindex-jobs-*-job.jar")) {
+            for (Path p : files) {
+                jar = p;
+            }
+        }
+        assertThat(jar).as("the shaded job jar in target/ (built by the package phase)").isNotNull();
+        try (JarFile j = new JarFile(jar.toFile())) {
+            entries = Collections.list(j.entries()).stream().map(e -> e.getName()).toList();
+            mainClass = j.getManifest().getMainAttributes().getValue("Main-Class");
+        }
+    }
+
+    @Test
+    void holdsTheJobAndItsLibraries() {
+        assertThat(mainClass).isEqualTo(IndexJob.class.getName());
+        assertThat(entries).contains(
+                "io/imgindex/job/IndexJob.class",
+                "io/imgindex/format/IndexRow.class",
+                "io/imgindex/fetch/ImageFetcher.class",
+                "org/apache/parquet/hadoop/ParquetWriter.class",
+                "org/apache/hc/client5/http/impl/async/HttpAsyncClients.class",
+                "com/twelvemonkeys/imageio/plugins/webp/WebPImageReader.class");
+    }
+
+    @Test
+    void leavesOutWhatTheClusterSupplies() {
+        List<String> forbidden = new ArrayList<>();
+        for (String e : entries) {
+            if (e.startsWith("org/apache/flink/")
+                    || e.startsWith("org/apache/logging/log4j/")
+                    || e.startsWith("ch/qos/logback/")
+                    || e.startsWith("org/slf4j/")
+                    || e.startsWith("org/apache/hadoop/fs/s3a/")
+                    || e.startsWith("software/amazon/awssdk/")
+                    || e.startsWith("org/tensorflow/")
+                    || e.startsWith("org/bytedeco/")
+                    || e.contains("libtensorflow")
+                    || e.contains("libjnitensorflow")) {
+                forbidden.add(e);
+            }
+        }
+        assertThat(forbidden).isEmpty();
+    }
+}
