@@ -17,6 +17,7 @@ import java.util.Map;
 import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.BatchExecutionOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.PipelineOptions;
@@ -78,6 +79,11 @@ public final class IndexJob {
         Configuration flinkConf = Configuration.fromMap(flinkSettings);
         flinkConf.set(ExecutionOptions.RUNTIME_MODE, RuntimeExecutionMode.BATCH);
         flinkConf.set(PipelineOptions.GENERIC_TYPES, false);
+        if (!flinkSettings.containsKey(BatchExecutionOptions.ADAPTIVE_AUTO_PARALLELISM_ENABLED.key())) {
+            // Flink would size tasks by bytes, and a list of URLs is few bytes for hours of fetching and
+            // embedding: use the parallelism asked for on every operator instead.
+            flinkConf.set(BatchExecutionOptions.ADAPTIVE_AUTO_PARALLELISM_ENABLED, false);
+        }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flinkConf);
         if (env instanceof LocalStreamEnvironment) {
             // A cluster loads file system plugins itself; an embedded MiniCluster does not.
