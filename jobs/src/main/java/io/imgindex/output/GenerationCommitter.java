@@ -58,9 +58,11 @@ public class GenerationCommitter extends AbstractStreamOperator<String>
     public void endInput() throws Exception {
         Manifest manifest = manifest();
         Path dir = target.generationDir();
-        removeUnlisted(dir, manifest);
         Path manifestPath = new Path(dir, IndexLayout.MANIFEST);
-        writeManifest(manifestPath, manifest);
+        if (!alreadyCommitted(manifestPath, manifest)) {
+            removeUnlisted(dir, manifest);
+            Generations.writeAtomically(manifestPath, ManifestCodec.encode(manifest));
+        }
         Path root = target.indexRoot();
         Optional<LatestPointer> latest = Generations.readLatest(root);
         if (latest.isEmpty() || latest.get().generation() < target.generation()) {
@@ -138,19 +140,19 @@ public class GenerationCommitter extends AbstractStreamOperator<String>
     }
 
     /**
-     * Writes the manifest unless an identical one exists (a retried commit). A different manifest means another
-     * run took this generation number: refuse.
+     * Whether this very generation is committed already (a retried commit), checked before anything is deleted.
+     * A manifest with other files means another run took this generation number: refuse, touching nothing.
      */
-    private static void writeManifest(Path path, Manifest manifest) throws IOException {
+    private static boolean alreadyCommitted(Path path, Manifest manifest) throws IOException {
         FileSystem fs = path.getFileSystem();
-        if (fs.exists(path)) {
-            Manifest existing = ManifestCodec.decodeManifest(Generations.readAll(fs, path));
-            if (!existing.files().equals(manifest.files())) {
-                throw new IOException(path + " exists with other files: another run committed generation "
-                        + manifest.generation());
-            }
-            return;
+        if (!fs.exists(path)) {
+            return false;
         }
-        Generations.writeAtomically(path, ManifestCodec.encode(manifest));
+        Manifest existing = ManifestCodec.decodeManifest(Generations.readAll(fs, path));
+        if (!existing.files().equals(manifest.files())) {
+            throw new IOException(path + " exists with other files: another run committed generation "
+                    + manifest.generation() + "; run one writer per index at a time");
+        }
+        return true;
     }
 }
