@@ -128,5 +128,17 @@ class S3IndexJobITCase {
         assertThat(names).filteredOn(n -> n.endsWith(".inprogress")).isEmpty();
         assertThat(names).contains(IndexLayout.MANIFEST);
         assertThat(names.stream().filter(IndexLayout::isDataFile).count()).isEqualTo(read.files().size());
+
+        // The command line reads it back with the job's own s3.* settings.
+        java.io.ByteArrayOutputStream stdout = new java.io.ByteArrayOutputStream();
+        List<String> args = new ArrayList<>(List.of("inspect", "--index", s3.uri("indexes"), "--name", "catalogue",
+                "--similar", "coffee"));
+        s3.flinkSettings().forEach((k, v) -> args.addAll(List.of("--conf", k + "=" + v)));
+        int exit = io.imgindex.cli.ImgIndexCli.run(args.toArray(new String[0]),
+                new java.io.PrintStream(stdout, true, StandardCharsets.UTF_8), System.err);
+        assertThat(exit).isZero();
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("verified " + read.files().size() + " files")
+                .contains("read 7 = indexed 4 + duplicates 1 + failed 2 (skipped lines 1)")
+                .contains("nearest neighbours of 'coffee'");
     }
 }
