@@ -137,6 +137,25 @@ class ImageDecoderTest {
     }
 
     @Test
+    void decodesCmykJpegs() throws IOException {
+        byte[] cmyk;
+        try (var in = ImageDecoderTest.class.getResourceAsStream("/images/coffee-cmyk.jpg")) {
+            cmyk = in.readAllBytes();
+        }
+        DecodedImage d = decoder.decode(cmyk);
+
+        assertThat(d.isOk()).as(d.message()).isTrue();
+        assertThat(d.width()).isEqualTo(160);
+        // The same photo in RGB and in CMYK gives nearly the same thumbnail.
+        byte[] rgb = decoder.decode(TestImages.sample("coffee.jpg")).pixels();
+        double diff = 0;
+        for (int i = 0; i < rgb.length; i++) {
+            diff += Math.abs((rgb[i] & 0xFF) - (d.pixels()[i] & 0xFF));
+        }
+        assertThat(diff / rgb.length).isLessThan(20);
+    }
+
+    @Test
     void rejectsAJpegHeaderWithoutImageData() {
         assertThat(decoder.decode(TestImages.jpegBomb(100, 100)).reason()).isEqualTo("CORRUPT_IMAGE");
     }
