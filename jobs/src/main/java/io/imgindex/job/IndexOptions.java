@@ -57,8 +57,9 @@ public final class IndexOptions {
     public static final ConfigOption<Boolean> ALLOW_PRIVATE_NETWORKS = ConfigOptions.key("allow-private-networks")
             .booleanType()
             .defaultValue(false)
-            .withDescription("Allow fetching from loopback, private, link-local and metadata addresses (refused by"
-                    + " default, after DNS resolution and on every redirect).");
+            .withDescription("Allow fetching from loopback, private and link-local addresses (refused by default,"
+                    + " after DNS resolution and on every redirect). Cloud metadata services such as"
+                    + " 169.254.169.254 stay refused unless an --allow-network block names them.");
 
     public static final ConfigOption<List<String>> ALLOW_NETWORK = ConfigOptions.key("allow-network")
             .stringType()

@@ -19,8 +19,8 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * Validates and decodes image bytes: tells the format from the leading bytes, refuses decompression bombs from
- * the header alone, decodes (subsampled when the image is much larger than needed), treats decoder warnings
- * such as a premature end of a JPEG as corruption, applies the EXIF orientation, composites transparency over
+ * the header alone, decodes (subsampled when the image is much larger than needed), treats a decoder warning
+ * of a premature end of data as corruption, applies the EXIF orientation, composites transparency over
  * white and resizes to the model's input.
  *
  * <p>Readers are created per call and never registered in ImageIO's global registry (which would pin the job's
@@ -101,9 +101,9 @@ public final class ImageDecoder {
                 }
                 return corrupt(format, "decoding failed: " + e.getClass().getSimpleName() + ": " + msg);
             }
-            if (!warnings.isEmpty()) {
-                return corrupt(format, "the " + format.label() + " data is truncated or corrupt: "
-                        + String.join("; ", warnings));
+            List<String> truncation = warnings.stream().filter(ImageDecoder::meansTruncated).toList();
+            if (!truncation.isEmpty()) {
+                return corrupt(format, "the " + format.label() + " data is truncated: " + String.join("; ", truncation));
             }
             if (format == ImageFormat.GIF && !endsWithGifTrailer(bytes)) {
                 return corrupt(format, "the gif data is truncated (no trailer)");
@@ -126,6 +126,17 @@ public final class ImageDecoder {
         } finally {
             reader.dispose();
         }
+    }
+
+    /**
+     * Whether a decoder warning means the data ended early: the decoder then fills the rest of the picture with
+     * grey instead of failing. Other warnings (a missing colour profile, a few stray bytes before a marker) leave
+     * a picture that displays fine, and are ignored.
+     */
+    static boolean meansTruncated(String warning) {
+        String w = warning.toLowerCase(java.util.Locale.ROOT);
+        return w.contains("premature end") || w.contains("truncat") || w.contains("unexpected end")
+                || w.contains("end of file") || w.contains("eof");
     }
 
     private static DecodedImage corrupt(ImageFormat format, String message) {

@@ -15,7 +15,9 @@ import java.util.List;
  * as the IPv4 address they carry.
  *
  * <p>{@code --allow-network} blocks open parts of the non-public space (an intranet range, a test server on
- * loopback) while the rest, the metadata services included, stays refused.
+ * loopback) while the rest stays refused. The cloud metadata services (169.254.169.254 and its kin) stay
+ * refused even with {@code --allow-private-networks}; only an {@code --allow-network} block that contains one
+ * opens it.
  *
  * <p>The check runs on resolved addresses, for every connection, redirects included, so a DNS name that
  * points inside the network is refused as surely as a literal address. Immutable and thread-safe.
@@ -61,20 +63,35 @@ public final class AddressPolicy {
 
     /** Why the address is refused, or null if it may be connected to. */
     public String refusal(InetAddress address) {
-        if (allowPrivateNetworks) {
-            return null;
-        }
-        String kind = classify(address);
-        if (kind == null) {
-            return null;
-        }
         for (Cidr block : allowedNetworks) {
             if (block.contains(address)) {
                 return null;
             }
         }
-        return address.getHostAddress() + " is a " + kind + " address";
+        if (isMetadataService(address)) {
+            // Even with private networks allowed: images never live there, credentials do.
+            return address.getHostAddress() + " is a cloud metadata service address (only --allow-network naming"
+                    + " it opens it)";
+        }
+        if (allowPrivateNetworks) {
+            return null;
+        }
+        String kind = classify(address);
+        return kind == null ? null : address.getHostAddress() + " is a " + kind + " address";
     }
+
+    /**
+     * The instance metadata and credential endpoints of the big clouds (AWS, GCP, Azure, OpenStack, Alibaba,
+     * ECS and EKS pod credentials), refused even when private networks are allowed.
+     */
+    static boolean isMetadataService(InetAddress address) {
+        String a = address.getHostAddress();
+        return METADATA_SERVICES.contains(a);
+    }
+
+    private static final java.util.Set<String> METADATA_SERVICES = java.util.Set.of(
+            "169.254.169.254", "169.254.170.2", "169.254.170.23", "100.100.100.200",
+            "fd00:ec2:0:0:0:0:0:254", "fd00:ec2:0:0:0:0:0:23");
 
     /** An address block, {@code address/prefix-length}. */
     record Cidr(byte[] network, int prefix) {

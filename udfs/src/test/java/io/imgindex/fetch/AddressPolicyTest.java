@@ -22,7 +22,19 @@ class AddressPolicyTest {
     })
     void refusesNonPublicAddresses(String address) throws Exception {
         assertThat(strict.refusal(InetAddress.getByName(address))).as(address).isNotNull();
-        assertThat(AddressPolicy.allowAll().refusal(InetAddress.getByName(address))).isNull();
+        InetAddress a = InetAddress.getByName(address);
+        if (!AddressPolicy.isMetadataService(a)) {
+            assertThat(AddressPolicy.allowAll().refusal(a)).as(address).isNull();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"169.254.169.254", "169.254.170.2", "100.100.100.200", "fd00:ec2::254"})
+    void refusesMetadataServicesEvenWithPrivateNetworksAllowed(String address) throws Exception {
+        InetAddress a = InetAddress.getByName(address);
+        assertThat(AddressPolicy.allowAll().refusal(a)).contains("metadata");
+        assertThat(AddressPolicy.of(true, List.of(address + (address.contains(":") ? "/128" : "/32"))).refusal(a))
+                .isNull();
     }
 
     @ParameterizedTest
@@ -39,7 +51,8 @@ class AddressPolicyTest {
         assertThat(loopback.refusal(InetAddress.getByName("127.0.0.1"))).isNull();
         assertThat(loopback.refusal(InetAddress.getByName("10.20.3.4"))).isNull();
         assertThat(loopback.refusal(InetAddress.getByName("10.21.3.4"))).contains("private");
-        assertThat(loopback.refusal(InetAddress.getByName("169.254.169.254"))).contains("link-local");
+        assertThat(loopback.refusal(InetAddress.getByName("169.254.169.254"))).contains("metadata");
+        assertThat(loopback.refusal(InetAddress.getByName("169.254.1.1"))).contains("link-local");
         assertThat(AddressPolicy.of(false, List.of("fd00::/8")).refusal(InetAddress.getByName("fd00:ec2::254")))
                 .isNull();
     }
