@@ -9,17 +9,17 @@ import java.util.concurrent.ConcurrentHashMap;
  * the other does nothing. {@link Item} does not override {@code equals}, so membership is by identity.
  * Thread-safe.
  */
-public final class InFlight {
+final class InFlight {
 
     private final Set<Item> items = ConcurrentHashMap.newKeySet();
 
     /** Records that work on the item has started. */
-    public void start(Item item) {
+    void start(Item item) {
         items.add(item);
     }
 
     /** Whether the caller is the first to finish the item (and so must complete it). */
-    public boolean claim(Item item) {
+    boolean claim(Item item) {
         return items.remove(item);
     }
 }
