@@ -23,11 +23,15 @@ final class Columns {
     private Columns() {}
 
     static Type requiredString(String name) {
-        return Types.required(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named(name);
+        return Types.required(PrimitiveTypeName.BINARY)
+                .as(LogicalTypeAnnotation.stringType())
+                .named(name);
     }
 
     static Type optionalString(String name) {
-        return Types.optional(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named(name);
+        return Types.optional(PrimitiveTypeName.BINARY)
+                .as(LogicalTypeAnnotation.stringType())
+                .named(name);
     }
 
     static Type requiredTimestampMillis(String name) {

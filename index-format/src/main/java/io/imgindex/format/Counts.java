@@ -17,23 +17,16 @@ import java.util.TreeMap;
  * @param failedByReason failed rows by reason code, sorted by code
  */
 public record Counts(
-        long read,
-        long skippedLines,
-        long indexed,
-        long duplicates,
-        long failed,
-        Map<String, Long> failedByReason) {
+        long read, long skippedLines, long indexed, long duplicates, long failed, Map<String, Long> failedByReason) {
 
     public Counts {
-        failedByReason =
-                failedByReason == null
-                        ? Map.of()
-                        : Collections.unmodifiableMap(new TreeMap<>(failedByReason));
+        failedByReason = failedByReason == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(failedByReason));
     }
 
     /** Whether the counts add up: every record read is accounted for once, and the reasons sum to failed. */
     public boolean balanced() {
-        long byReason = failedByReason.values().stream().mapToLong(Long::longValue).sum();
+        long byReason =
+                failedByReason.values().stream().mapToLong(Long::longValue).sum();
         return read == indexed + duplicates + failed && failed == byReason;
     }
 

@@ -40,18 +40,17 @@ public record DuplicateRow(
     public static final String MATCH_NEAR = "near";
 
     /** The Parquet schema of the duplicates table. */
-    public static final MessageType SCHEMA =
-            Types.buildMessage()
-                    .addField(Columns.requiredString("id"))
-                    .addField(Columns.requiredString("url"))
-                    .addField(Columns.requiredString("duplicate_of"))
-                    .addField(Types.required(PrimitiveTypeName.FLOAT).named("similarity"))
-                    .addField(Columns.requiredString("match"))
-                    .addField(Columns.optionalString("sha256"))
-                    .addField(Columns.requiredTimestampMillis("ingested_at"))
-                    .addField(Columns.optionalString("source"))
-                    .addField(Columns.metadataMap())
-                    .named("imgindex_duplicate");
+    public static final MessageType SCHEMA = Types.buildMessage()
+            .addField(Columns.requiredString("id"))
+            .addField(Columns.requiredString("url"))
+            .addField(Columns.requiredString("duplicate_of"))
+            .addField(Types.required(PrimitiveTypeName.FLOAT).named("similarity"))
+            .addField(Columns.requiredString("match"))
+            .addField(Columns.optionalString("sha256"))
+            .addField(Columns.requiredTimestampMillis("ingested_at"))
+            .addField(Columns.optionalString("source"))
+            .addField(Columns.metadataMap())
+            .named("imgindex_duplicate");
 
     public DuplicateRow {
         Objects.requireNonNull(id, "id");

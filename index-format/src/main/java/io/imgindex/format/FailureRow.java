@@ -33,18 +33,17 @@ public record FailureRow(
         Map<String, String> metadata) {
 
     /** The Parquet schema of the failures table. */
-    public static final MessageType SCHEMA =
-            Types.buildMessage()
-                    .addField(Columns.requiredString("url"))
-                    .addField(Columns.optionalString("id"))
-                    .addField(Columns.requiredString("reason"))
-                    .addField(Columns.requiredString("message"))
-                    .addField(Types.optional(PrimitiveTypeName.INT32).named("http_status"))
-                    .addField(Types.required(PrimitiveTypeName.INT32).named("attempts"))
-                    .addField(Columns.requiredTimestampMillis("failed_at"))
-                    .addField(Columns.optionalString("source"))
-                    .addField(Columns.metadataMap())
-                    .named("imgindex_failure");
+    public static final MessageType SCHEMA = Types.buildMessage()
+            .addField(Columns.requiredString("url"))
+            .addField(Columns.optionalString("id"))
+            .addField(Columns.requiredString("reason"))
+            .addField(Columns.requiredString("message"))
+            .addField(Types.optional(PrimitiveTypeName.INT32).named("http_status"))
+            .addField(Types.required(PrimitiveTypeName.INT32).named("attempts"))
+            .addField(Columns.requiredTimestampMillis("failed_at"))
+            .addField(Columns.optionalString("source"))
+            .addField(Columns.metadataMap())
+            .named("imgindex_failure");
 
     public FailureRow {
         Objects.requireNonNull(url, "url");

@@ -111,8 +111,7 @@ public final class GenerationReader {
         }
         Manifest m = ManifestCodec.decodeManifest(json);
         if (m.generation() != generation) {
-            throw new IndexFormatException(
-                    p + " says generation " + m.generation() + ", expected " + generation);
+            throw new IndexFormatException(p + " says generation " + m.generation() + ", expected " + generation);
         }
         return m;
     }
@@ -133,8 +132,7 @@ public final class GenerationReader {
                 throw new IndexFormatException("listed file is missing: " + p, e);
             }
             if (status.getLen() != f.bytes()) {
-                throw new IndexFormatException(
-                        p + " has " + status.getLen() + " bytes, manifest says " + f.bytes());
+                throw new IndexFormatException(p + " has " + status.getLen() + " bytes, manifest says " + f.bytes());
             }
             MessageDigest digest = Sha256.newDigest();
             byte[] buf = new byte[1 << 16];
@@ -145,8 +143,7 @@ public final class GenerationReader {
             }
             String sha = Sha256.hex(digest);
             if (!sha.equals(f.sha256())) {
-                throw new IndexFormatException(
-                        p + " has SHA-256 " + sha + ", manifest says " + f.sha256());
+                throw new IndexFormatException(p + " has SHA-256 " + sha + ", manifest says " + f.sha256());
             }
             long rows = footerRows(p);
             if (rows != f.rows()) {
@@ -192,10 +189,10 @@ public final class GenerationReader {
 
     private <T> void readFile(Manifest manifest, ManifestFile f, Function<Group, T> convert, Consumer<T> sink)
             throws IOException {
-        try (ParquetReader<Group> reader =
-                ParquetReader.builder(new GroupReadSupport(), dataPath(manifest.generation(), f))
-                        .withConf(conf)
-                        .build()) {
+        try (ParquetReader<Group> reader = ParquetReader.builder(
+                        new GroupReadSupport(), dataPath(manifest.generation(), f))
+                .withConf(conf)
+                .build()) {
             for (Group g; (g = reader.read()) != null; ) {
                 sink.accept(convert.apply(g));
             }
@@ -204,7 +201,9 @@ public final class GenerationReader {
 
     private long footerRows(Path p) throws IOException {
         try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(p, conf))) {
-            return reader.getFooter().getBlocks().stream().mapToLong(BlockMetaData::getRowCount).sum();
+            return reader.getFooter().getBlocks().stream()
+                    .mapToLong(BlockMetaData::getRowCount)
+                    .sum();
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }

@@ -77,11 +77,10 @@ public final class IndexLayout {
      */
     public static String checkIndexName(String name) {
         if (name == null || !INDEX_NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException(
-                    "index name '"
-                            + name
-                            + "' is not valid: use 1-128 letters, digits, '.', '_' or '-', starting with a"
-                            + " letter or digit");
+            throw new IllegalArgumentException("index name '"
+                    + name
+                    + "' is not valid: use 1-128 letters, digits, '.', '_' or '-', starting with a"
+                    + " letter or digit");
         }
         return name;
     }

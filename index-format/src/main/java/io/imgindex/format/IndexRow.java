@@ -39,24 +39,22 @@ public record IndexRow(
         Map<String, String> metadata) {
 
     /** The Parquet schema of the index table. */
-    public static final MessageType SCHEMA =
-            Types.buildMessage()
-                    .addField(Columns.requiredString("id"))
-                    .addField(Columns.requiredString("url"))
-                    .addField(
-                            Types.requiredList()
-                                    .requiredElement(PrimitiveTypeName.FLOAT)
-                                    .named("vector"))
-                    .addField(Columns.requiredString("model_id"))
-                    .addField(Types.required(PrimitiveTypeName.INT32).named("width"))
-                    .addField(Types.required(PrimitiveTypeName.INT32).named("height"))
-                    .addField(Columns.requiredString("format"))
-                    .addField(Types.required(PrimitiveTypeName.INT64).named("bytes"))
-                    .addField(Columns.requiredString("sha256"))
-                    .addField(Columns.requiredTimestampMillis("ingested_at"))
-                    .addField(Columns.optionalString("source"))
-                    .addField(Columns.metadataMap())
-                    .named("imgindex_item");
+    public static final MessageType SCHEMA = Types.buildMessage()
+            .addField(Columns.requiredString("id"))
+            .addField(Columns.requiredString("url"))
+            .addField(Types.requiredList()
+                    .requiredElement(PrimitiveTypeName.FLOAT)
+                    .named("vector"))
+            .addField(Columns.requiredString("model_id"))
+            .addField(Types.required(PrimitiveTypeName.INT32).named("width"))
+            .addField(Types.required(PrimitiveTypeName.INT32).named("height"))
+            .addField(Columns.requiredString("format"))
+            .addField(Types.required(PrimitiveTypeName.INT64).named("bytes"))
+            .addField(Columns.requiredString("sha256"))
+            .addField(Columns.requiredTimestampMillis("ingested_at"))
+            .addField(Columns.optionalString("source"))
+            .addField(Columns.metadataMap())
+            .named("imgindex_item");
 
     public IndexRow {
         Objects.requireNonNull(id, "id");

@@ -13,8 +13,6 @@ public record LatestPointer(long generation, String manifest, String committedAt
     /** A pointer to generation {@code n}. */
     public static LatestPointer to(long generation, String committedAt) {
         return new LatestPointer(
-                generation,
-                IndexLayout.generationDir(generation) + "/" + IndexLayout.MANIFEST,
-                committedAt);
+                generation, IndexLayout.generationDir(generation) + "/" + IndexLayout.MANIFEST, committedAt);
     }
 }

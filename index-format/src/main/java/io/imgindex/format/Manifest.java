@@ -45,9 +45,7 @@ public record Manifest(
         Objects.requireNonNull(sharding, "sharding");
         Objects.requireNonNull(counts, "counts");
         metadataColumns =
-                metadataColumns == null
-                        ? Map.of()
-                        : Collections.unmodifiableMap(new TreeMap<>(metadataColumns));
+                metadataColumns == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(metadataColumns));
         List<ManifestFile> sorted = new ArrayList<>(files == null ? List.of() : files);
         sorted.sort((a, b) -> a.path().compareTo(b.path()));
         files = Collections.unmodifiableList(sorted);
@@ -98,12 +96,11 @@ public record Manifest(
             throw new IndexFormatException("not an imgindex manifest: format is '" + format + "'");
         }
         if (!FormatVersion.isSupported(formatVersion)) {
-            throw new IndexFormatException(
-                    "unsupported format version "
-                            + formatVersion
-                            + " (this reader knows version "
-                            + FormatVersion.CURRENT
-                            + ")");
+            throw new IndexFormatException("unsupported format version "
+                    + formatVersion
+                    + " (this reader knows version "
+                    + FormatVersion.CURRENT
+                    + ")");
         }
         if (!ShardAssignment.FUNCTION.equals(sharding)) {
             throw new IndexFormatException("unknown shard function '" + sharding + "'");
@@ -128,12 +125,7 @@ public record Manifest(
         long listed = rowsOf(table);
         if (listed != expected) {
             throw new IndexFormatException(
-                    "manifest lists "
-                            + listed
-                            + " rows of "
-                            + table.dirName()
-                            + " but its counts say "
-                            + expected);
+                    "manifest lists " + listed + " rows of " + table.dirName() + " but its counts say " + expected);
         }
     }
 }

@@ -16,11 +16,10 @@ import java.nio.charset.StandardCharsets;
  */
 public final class ManifestCodec {
 
-    private static final ObjectMapper MAPPER =
-            new ObjectMapper()
-                    .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-                    .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
-                    .enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper MAPPER = new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+            .enable(SerializationFeature.INDENT_OUTPUT);
 
     private ManifestCodec() {}
 
@@ -53,12 +52,11 @@ public final class ManifestCodec {
             throw new IndexFormatException("manifest has no format_version");
         }
         if (!FormatVersion.isSupported(version.intValue())) {
-            throw new IndexFormatException(
-                    "unsupported format version "
-                            + version.intValue()
-                            + " (this reader knows version "
-                            + FormatVersion.CURRENT
-                            + ")");
+            throw new IndexFormatException("unsupported format version "
+                    + version.intValue()
+                    + " (this reader knows version "
+                    + FormatVersion.CURRENT
+                    + ")");
         }
         try {
             return MAPPER.treeToValue(tree, Manifest.class).validate();
@@ -73,9 +71,7 @@ public final class ManifestCodec {
             return MAPPER.readValue(json, LatestPointer.class);
         } catch (IOException e) {
             throw new IndexFormatException(
-                    "_LATEST is not a valid pointer: "
-                            + new String(json, StandardCharsets.UTF_8).strip(),
-                    e);
+                    "_LATEST is not a valid pointer: " + new String(json, StandardCharsets.UTF_8).strip(), e);
         }
     }
 

@@ -13,8 +13,7 @@ import java.util.List;
  * @param options the non-default job options, as {@code key=value} strings
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record RunInfo(
-        String mode, List<String> inputs, String startedAt, String committedAt, List<String> options) {
+public record RunInfo(String mode, List<String> inputs, String startedAt, String committedAt, List<String> options) {
 
     public RunInfo {
         inputs = inputs == null ? List.of() : List.copyOf(inputs);

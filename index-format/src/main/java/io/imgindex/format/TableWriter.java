@@ -54,42 +54,35 @@ public final class TableWriter<T> implements Closeable {
         this.shard = shard;
         this.relativePath = relativePath;
         this.file = new DigestingOutputFile(out);
-        RowWriteSupport<T> support =
-                new RowWriteSupport<>(
-                        schema,
-                        rowWriter,
-                        Map.of(
-                                FOOTER_FORMAT_VERSION, Integer.toString(FormatVersion.CURRENT),
-                                FOOTER_TABLE, table.dirName()));
-        this.writer =
-                new RowBuilder<>(file, support)
-                        .withConf(new Configuration(false))
-                        .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
-                        .withCompressionCodec(CompressionCodecName.SNAPPY)
-                        .withWriterVersion(ParquetProperties.WriterVersion.PARQUET_1_0)
-                        // Embeddings are high-entropy floats: a dictionary only costs time there.
-                        .withDictionaryEncoding("vector.list.element", false)
-                        .build();
+        RowWriteSupport<T> support = new RowWriteSupport<>(
+                schema,
+                rowWriter,
+                Map.of(
+                        FOOTER_FORMAT_VERSION, Integer.toString(FormatVersion.CURRENT),
+                        FOOTER_TABLE, table.dirName()));
+        this.writer = new RowBuilder<>(file, support)
+                .withConf(new Configuration(false))
+                .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
+                .withCompressionCodec(CompressionCodecName.SNAPPY)
+                .withWriterVersion(ParquetProperties.WriterVersion.PARQUET_1_0)
+                // Embeddings are high-entropy floats: a dictionary only costs time there.
+                .withDictionaryEncoding("vector.list.element", false)
+                .build();
     }
 
     /** A writer for a file of the index table, in the folder of {@code shard}. */
-    public static TableWriter<IndexRow> index(OutputStream out, String relativePath, int shard)
-            throws IOException {
+    public static TableWriter<IndexRow> index(OutputStream out, String relativePath, int shard) throws IOException {
         return new TableWriter<>(Table.INDEX, shard, relativePath, out, IndexRow.SCHEMA, IndexRow::write);
     }
 
     /** A writer for a file of the duplicates table. */
-    public static TableWriter<DuplicateRow> duplicates(OutputStream out, String relativePath)
-            throws IOException {
-        return new TableWriter<>(
-                Table.DUPLICATES, null, relativePath, out, DuplicateRow.SCHEMA, DuplicateRow::write);
+    public static TableWriter<DuplicateRow> duplicates(OutputStream out, String relativePath) throws IOException {
+        return new TableWriter<>(Table.DUPLICATES, null, relativePath, out, DuplicateRow.SCHEMA, DuplicateRow::write);
     }
 
     /** A writer for a file of the failures table. */
-    public static TableWriter<FailureRow> failures(OutputStream out, String relativePath)
-            throws IOException {
-        return new TableWriter<>(
-                Table.FAILURES, null, relativePath, out, FailureRow.SCHEMA, FailureRow::write);
+    public static TableWriter<FailureRow> failures(OutputStream out, String relativePath) throws IOException {
+        return new TableWriter<>(Table.FAILURES, null, relativePath, out, FailureRow.SCHEMA, FailureRow::write);
     }
 
     /** Appends a row. */
@@ -122,8 +115,7 @@ public final class TableWriter<T> implements Closeable {
             finished = true;
             writer.close();
         }
-        return new ManifestFile(
-                relativePath, table.dirName(), shard, rows, file.position(), Sha256.hex(file.digest()));
+        return new ManifestFile(relativePath, table.dirName(), shard, rows, file.position(), Sha256.hex(file.digest()));
     }
 
     /** Closes without producing an entry (on failure; the caller discards the file). */
@@ -160,8 +152,7 @@ public final class TableWriter<T> implements Closeable {
         private final Map<String, String> footer;
         private RecordConsumer consumer;
 
-        RowWriteSupport(
-                MessageType schema, BiConsumer<T, RecordConsumer> rowWriter, Map<String, String> footer) {
+        RowWriteSupport(MessageType schema, BiConsumer<T, RecordConsumer> rowWriter, Map<String, String> footer) {
             this.schema = schema;
             this.rowWriter = rowWriter;
             this.footer = footer;

@@ -21,7 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 class GenerationRoundTripTest {
 
-    @TempDir Path out;
+    @TempDir
+    Path out;
+
     Path generation;
     Manifest manifest;
 
@@ -31,30 +33,66 @@ class GenerationRoundTripTest {
         List<ManifestFile> files = new ArrayList<>();
         String shard1 = IndexLayout.tableDir(Table.INDEX, 1) + "/" + IndexLayout.partFileName(0, 0, 0);
         try (TableWriter<IndexRow> w = TableWriter.index(open(shard1), shard1, 1)) {
-            w.write(new IndexRow("a", "http://x/a.jpg", new float[] {0.6f, 0.8f, 0f}, "m1", 640, 480, "jpeg",
-                    1234, "ab".repeat(32), 1_700_000_000_000L, "list.csv:2", Map.of("title", "A", "n", "1")));
-            w.write(new IndexRow("b", "http://x/b.jpg", new float[] {0f, 0f, 1f}, "m1", 10, 20, "png", 99,
-                    "cd".repeat(32), 1_700_000_000_001L, null, Map.of()));
+            w.write(new IndexRow(
+                    "a",
+                    "http://x/a.jpg",
+                    new float[] {0.6f, 0.8f, 0f},
+                    "m1",
+                    640,
+                    480,
+                    "jpeg",
+                    1234,
+                    "ab".repeat(32),
+                    1_700_000_000_000L,
+                    "list.csv:2",
+                    Map.of("title", "A", "n", "1")));
+            w.write(new IndexRow(
+                    "b",
+                    "http://x/b.jpg",
+                    new float[] {0f, 0f, 1f},
+                    "m1",
+                    10,
+                    20,
+                    "png",
+                    99,
+                    "cd".repeat(32),
+                    1_700_000_000_001L,
+                    null,
+                    Map.of()));
             files.add(w.finish());
         }
         String dups = IndexLayout.tableDir(Table.DUPLICATES, -1) + "/" + IndexLayout.partFileName(0, 0, 1);
         try (TableWriter<DuplicateRow> w = TableWriter.duplicates(open(dups), dups)) {
-            w.write(new DuplicateRow("c", "http://x/c.jpg", "a", 1f, DuplicateRow.MATCH_EXACT, "ab".repeat(32),
-                    1L, "list.csv:4", Map.of()));
+            w.write(new DuplicateRow(
+                    "c",
+                    "http://x/c.jpg",
+                    "a",
+                    1f,
+                    DuplicateRow.MATCH_EXACT,
+                    "ab".repeat(32),
+                    1L,
+                    "list.csv:4",
+                    Map.of()));
             files.add(w.finish());
         }
         String fails = IndexLayout.tableDir(Table.FAILURES, -1) + "/" + IndexLayout.partFileName(1, 0, 0);
         try (TableWriter<FailureRow> w = TableWriter.failures(open(fails), fails)) {
-            w.write(new FailureRow("http://x/d.jpg", "d", "HTTP_404", "server answered 404", 404, 1, 2L, null,
-                    Map.of("title", "D")));
-            w.write(new FailureRow("{bad json", null, "BAD_RECORD", "line is not valid JSON", null, 0, 3L,
-                    "list.jsonl:9", Map.of()));
+            w.write(new FailureRow(
+                    "http://x/d.jpg", "d", "HTTP_404", "server answered 404", 404, 1, 2L, null, Map.of("title", "D")));
+            w.write(new FailureRow(
+                    "{bad json", null, "BAD_RECORD", "line is not valid JSON", null, 0, 3L, "list.jsonl:9", Map.of()));
             files.add(w.finish());
         }
         Counts counts = new Counts(5, 2, 2, 1, 2, Map.of("HTTP_404", 1L, "BAD_RECORD", 1L));
-        manifest = Manifest.current("demo", 7, new ModelInfo("m1", 3, ModelInfo.COSINE), 2, counts,
-                Map.of("title", "string", "n", "number"), files, new RunInfo("BATCH", List.of("list.csv"), "t0",
-                        "t1", List.of()));
+        manifest = Manifest.current(
+                "demo",
+                7,
+                new ModelInfo("m1", 3, ModelInfo.COSINE),
+                2,
+                counts,
+                Map.of("title", "string", "n", "number"),
+                files,
+                new RunInfo("BATCH", List.of("list.csv"), "t0", "t1", List.of()));
         Files.write(generation.resolve(IndexLayout.MANIFEST), ManifestCodec.encode(manifest));
         Files.write(out.resolve("demo").resolve(IndexLayout.LATEST), ManifestCodec.encode(LatestPointer.to(7, "t1")));
     }
@@ -104,8 +142,9 @@ class GenerationRoundTripTest {
         try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(
                 new org.apache.hadoop.fs.Path(generation.resolve(f.path()).toUri()), new Configuration()))) {
             MessageType schema = r.getFooter().getFileMetaData().getSchema();
-            assertThat(schema.getType("vector").toString()).isEqualTo(
-                    "required group vector (LIST) {\n  repeated group list {\n    required float element;\n  }\n}");
+            assertThat(schema.getType("vector").toString())
+                    .isEqualTo(
+                            "required group vector (LIST) {\n  repeated group list {\n    required float element;\n  }\n}");
             assertThat(schema.getType("metadata").toString()).contains("(MAP)").contains("repeated group key_value");
             assertThat(schema.getType("ingested_at").toString()).contains("TIMESTAMP(MILLIS,true)");
             assertThat(r.getFooter().getFileMetaData().getKeyValueMetaData())
@@ -135,7 +174,8 @@ class GenerationRoundTripTest {
     @Test
     void refusesMissingFilesAndIncompleteGenerations() throws IOException {
         GenerationReader reader = GenerationReader.open(out.toString(), "demo", new Configuration());
-        Files.delete(generation.resolve(manifest.filesOf(Table.DUPLICATES).get(0).path()));
+        Files.delete(
+                generation.resolve(manifest.filesOf(Table.DUPLICATES).get(0).path()));
 
         assertThatThrownBy(() -> reader.verify(reader.manifest(7))).hasMessageContaining("missing");
         Files.createDirectories(out.resolve("demo").resolve(IndexLayout.generationDir(8)));

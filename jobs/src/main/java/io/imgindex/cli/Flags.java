@@ -124,9 +124,12 @@ public final class Flags {
             s.append(wrap(o.description().toString(), "      ", 96)).append('\n');
         }
         s.append("  --conf KEY=VALUE  (repeatable)\n")
-                .append(wrap("A Flink setting, e.g. s3.endpoint=http://127.0.0.1:9000 or"
-                        + " taskmanager.memory.process.size=4g. S3 credentials come from the environment"
-                        + " (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), never from flags.", "      ", 96))
+                .append(wrap(
+                        "A Flink setting, e.g. s3.endpoint=http://127.0.0.1:9000 or"
+                                + " taskmanager.memory.process.size=4g. S3 credentials come from the environment"
+                                + " (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), never from flags.",
+                        "      ",
+                        96))
                 .append('\n')
                 .append("  --help\n      Show this help.\n");
         return s.toString();
@@ -143,8 +146,9 @@ public final class Flags {
         try {
             conf.get(option);
         } catch (IllegalArgumentException e) {
-            throw new UsageException("bad value for --" + option.key() + ": '" + value + "' (expected "
-                    + expected(typeOf(option)) + ")", e);
+            throw new UsageException(
+                    "bad value for --" + option.key() + ": '" + value + "' (expected " + expected(typeOf(option)) + ")",
+                    e);
         }
     }
 
@@ -174,7 +178,8 @@ public final class Flags {
         if (type == MemorySize.class) {
             return "SIZE";
         }
-        return key.equals("input") || key.endsWith("root") || key.equals("model") ? "PATH"
+        return key.equals("input") || key.endsWith("root") || key.equals("model")
+                ? "PATH"
                 : key.equals("output") ? "DIR_OR_URI" : "VALUE";
     }
 

@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ImgIndexCli {
 
-    static final String COMMANDS = """
+    static final String COMMANDS =
+            """
             Usage: imgindex COMMAND [options]
 
             Commands:

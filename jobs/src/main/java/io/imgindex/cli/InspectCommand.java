@@ -24,23 +24,29 @@ import org.apache.flink.configuration.Configuration;
  */
 public final class InspectCommand {
 
-    static final ConfigOption<String> INDEX = ConfigOptions.key("index").stringType().defaultValue("indexes")
+    static final ConfigOption<String> INDEX = ConfigOptions.key("index")
+            .stringType()
+            .defaultValue("indexes")
             .withDescription("Where the indexes live: a local folder or an s3a:// URI (the job's --output).");
-    static final ConfigOption<String> NAME = ConfigOptions.key("name").stringType().defaultValue("images")
-            .withDescription("The index name.");
-    static final ConfigOption<Long> GENERATION = ConfigOptions.key("generation").longType().noDefaultValue()
+    static final ConfigOption<String> NAME =
+            ConfigOptions.key("name").stringType().defaultValue("images").withDescription("The index name.");
+    static final ConfigOption<Long> GENERATION = ConfigOptions.key("generation")
+            .longType()
+            .noDefaultValue()
             .withDescription("The generation to read. Default: the one _LATEST points to.");
-    static final ConfigOption<Integer> ROWS = ConfigOptions.key("rows").intType().defaultValue(5)
-            .withDescription("Rows shown per table.");
-    static final ConfigOption<String> SIMILAR = ConfigOptions.key("similar").stringType().noDefaultValue()
+    static final ConfigOption<Integer> ROWS =
+            ConfigOptions.key("rows").intType().defaultValue(5).withDescription("Rows shown per table.");
+    static final ConfigOption<String> SIMILAR = ConfigOptions.key("similar")
+            .stringType()
+            .noDefaultValue()
             .withDescription("Show the nearest neighbours of this item id. Default: the first indexed item.");
-    static final ConfigOption<Integer> K = ConfigOptions.key("k").intType().defaultValue(5)
-            .withDescription("How many neighbours to show.");
+    static final ConfigOption<Integer> K =
+            ConfigOptions.key("k").intType().defaultValue(5).withDescription("How many neighbours to show.");
 
     static final List<ConfigOption<?>> OPTIONS = List.of(INDEX, NAME, GENERATION, ROWS, SIMILAR, K);
 
-    static final String USAGE = "imgindex inspect [--index DIR_OR_URI] [--name NAME] [--generation N]"
-            + " [--similar ID]";
+    static final String USAGE =
+            "imgindex inspect [--index DIR_OR_URI] [--name NAME] [--generation N]" + " [--similar ID]";
 
     static final String SUMMARY = "Reads one generation of an index, checks every file against its manifest"
             + " (size, SHA-256, row count), prints the counts and a few rows of each table, and answers a"
@@ -63,11 +69,17 @@ public final class InspectCommand {
             throw new UsageException("no committed generation at " + reader.root() + " (no _LATEST)");
         }
         Manifest m = reader.manifest(generation);
-        out.printf("index '%s' at %s, generation %d%s (generations present: %s)%n", m.indexName(), reader.root(),
-                generation, latest.map(l -> l.generation() == generation ? ", the latest" : "").orElse(""),
+        out.printf(
+                "index '%s' at %s, generation %d%s (generations present: %s)%n",
+                m.indexName(),
+                reader.root(),
+                generation,
+                latest.map(l -> l.generation() == generation ? ", the latest" : "")
+                        .orElse(""),
                 reader.generations());
-        out.printf("model %s, %d dimensions, %s; %d shards; format version %d%n", m.model().id(),
-                m.model().dimension(), m.model().metric(), m.shards(), m.formatVersion());
+        out.printf(
+                "model %s, %d dimensions, %s; %d shards; format version %d%n",
+                m.model().id(), m.model().dimension(), m.model().metric(), m.shards(), m.formatVersion());
         out.println(m.counts().summary());
         if (!m.counts().failedByReason().isEmpty()) {
             out.println("failed by reason: " + m.counts().failedByReason());
@@ -79,7 +91,8 @@ public final class InspectCommand {
             out.println("VERIFICATION FAILED: " + e.getMessage());
             return 1;
         }
-        out.printf("verified %d files, %.1f KiB: sizes, SHA-256 and row counts match the manifest%n",
+        out.printf(
+                "verified %d files, %.1f KiB: sizes, SHA-256 and row counts match the manifest%n",
                 m.files().size(), bytes / 1024.0);
 
         int rows = c.get(ROWS);
@@ -88,15 +101,17 @@ public final class InspectCommand {
         index.sort(Comparator.comparing(IndexRow::id));
         out.printf("%nindex (%d rows, first %d by id):%n", index.size(), Math.min(rows, index.size()));
         for (IndexRow r : index.subList(0, Math.min(rows, index.size()))) {
-            out.printf("  %-24s %-5s %4dx%-4d %7d B  %s%s%n", r.id(), r.format(), r.width(), r.height(), r.bytes(),
-                    r.url(), metadata(r.metadata()));
+            out.printf(
+                    "  %-24s %-5s %4dx%-4d %7d B  %s%s%n",
+                    r.id(), r.format(), r.width(), r.height(), r.bytes(), r.url(), metadata(r.metadata()));
         }
         List<DuplicateRow> duplicates = new ArrayList<>();
         reader.readDuplicates(m, duplicates::add);
         out.printf("%nduplicates (%d rows):%n", duplicates.size());
         for (DuplicateRow r : duplicates.subList(0, Math.min(rows, duplicates.size()))) {
-            out.printf("  %-24s duplicate of %-24s %s %.4f  %s%n", r.id(), r.duplicateOf(), r.match(),
-                    r.similarity(), r.url());
+            out.printf(
+                    "  %-24s duplicate of %-24s %s %.4f  %s%n",
+                    r.id(), r.duplicateOf(), r.match(), r.similarity(), r.url());
         }
         List<FailureRow> failures = new ArrayList<>();
         reader.readFailures(m, failures::add);
@@ -106,16 +121,20 @@ public final class InspectCommand {
         }
         if (!index.isEmpty()) {
             String id = c.getOptional(SIMILAR).orElse(index.get(0).id());
-            IndexRow query = index.stream().filter(r -> r.id().equals(id)).findFirst()
+            IndexRow query = index.stream()
+                    .filter(r -> r.id().equals(id))
+                    .findFirst()
                     .orElseThrow(() -> new UsageException("--similar " + id + ": no such id in the index"));
-            out.printf("%nnearest neighbours of '%s' (exact search over %d vectors, %s):%n", id, index.size(),
-                    m.model().metric());
+            out.printf(
+                    "%nnearest neighbours of '%s' (exact search over %d vectors, %s):%n",
+                    id, index.size(), m.model().metric());
             index.stream()
                     .map(r -> Map.entry(r, dot(query.vector(), r.vector())))
                     .sorted(Map.Entry.<IndexRow, Double>comparingByValue().reversed())
                     .limit(c.get(K))
-                    .forEach(e -> out.printf("  %.4f  %-24s %s%n", e.getValue(), e.getKey().id(),
-                            e.getKey().url()));
+                    .forEach(e -> out.printf(
+                            "  %.4f  %-24s %s%n",
+                            e.getValue(), e.getKey().id(), e.getKey().url()));
         }
         return 0;
     }

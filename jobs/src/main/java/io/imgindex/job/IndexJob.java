@@ -44,8 +44,8 @@ public final class IndexJob {
     private static final Logger LOG = LoggerFactory.getLogger(IndexJob.class);
 
     /** The {@code --help} text. */
-    public static final String USAGE = "imgindex index --input PATH [--input PATH ...] [--output DIR_OR_URI]"
-            + " [--name NAME] [options]";
+    public static final String USAGE =
+            "imgindex index --input PATH [--input PATH ...] [--output DIR_OR_URI]" + " [--name NAME] [options]";
 
     public static final String SUMMARY = "Indexes the images listed in URL files: fetches, validates and"
             + " decodes each one, embeds it with a TensorFlow model, drops exact duplicates, and writes a new"
@@ -97,14 +97,15 @@ public final class IndexJob {
         }
         List<Path> inputs = inputPaths(config.inputs());
         GenerationTarget target = target(config, Instant.now().toString());
-        long generation = Generations.reserveNext(target.indexRoot(),
-                "{\"started_at\":\"" + target.startedAt() + "\"}\n");
+        long generation =
+                Generations.reserveNext(target.indexRoot(), "{\"started_at\":\"" + target.startedAt() + "\"}\n");
         target = target.withGeneration(generation);
 
         FileSource<Item> source = FileSource.forBulkFileFormat(new UrlListFormat(), inputs.toArray(new Path[0]))
                 .build();
-        DataStream<Item> items = env.fromSource(source, WatermarkStrategy.noWatermarks(), "url lists",
-                TypeInformation.of(Item.class)).uid("url-lists");
+        DataStream<Item> items = env.fromSource(
+                        source, WatermarkStrategy.noWatermarks(), "url lists", TypeInformation.of(Item.class))
+                .uid("url-lists");
         IndexPipeline.build(items, config, target, true)
                 .sinkTo(new DiscardingSink<>())
                 .name("done");
@@ -112,15 +113,24 @@ public final class IndexJob {
         env.execute("imgindex index " + config.name() + " generation " + generation);
 
         Path manifestPath = new Path(target.generationDir(), IndexLayout.MANIFEST);
-        Manifest manifest = ManifestCodec.decodeManifest(
-                Generations.readAll(manifestPath.getFileSystem(), manifestPath));
+        Manifest manifest =
+                ManifestCodec.decodeManifest(Generations.readAll(manifestPath.getFileSystem(), manifestPath));
         return new Result(manifest, manifestPath.toString(), Duration.ofNanos(System.nanoTime() - start));
     }
 
     static GenerationTarget target(IndexJobConfig config, String startedAt) {
-        return new GenerationTarget(config.output(), config.name(), 0, config.shards(),
-                config.embed().card().id(), config.embed().card().dimension(), config.embed().card().metric(),
-                config.fileSizeBytes(), RuntimeExecutionMode.BATCH.name(), config.inputs(), startedAt,
+        return new GenerationTarget(
+                config.output(),
+                config.name(),
+                0,
+                config.shards(),
+                config.embed().card().id(),
+                config.embed().card().dimension(),
+                config.embed().card().metric(),
+                config.fileSizeBytes(),
+                RuntimeExecutionMode.BATCH.name(),
+                config.inputs(),
+                startedAt,
                 config.explicitOptions());
     }
 
@@ -140,17 +150,29 @@ public final class IndexJob {
     public static String summary(Result r) {
         Manifest m = r.manifest();
         StringBuilder s = new StringBuilder();
-        s.append("imgindex: committed generation ").append(m.generation()).append(" of index '")
-                .append(m.indexName()).append("' at ").append(r.manifestPath()).append('\n');
+        s.append("imgindex: committed generation ")
+                .append(m.generation())
+                .append(" of index '")
+                .append(m.indexName())
+                .append("' at ")
+                .append(r.manifestPath())
+                .append('\n');
         s.append("  ").append(m.counts().summary()).append('\n');
         if (!m.counts().failedByReason().isEmpty()) {
             StringBuilder reasons = new StringBuilder();
             m.counts().failedByReason().forEach((k, v) -> reasons.append(reasons.length() == 0 ? "" : ", ")
-                    .append(k).append(' ').append(v));
+                    .append(k)
+                    .append(' ')
+                    .append(v));
             s.append("  failed by reason: ").append(reasons).append('\n');
         }
-        s.append(String.format("  model %s (%d dimensions, %s), %d shards, %d files, %.1f s%n", m.model().id(),
-                m.model().dimension(), m.model().metric(), m.shards(), m.files().size(),
+        s.append(String.format(
+                "  model %s (%d dimensions, %s), %d shards, %d files, %.1f s%n",
+                m.model().id(),
+                m.model().dimension(),
+                m.model().metric(),
+                m.shards(),
+                m.files().size(),
                 r.took().toMillis() / 1000.0));
         return s.toString();
     }

@@ -93,7 +93,8 @@ public final class IndexJobConfig implements Serializable {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--fetch.*: " + e.getMessage(), e);
         }
-        String modelDir = c.getOptional(IndexOptions.MODEL).map(m -> Paths.get(m).toAbsolutePath().toString())
+        String modelDir = c.getOptional(IndexOptions.MODEL)
+                .map(m -> Paths.get(m).toAbsolutePath().toString())
                 .orElse(null);
         ModelCard card;
         if (modelDir == null) {
@@ -109,11 +110,18 @@ public final class IndexJobConfig implements Serializable {
         if (maxPixels < 1) {
             throw new IllegalArgumentException("--decode.max-pixels must be positive, was " + maxPixels);
         }
-        decode = new DecodeOptions(maxPixels, card.input().width(), card.input().height(),
+        decode = new DecodeOptions(
+                maxPixels,
+                card.input().width(),
+                card.input().height(),
                 "center_crop".equals(card.input().resize()));
         try {
-            embed = new EmbedOptions(modelDir, card, c.get(IndexOptions.EMBED_BATCH_SIZE),
-                    c.get(IndexOptions.EMBED_MAX_WAIT), c.get(IndexOptions.EMBED_INTRA_OP_THREADS),
+            embed = new EmbedOptions(
+                    modelDir,
+                    card,
+                    c.get(IndexOptions.EMBED_BATCH_SIZE),
+                    c.get(IndexOptions.EMBED_MAX_WAIT),
+                    c.get(IndexOptions.EMBED_INTRA_OP_THREADS),
                     c.get(IndexOptions.EMBED_INTER_OP_THREADS));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--embed.*: " + e.getMessage(), e);
@@ -146,8 +154,8 @@ public final class IndexJobConfig implements Serializable {
     private static int within(Configuration c, ConfigOption<Integer> option, int min, int max) {
         int v = c.get(option);
         if (v < min || v > max) {
-            throw new IllegalArgumentException("--" + option.key() + " must be within " + min + ".." + max
-                    + ", was " + v);
+            throw new IllegalArgumentException(
+                    "--" + option.key() + " must be within " + min + ".." + max + ", was " + v);
         }
         return v;
     }

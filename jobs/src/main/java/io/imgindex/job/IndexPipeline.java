@@ -47,26 +47,33 @@ public final class IndexPipeline {
 
         SingleOutputStreamOperator<Item> read =
                 items.transform("tally input", itemType, new InputTally()).uid("input-tally");
-        SingleOutputStreamOperator<Item> pending =
-                read.process(new TerminalSplitter(), itemType).name("split bad records").uid("split");
+        SingleOutputStreamOperator<Item> pending = read.process(new TerminalSplitter(), itemType)
+                .name("split bad records")
+                .uid("split");
         SingleOutputStreamOperator<Item> unique = pending.keyBy(item -> item.id)
                 .process(new UniqueIdFunction(batch), itemType)
                 .name("unique ids")
                 .uid("unique-id");
-        SingleOutputStreamOperator<Item> fetched = AsyncDataStream.unorderedWait(unique,
+        SingleOutputStreamOperator<Item> fetched = AsyncDataStream.unorderedWait(
+                        unique,
                         new FetchFunction(config.fetch()),
-                        config.fetchOperatorTimeout().toMillis(), TimeUnit.MILLISECONDS, config.fetchInFlight())
+                        config.fetchOperatorTimeout().toMillis(),
+                        TimeUnit.MILLISECONDS,
+                        config.fetchInFlight())
                 .name("fetch")
                 .uid("fetch");
-        SingleOutputStreamOperator<Item> decoded =
-                fetched.process(new DecodeFunction(config.decode()), itemType).name("decode").uid("decode");
+        SingleOutputStreamOperator<Item> decoded = fetched.process(new DecodeFunction(config.decode()), itemType)
+                .name("decode")
+                .uid("decode");
         SingleOutputStreamOperator<Item> distinct = decoded.keyBy(item -> item.sha256)
                 .process(new ExactDuplicateFunction(batch), itemType)
                 .name("exact duplicates")
                 .uid("exact-dedup");
-        SingleOutputStreamOperator<Item> embedded = AsyncDataStream.unorderedWait(distinct,
+        SingleOutputStreamOperator<Item> embedded = AsyncDataStream.unorderedWait(
+                        distinct,
                         new EmbedFunction(config.embed()),
-                        config.embedTimeout().toMillis(), TimeUnit.MILLISECONDS,
+                        config.embedTimeout().toMillis(),
+                        TimeUnit.MILLISECONDS,
                         Math.max(2, config.embed().batchSize() * 4))
                 .name("embed")
                 .uid("embed");
@@ -78,10 +85,9 @@ public final class IndexPipeline {
                 distinct.getSideOutput(Outcomes.TERMINAL));
 
         int shards = config.shards();
-        DataStream<GenerationReport> written = outcomes
-                .partitionCustom((key, n) -> key % n, item -> GenerationWriter.partitionKey(item, shards))
-                .transform("write generation", TypeInformation.of(GenerationReport.class),
-                        new GenerationWriter(target))
+        DataStream<GenerationReport> written = outcomes.partitionCustom(
+                        (key, n) -> key % n, item -> GenerationWriter.partitionKey(item, shards))
+                .transform("write generation", TypeInformation.of(GenerationReport.class), new GenerationWriter(target))
                 .uid("writer");
 
         return written.union(read.getSideOutput(InputTally.REPORTS))

@@ -9,6 +9,7 @@ public class FileEntry {
     public String table;
     /** The shard of an index file, -1 for the other tables. */
     public int shard = -1;
+
     public long rows;
     public long bytes;
     public String sha256;

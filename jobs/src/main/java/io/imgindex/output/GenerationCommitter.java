@@ -66,13 +66,21 @@ public class GenerationCommitter extends AbstractStreamOperator<String>
         Path root = target.indexRoot();
         Optional<LatestPointer> latest = Generations.readLatest(root);
         if (latest.isEmpty() || latest.get().generation() < target.generation()) {
-            Generations.writeAtomically(new Path(root, IndexLayout.LATEST),
-                    ManifestCodec.encode(LatestPointer.to(target.generation(), manifest.run().committedAt())));
+            Generations.writeAtomically(
+                    new Path(root, IndexLayout.LATEST),
+                    ManifestCodec.encode(
+                            LatestPointer.to(target.generation(), manifest.run().committedAt())));
         } else {
-            LOG.warn("{} points to generation {}, newer than {}: left as it is", IndexLayout.LATEST,
-                    latest.get().generation(), target.generation());
+            LOG.warn(
+                    "{} points to generation {}, newer than {}: left as it is",
+                    IndexLayout.LATEST,
+                    latest.get().generation(),
+                    target.generation());
         }
-        LOG.info("Committed generation {} of {}: {}", target.generation(), target.name(),
+        LOG.info(
+                "Committed generation {} of {}: {}",
+                target.generation(),
+                target.name(),
                 manifest.counts().summary());
         output.collect(new StreamRecord<>(manifestPath.toString()));
     }
@@ -101,14 +109,29 @@ public class GenerationCommitter extends AbstractStreamOperator<String>
             throw new IllegalStateException("refusing to commit generation " + target.generation()
                     + ": the counts do not add up, " + counts.summary() + ", failed by reason " + byReason);
         }
-        RunInfo run = new RunInfo(target.mode(), target.inputs(), target.startedAt(), Instant.now().toString(),
+        RunInfo run = new RunInfo(
+                target.mode(),
+                target.inputs(),
+                target.startedAt(),
+                Instant.now().toString(),
                 target.options());
-        return Manifest.current(target.name(), target.generation(), target.model(), target.shards(), counts,
-                columns, files, run).validate();
+        return Manifest.current(
+                        target.name(),
+                        target.generation(),
+                        target.model(),
+                        target.shards(),
+                        counts,
+                        columns,
+                        files,
+                        run)
+                .validate();
     }
 
     private static long rows(List<ManifestFile> files, Table table) {
-        return files.stream().filter(f -> f.tableKind() == table).mapToLong(ManifestFile::rows).sum();
+        return files.stream()
+                .filter(f -> f.tableKind() == table)
+                .mapToLong(ManifestFile::rows)
+                .sum();
     }
 
     /** Deletes data and in-progress files under the generation that the manifest does not list. */

@@ -30,9 +30,11 @@ public class GenerationReport {
     public static class TypeFactory extends TypeInfoFactory<GenerationReport> {
         @Override
         public TypeInformation<GenerationReport> createTypeInfo(Type t, Map<String, TypeInformation<?>> params) {
-            return PojoTypes.of(GenerationReport.class, Map.of(
-                    "failedByReason", Types.MAP(Types.STRING, Types.LONG),
-                    "metadataColumns", Types.MAP(Types.STRING, Types.STRING)));
+            return PojoTypes.of(
+                    GenerationReport.class,
+                    Map.of(
+                            "failedByReason", Types.MAP(Types.STRING, Types.LONG),
+                            "metadataColumns", Types.MAP(Types.STRING, Types.STRING)));
         }
     }
 

@@ -70,7 +70,7 @@ public record GenerationTarget(
 
     /** The same target for another generation number. */
     public GenerationTarget withGeneration(long n) {
-        return new GenerationTarget(output, name, n, shards, modelId, dimension, metric, fileSizeBytes, mode,
-                inputs, startedAt, options);
+        return new GenerationTarget(
+                output, name, n, shards, modelId, dimension, metric, fileSizeBytes, mode, inputs, startedAt, options);
     }
 }

@@ -73,22 +73,38 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
                 writeIndex(shard, item);
                 break;
             case DUPLICATE:
-                this.<DuplicateRow>file(Table.DUPLICATES, -1).write(new DuplicateRow(item.id, item.url,
-                        item.duplicateOf, item.similarity, item.match, item.sha256, item.timestampMillis,
-                        item.source, item.metadata));
+                this.<DuplicateRow>file(Table.DUPLICATES, -1)
+                        .write(new DuplicateRow(
+                                item.id,
+                                item.url,
+                                item.duplicateOf,
+                                item.similarity,
+                                item.match,
+                                item.sha256,
+                                item.timestampMillis,
+                                item.source,
+                                item.metadata));
                 break;
             case FAILED:
                 report.failedByReason.merge(item.reason, 1L, Long::sum);
-                this.<FailureRow>file(Table.FAILURES, -1).write(new FailureRow(item.url, item.id, item.reason,
-                        item.message == null ? "" : item.message, item.httpStatus, item.attempts,
-                        item.timestampMillis, item.source, item.metadata));
+                this.<FailureRow>file(Table.FAILURES, -1)
+                        .write(new FailureRow(
+                                item.url,
+                                item.id,
+                                item.reason,
+                                item.message == null ? "" : item.message,
+                                item.httpStatus,
+                                item.attempts,
+                                item.timestampMillis,
+                                item.source,
+                                item.metadata));
                 break;
             default:
                 throw new IllegalStateException("item reached the writer unfinished: " + item);
         }
         for (Map.Entry<String, String> e : item.metadata.entrySet()) {
-            report.metadataColumns.merge(e.getKey(), isNumber(e.getValue()) ? "number" : "string",
-                    GenerationReport::mergeColumnType);
+            report.metadataColumns.merge(
+                    e.getKey(), isNumber(e.getValue()) ? "number" : "string", GenerationReport::mergeColumnType);
         }
         rollIfFull();
     }
@@ -99,9 +115,20 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
                     + (item.vector == null ? "null" : item.vector.length) + " floats, the model makes "
                     + target.dimension());
         }
-        this.<IndexRow>file(Table.INDEX, shard).write(new IndexRow(item.id, item.url, item.vector, item.modelId,
-                item.width, item.height, item.format, item.bytes, item.sha256, item.timestampMillis, item.source,
-                item.metadata));
+        this.<IndexRow>file(Table.INDEX, shard)
+                .write(new IndexRow(
+                        item.id,
+                        item.url,
+                        item.vector,
+                        item.modelId,
+                        item.width,
+                        item.height,
+                        item.format,
+                        item.bytes,
+                        item.sha256,
+                        item.timestampMillis,
+                        item.source,
+                        item.metadata));
     }
 
     @Override
@@ -143,9 +170,14 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
         String key = table.dirName() + "/" + shard;
         OpenFile f = open.get(key);
         if (f == null) {
-            f = OpenFile.create(target.generationDir(), table, shard,
-                    IndexLayout.partFileName(getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
-                            getRuntimeContext().getTaskInfo().getAttemptNumber(), sequence++));
+            f = OpenFile.create(
+                    target.generationDir(),
+                    table,
+                    shard,
+                    IndexLayout.partFileName(
+                            getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                            getRuntimeContext().getTaskInfo().getAttemptNumber(),
+                            sequence++));
             open.put(key, f);
         }
         return (TableWriter<T>) f.writer;

@@ -17,8 +17,18 @@ class FlagsTest {
 
     @Test
     void readsValuesInBothSpellings() {
-        Flags.Parsed p = parse("--input", "a.txt", "--input=b.csv", "--shards", "8", "--fetch.read-timeout=3s",
-                "--fetch.max-bytes", "5mb", "--allow-private-networks", "--conf", "s3.endpoint=http://x:9000");
+        Flags.Parsed p = parse(
+                "--input",
+                "a.txt",
+                "--input=b.csv",
+                "--shards",
+                "8",
+                "--fetch.read-timeout=3s",
+                "--fetch.max-bytes",
+                "5mb",
+                "--allow-private-networks",
+                "--conf",
+                "s3.endpoint=http://x:9000");
 
         assertThat(p.options().get(IndexOptions.INPUT)).containsExactly("a.txt", "b.csv");
         assertThat(p.options().get(IndexOptions.SHARDS)).isEqualTo(8);
@@ -31,9 +41,11 @@ class FlagsTest {
 
     @Test
     void namesTheFlagThatIsWrong() {
-        assertThatThrownBy(() -> parse("--inptu", "a")).isInstanceOf(UsageException.class)
+        assertThatThrownBy(() -> parse("--inptu", "a"))
+                .isInstanceOf(UsageException.class)
                 .hasMessage("unknown flag --inptu (see --help)");
-        assertThatThrownBy(() -> parse("--shards", "four")).isInstanceOf(UsageException.class)
+        assertThatThrownBy(() -> parse("--shards", "four"))
+                .isInstanceOf(UsageException.class)
                 .hasMessage("bad value for --shards: 'four' (expected a whole number)");
         assertThatThrownBy(() -> parse("--fetch.read-timeout", "soon"))
                 .hasMessageStartingWith("bad value for --fetch.read-timeout: 'soon'");
@@ -62,6 +74,7 @@ class FlagsTest {
 
     @Test
     void listOptionsKeepCommasInsideValues() {
-        assertThat(parse("--input", "a,b.txt").options().get(IndexOptions.INPUT)).isEqualTo(List.of("a,b.txt"));
+        assertThat(parse("--input", "a,b.txt").options().get(IndexOptions.INPUT))
+                .isEqualTo(List.of("a,b.txt"));
     }
 }

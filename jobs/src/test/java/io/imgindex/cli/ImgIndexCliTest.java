@@ -13,7 +13,9 @@ class ImgIndexCliTest {
     final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
     int run(String... args) {
-        return ImgIndexCli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+        return ImgIndexCli.run(
+                args,
+                new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
     }
 
@@ -47,7 +49,8 @@ class ImgIndexCliTest {
         assertThat(run("index", "--input", "a", "--name", "../x")).isEqualTo(2);
         assertThat(err()).contains("--name: index name '../x' is not valid");
         err.reset();
-        assertThat(run("index", "--input", "a", "--model", "/nonexistent/model")).isEqualTo(2);
+        assertThat(run("index", "--input", "a", "--model", "/nonexistent/model"))
+                .isEqualTo(2);
         assertThat(err()).contains("--model: no imgindex-model.json in /nonexistent/model");
         err.reset();
         assertThat(run("index", "--input", "a", "--allow-network", "intranet")).isEqualTo(2);
@@ -56,7 +59,8 @@ class ImgIndexCliTest {
 
     @Test
     void missingInputFileIsNamed() {
-        assertThat(run("index", "--input", "/nonexistent/urls.txt", "--output", "target/cli-test")).isEqualTo(2);
+        assertThat(run("index", "--input", "/nonexistent/urls.txt", "--output", "target/cli-test"))
+                .isEqualTo(2);
         assertThat(err()).contains("--input /nonexistent/urls.txt: no such file or folder");
     }
 

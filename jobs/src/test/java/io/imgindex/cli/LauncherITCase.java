@@ -21,7 +21,8 @@ class LauncherITCase {
 
     static final Path ROOT = Paths.get("..").toAbsolutePath().normalize();
 
-    @TempDir Path out;
+    @TempDir
+    Path out;
 
     record Run(int exit, String stdout, String stderr) {}
 
@@ -31,8 +32,10 @@ class LauncherITCase {
         command.addAll(List.of(args));
         Path stdout = Files.createTempFile("imgindex", ".out");
         Path stderr = Files.createTempFile("imgindex", ".err");
-        ProcessBuilder builder = new ProcessBuilder(command).directory(ROOT.toFile())
-                .redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .directory(ROOT.toFile())
+                .redirectOutput(stdout.toFile())
+                .redirectError(stderr.toFile());
         // The build running this test is the build to use: never start another Maven inside it.
         builder.environment().put("IMGINDEX_BUILD", "never");
         Process p = builder.start();
@@ -40,17 +43,28 @@ class LauncherITCase {
             p.destroyForcibly();
             throw new AssertionError("bin/imgindex " + String.join(" ", args) + " did not finish in 5 minutes");
         }
-        return new Run(p.exitValue(), Files.readString(stdout, StandardCharsets.UTF_8),
+        return new Run(
+                p.exitValue(),
+                Files.readString(stdout, StandardCharsets.UTF_8),
                 Files.readString(stderr, StandardCharsets.UTF_8));
     }
 
     @Test
     void indexesTheSampleDataAndAnswersAQuery() throws Exception {
-        Run index = imgindex("index", "--input", "sample-data/photos.csv", "--allow-file-root", "sample-data",
-                "--output", out.toString(), "--name", "sample");
+        Run index = imgindex(
+                "index",
+                "--input",
+                "sample-data/photos.csv",
+                "--allow-file-root",
+                "sample-data",
+                "--output",
+                out.toString(),
+                "--name",
+                "sample");
 
         assertThat(index.exit()).as(index.stderr()).isZero();
-        assertThat(index.stdout()).contains("committed generation 1 of index 'sample'")
+        assertThat(index.stdout())
+                .contains("committed generation 1 of index 'sample'")
                 .contains("read 41 = indexed 39 + duplicates 1 + failed 1 (skipped lines 3)")
                 .contains("failed by reason: NOT_FOUND 1");
 
@@ -72,8 +86,8 @@ class LauncherITCase {
         assertThat(unknown.exit()).isEqualTo(2);
         assertThat(unknown.stderr()).isEqualTo("imgindex index: unknown flag --shard (see --help)\n");
         assertThat(malformed.exit()).isEqualTo(2);
-        assertThat(malformed.stderr().strip()).isEqualTo(
-                "imgindex index: bad value for --parallelism: 'many' (expected a whole number)");
+        assertThat(malformed.stderr().strip())
+                .isEqualTo("imgindex index: bad value for --parallelism: 'many' (expected a whole number)");
         assertThat(unknown.stdout()).isEmpty();
     }
 }

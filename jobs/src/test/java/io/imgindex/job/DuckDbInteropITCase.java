@@ -33,17 +33,30 @@ import org.junit.jupiter.api.io.TempDir;
 class DuckDbInteropITCase {
 
     @RegisterExtension
-    static final MiniClusterExtension CLUSTER = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2)
-                    .build());
+    static final MiniClusterExtension CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .build());
 
-    @TempDir Path out;
+    @TempDir
+    Path out;
 
     @Test
     void duckDbReadsWhatTheJobWrote() throws Exception {
         Path photos = TestImages.sampleData().resolve("photos.csv");
-        Flags.Parsed p = Flags.parse(new String[] {"--input", photos.toString(), "--allow-file-root",
-            TestImages.sampleData().toString(), "--output", out.toString(), "--name", "sample", "--parallelism", "2"},
+        Flags.Parsed p = Flags.parse(
+                new String[] {
+                    "--input",
+                    photos.toString(),
+                    "--allow-file-root",
+                    TestImages.sampleData().toString(),
+                    "--output",
+                    out.toString(),
+                    "--name",
+                    "sample",
+                    "--parallelism",
+                    "2"
+                },
                 IndexOptions.ALL);
         Manifest m = IndexJob.run(IndexJobConfig.from(p.options()), Map.of()).manifest();
         Path generation = out.resolve("sample/generation=1");
@@ -55,7 +68,8 @@ class DuckDbInteropITCase {
             expected.merge(String.valueOf(f.shard()), f.rows(), Long::sum);
         }
         Map<String, Long> seen = new HashMap<>();
-        duck.get("shards").forEach(s -> seen.put(s.get("shard").asText(), s.get("n").asLong()));
+        duck.get("shards")
+                .forEach(s -> seen.put(s.get("shard").asText(), s.get("n").asLong()));
         assertThat(seen).isEqualTo(expected);
         JsonNode v = duck.get("vectors").get(0);
         assertThat(v.get("min_dim").asInt()).isEqualTo(128);
@@ -63,8 +77,11 @@ class DuckDbInteropITCase {
         assertThat(v.get("min_norm2").asDouble()).isBetween(0.999, 1.001);
         assertThat(v.get("max_norm2").asDouble()).isBetween(0.999, 1.001);
         Map<String, String> types = new HashMap<>();
-        duck.get("columns").forEach(c -> types.put(c.get("column_name").asText(), c.get("column_type").asText()));
-        assertThat(types).containsEntry("vector", "FLOAT[]")
+        duck.get("columns")
+                .forEach(c -> types.put(
+                        c.get("column_name").asText(), c.get("column_type").asText()));
+        assertThat(types)
+                .containsEntry("vector", "FLOAT[]")
                 .containsEntry("metadata", "MAP(VARCHAR, VARCHAR)")
                 .containsEntry("ingested_at", "TIMESTAMP WITH TIME ZONE")
                 .containsEntry("width", "INTEGER")
@@ -90,10 +107,17 @@ class DuckDbInteropITCase {
     private static String run(Path dir, String... command) throws IOException, InterruptedException {
         Path log = Files.createTempFile("duckdb", ".log");
         Path stdout = Files.createTempFile("duckdb", ".out");
-        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectOutput(stdout.toFile())
-                .redirectError(log.toFile()).start();
-        assertThat(p.waitFor(5, TimeUnit.MINUTES)).as(String.join(" ", command) + " finished").isTrue();
-        assertThat(p.exitValue()).as(String.join(" ", command) + ": " + Files.readString(log)).isZero();
+        Process p = new ProcessBuilder(command)
+                .directory(dir.toFile())
+                .redirectOutput(stdout.toFile())
+                .redirectError(log.toFile())
+                .start();
+        assertThat(p.waitFor(5, TimeUnit.MINUTES))
+                .as(String.join(" ", command) + " finished")
+                .isTrue();
+        assertThat(p.exitValue())
+                .as(String.join(" ", command) + ": " + Files.readString(log))
+                .isZero();
         return Files.readString(stdout, StandardCharsets.UTF_8);
     }
 }

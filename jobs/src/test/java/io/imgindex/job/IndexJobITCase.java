@@ -44,16 +44,28 @@ import org.junit.jupiter.api.io.TempDir;
 class IndexJobITCase {
 
     @RegisterExtension
-    static final MiniClusterExtension CLUSTER = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2)
-                    .build());
+    static final MiniClusterExtension CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .build());
 
-    static final List<String> PHOTOS = List.of("coffee.jpg", "astronaut.jpg", "castle.jpg", "beach.jpg",
-            "cat.png", "cameraman.png", "zinnias.gif", "rabbit.bmp", "rocket.webp", "dune-grass.webp",
+    static final List<String> PHOTOS = List.of(
+            "coffee.jpg",
+            "astronaut.jpg",
+            "castle.jpg",
+            "beach.jpg",
+            "cat.png",
+            "cameraman.png",
+            "zinnias.gif",
+            "rabbit.bmp",
+            "rocket.webp",
+            "dune-grass.webp",
             "mountain-path.jpg");
 
     static TestHttpServer server;
-    @TempDir static Path work;
+
+    @TempDir
+    static Path work;
 
     /** URL to expected outcome: "index", "duplicate:<id>", or a failure reason code. */
     static final Map<String, String> expected = new LinkedHashMap<>();
@@ -100,7 +112,13 @@ class IndexJobITCase {
         StringBuilder csv = new StringBuilder("# hostile and healthy inputs\nid,url,title\n");
         for (String name : PHOTOS) {
             String id = name.substring(0, name.indexOf('.'));
-            csv.append(id).append(',').append(u).append("/img/").append(name).append(",\"Photo, ").append(id)
+            csv.append(id)
+                    .append(',')
+                    .append(u)
+                    .append("/img/")
+                    .append(name)
+                    .append(",\"Photo, ")
+                    .append(id)
                     .append("\"\n");
         }
         csv.append("\n");
@@ -134,13 +152,40 @@ class IndexJobITCase {
     }
 
     static IndexJob.Result index(Path list, Path out) throws Exception {
-        Flags.Parsed p = Flags.parse(new String[] {
-            "--input", list.toString(), "--output", out.toString(), "--name", "hostile", "--shards", "3",
-            "--parallelism", "2", "--allow-network", "127.0.0.0/8",
-            "--fetch.connect-timeout", "2s", "--fetch.read-timeout", "1s", "--fetch.request-timeout", "2s",
-            "--fetch.total-timeout", "12s", "--fetch.max-attempts", "2", "--fetch.backoff", "50ms",
-            "--fetch.max-bytes", "4mb", "--decode.max-pixels", "40000000", "--embed.batch-size", "4"
-        }, IndexOptions.ALL);
+        Flags.Parsed p = Flags.parse(
+                new String[] {
+                    "--input",
+                    list.toString(),
+                    "--output",
+                    out.toString(),
+                    "--name",
+                    "hostile",
+                    "--shards",
+                    "3",
+                    "--parallelism",
+                    "2",
+                    "--allow-network",
+                    "127.0.0.0/8",
+                    "--fetch.connect-timeout",
+                    "2s",
+                    "--fetch.read-timeout",
+                    "1s",
+                    "--fetch.request-timeout",
+                    "2s",
+                    "--fetch.total-timeout",
+                    "12s",
+                    "--fetch.max-attempts",
+                    "2",
+                    "--fetch.backoff",
+                    "50ms",
+                    "--fetch.max-bytes",
+                    "4mb",
+                    "--decode.max-pixels",
+                    "40000000",
+                    "--embed.batch-size",
+                    "4"
+                },
+                IndexOptions.ALL);
         return IndexJob.run(IndexJobConfig.from(p.options()), p.flinkConf());
     }
 
@@ -157,7 +202,8 @@ class IndexJobITCase {
         assertThat(m.counts().skippedLines()).isEqualTo(3);
 
         GenerationReader reader = GenerationReader.open(out.toString(), "hostile", new Configuration());
-        assertThat(reader.latest()).get().satisfies(l -> assertThat(l.generation()).isEqualTo(1));
+        assertThat(reader.latest()).get().satisfies(l -> assertThat(l.generation())
+                .isEqualTo(1));
         reader.verify(reader.manifest(1));
         List<IndexRow> index = new ArrayList<>();
         List<DuplicateRow> duplicates = new ArrayList<>();
@@ -177,8 +223,9 @@ class IndexJobITCase {
         index.forEach(r -> outcome.put(r.id(), "index"));
         duplicates.forEach(r -> outcome.put(r.id(), "duplicate:" + r.duplicateOf()));
         // The losing line of the repeated id "coffee" is checked on its own below.
-        failures.stream().filter(r -> !r.reason().equals("DUPLICATE_ID"))
-                .forEach(r -> assertThat(outcome.put(r.id() == null ? r.url() : r.id(), r.reason())).isNull());
+        failures.stream().filter(r -> !r.reason().equals("DUPLICATE_ID")).forEach(r -> assertThat(
+                        outcome.put(r.id() == null ? r.url() : r.id(), r.reason()))
+                .isNull());
 
         for (String name : PHOTOS) {
             assertThat(outcome).containsEntry(name.substring(0, name.indexOf('.')), "index");
@@ -202,11 +249,17 @@ class IndexJobITCase {
                 .containsEntry("spaces", "BAD_URL");
         // The repeated id "coffee" is refused (the smaller URL, the original, is kept); the row with too many
         // fields has no id.
-        assertThat(failures).filteredOn(f -> "coffee".equals(f.id())).singleElement()
+        assertThat(failures)
+                .filteredOn(f -> "coffee".equals(f.id()))
+                .singleElement()
                 .satisfies(f -> assertThat(f.reason()).isEqualTo("DUPLICATE_ID"));
-        assertThat(failures).filteredOn(f -> f.reason().equals("BAD_RECORD")).singleElement()
+        assertThat(failures)
+                .filteredOn(f -> f.reason().equals("BAD_RECORD"))
+                .singleElement()
                 .satisfies(f -> assertThat(f.message()).contains("4 fields"));
-        assertThat(m.counts().failedByReason()).containsEntry("DUPLICATE_ID", 1L).containsEntry("BAD_RECORD", 1L)
+        assertThat(m.counts().failedByReason())
+                .containsEntry("DUPLICATE_ID", 1L)
+                .containsEntry("BAD_RECORD", 1L)
                 .containsEntry("HTTP_404", 1L);
 
         // Index rows carry what the format promises.
@@ -216,9 +269,11 @@ class IndexJobITCase {
             assertThat(r.modelId()).isEqualTo("imgindex-thumb-v1");
         }
         for (ManifestFile f : m.filesOf(Table.INDEX)) {
-            reader.readIndexFile(m, f, r -> assertThat(ShardAssignment.shardOf(r.id(), 3)).isEqualTo(f.shard()));
+            reader.readIndexFile(
+                    m, f, r -> assertThat(ShardAssignment.shardOf(r.id(), 3)).isEqualTo(f.shard()));
         }
-        IndexRow coffee = index.stream().filter(r -> r.id().equals("coffee")).findFirst().orElseThrow();
+        IndexRow coffee =
+                index.stream().filter(r -> r.id().equals("coffee")).findFirst().orElseThrow();
         byte[] coffeeBytes = TestImages.sample("coffee.jpg");
         BufferedImage decoded = ImageIO.read(new ByteArrayInputStream(coffeeBytes));
         assertThat(coffee.sha256()).isEqualTo(Sha256.hex(coffeeBytes));
@@ -227,19 +282,29 @@ class IndexJobITCase {
         assertThat(coffee.height()).isEqualTo(decoded.getHeight());
         assertThat(coffee.format()).isEqualTo("jpeg");
         assertThat(coffee.metadata()).containsEntry("title", "Photo, coffee");
-        IndexRow rotated = index.stream().filter(r -> r.id().equals("mountain-path")).findFirst().orElseThrow();
+        IndexRow rotated = index.stream()
+                .filter(r -> r.id().equals("mountain-path"))
+                .findFirst()
+                .orElseThrow();
         assertThat(rotated.width()).isEqualTo(640);
         assertThat(rotated.height()).isEqualTo(480);
-        assertThat(index).filteredOn(r -> r.id().equals("rocket")).singleElement()
+        assertThat(index)
+                .filteredOn(r -> r.id().equals("rocket"))
+                .singleElement()
                 .satisfies(r -> assertThat(r.format()).isEqualTo("webp"));
         assertThat(m.metadataColumns()).containsEntry("title", "string");
 
         // No stray files: exactly the listed files, no in-progress leftovers.
         Path gen = out.resolve("hostile").resolve(IndexLayout.generationDir(1));
         try (Stream<Path> all = Files.walk(gen)) {
-            List<String> data = all.filter(Files::isRegularFile).map(p -> gen.relativize(p).toString())
-                    .filter(p -> !p.startsWith("_")).sorted().toList();
-            assertThat(data).containsExactlyElementsOf(m.files().stream().map(ManifestFile::path).toList());
+            List<String> data = all.filter(Files::isRegularFile)
+                    .map(p -> gen.relativize(p).toString())
+                    .filter(p -> !p.startsWith("_"))
+                    .sorted()
+                    .toList();
+            assertThat(data)
+                    .containsExactlyElementsOf(
+                            m.files().stream().map(ManifestFile::path).toList());
         }
 
         // A second run makes generation 2 and leaves generation 1 as it was.
@@ -247,13 +312,16 @@ class IndexJobITCase {
         IndexJob.Result again = index(list, out);
         assertThat(again.manifest().generation()).isEqualTo(2);
         assertThat(hashes(gen)).isEqualTo(before);
-        assertThat(reader.latest()).get().satisfies(l -> assertThat(l.generation()).isEqualTo(2));
+        assertThat(reader.latest()).get().satisfies(l -> assertThat(l.generation())
+                .isEqualTo(2));
         assertThat(again.manifest().counts()).isEqualTo(m.counts());
         // Deterministic choices: the same items kept, the same duplicates.
         List<IndexRow> index2 = new ArrayList<>();
         reader.readIndex(again.manifest(), index2::add);
-        assertThat(index2).extracting(IndexRow::id).containsExactlyInAnyOrderElementsOf(
-                index.stream().map(IndexRow::id).toList());
+        assertThat(index2)
+                .extracting(IndexRow::id)
+                .containsExactlyInAnyOrderElementsOf(
+                        index.stream().map(IndexRow::id).toList());
     }
 
     private static Map<String, String> hashes(Path dir) throws IOException {

@@ -37,9 +37,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class S3IndexJobITCase {
 
     @RegisterExtension
-    static final MiniClusterExtension CLUSTER = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2)
-                    .build());
+    static final MiniClusterExtension CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .build());
 
     static S3TestServer s3;
 
@@ -65,7 +66,12 @@ class S3IndexJobITCase {
     }
 
     static void put(BlobStore store, String key, byte[] bytes) {
-        store.putBlob(s3.bucket(), store.blobBuilder(key).payload(bytes).contentLength(bytes.length).build());
+        store.putBlob(
+                s3.bucket(),
+                store.blobBuilder(key)
+                        .payload(bytes)
+                        .contentLength(bytes.length)
+                        .build());
     }
 
     @AfterAll
@@ -76,10 +82,20 @@ class S3IndexJobITCase {
 
     @Test
     void indexesFromS3IntoS3() throws Exception {
-        Flags.Parsed p = Flags.parse(new String[] {
-            "--input", s3.uri("lists/photos.jsonl"), "--output", s3.uri("indexes"), "--name", "catalogue",
-            "--shards", "2", "--parallelism", "2"
-        }, IndexOptions.ALL);
+        Flags.Parsed p = Flags.parse(
+                new String[] {
+                    "--input",
+                    s3.uri("lists/photos.jsonl"),
+                    "--output",
+                    s3.uri("indexes"),
+                    "--name",
+                    "catalogue",
+                    "--shards",
+                    "2",
+                    "--parallelism",
+                    "2"
+                },
+                IndexOptions.ALL);
         IndexJob.Result result = IndexJob.run(IndexJobConfig.from(p.options()), s3.flinkSettings());
 
         Manifest m = result.manifest();
@@ -93,7 +109,8 @@ class S3IndexJobITCase {
 
         // Read back with Hadoop's S3A and parquet-hadoop only.
         GenerationReader reader = GenerationReader.open(s3.uri("indexes"), "catalogue", s3.hadoopConf());
-        assertThat(reader.latest()).get().satisfies(l -> assertThat(l.generation()).isEqualTo(1));
+        assertThat(reader.latest()).get().satisfies(l -> assertThat(l.generation())
+                .isEqualTo(1));
         Manifest read = reader.manifest(1);
         assertThat(read).isEqualTo(m);
         reader.verify(read);
@@ -102,7 +119,8 @@ class S3IndexJobITCase {
         for (ManifestFile f : read.filesOf(Table.INDEX)) {
             Path file = reader.dataPath(1, f);
             try (ParquetReader<Group> parquet = ParquetReader.builder(new GroupReadSupport(), file)
-                    .withConf(s3.hadoopConf()).build()) {
+                    .withConf(s3.hadoopConf())
+                    .build()) {
                 for (Group g; (g = parquet.read()) != null; ) {
                     IndexRow row = IndexRow.fromGroup(g);
                     byId.put(row.id(), row);
@@ -127,17 +145,19 @@ class S3IndexJobITCase {
         }
         assertThat(names).filteredOn(n -> n.endsWith(".inprogress")).isEmpty();
         assertThat(names).contains(IndexLayout.MANIFEST);
-        assertThat(names.stream().filter(IndexLayout::isDataFile).count()).isEqualTo(read.files().size());
+        assertThat(names.stream().filter(IndexLayout::isDataFile).count())
+                .isEqualTo(read.files().size());
 
         // The command line reads it back with the job's own s3.* settings.
         java.io.ByteArrayOutputStream stdout = new java.io.ByteArrayOutputStream();
-        List<String> args = new ArrayList<>(List.of("inspect", "--index", s3.uri("indexes"), "--name", "catalogue",
-                "--similar", "coffee"));
+        List<String> args = new ArrayList<>(
+                List.of("inspect", "--index", s3.uri("indexes"), "--name", "catalogue", "--similar", "coffee"));
         s3.flinkSettings().forEach((k, v) -> args.addAll(List.of("--conf", k + "=" + v)));
-        int exit = io.imgindex.cli.ImgIndexCli.run(args.toArray(new String[0]),
-                new java.io.PrintStream(stdout, true, StandardCharsets.UTF_8), System.err);
+        int exit = io.imgindex.cli.ImgIndexCli.run(
+                args.toArray(new String[0]), new java.io.PrintStream(stdout, true, StandardCharsets.UTF_8), System.err);
         assertThat(exit).isZero();
-        assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("verified " + read.files().size() + " files")
+        assertThat(stdout.toString(StandardCharsets.UTF_8))
+                .contains("verified " + read.files().size() + " files")
                 .contains("read 7 = indexed 4 + duplicates 1 + failed 2 (skipped lines 1)")
                 .contains("nearest neighbours of 'coffee'");
     }

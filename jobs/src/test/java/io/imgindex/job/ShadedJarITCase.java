@@ -31,9 +31,12 @@ class ShadedJarITCase {
                 jar = p;
             }
         }
-        assertThat(jar).as("the shaded job jar in target/ (built by the package phase)").isNotNull();
+        assertThat(jar)
+                .as("the shaded job jar in target/ (built by the package phase)")
+                .isNotNull();
         try (JarFile j = new JarFile(jar.toFile())) {
-            entries = Collections.list(j.entries()).stream().map(e -> e.getName()).toList();
+            entries =
+                    Collections.list(j.entries()).stream().map(e -> e.getName()).toList();
             mainClass = j.getManifest().getMainAttributes().getValue("Main-Class");
         }
     }
@@ -41,13 +44,14 @@ class ShadedJarITCase {
     @Test
     void holdsTheJobAndItsLibraries() {
         assertThat(mainClass).isEqualTo(IndexJob.class.getName());
-        assertThat(entries).contains(
-                "io/imgindex/job/IndexJob.class",
-                "io/imgindex/format/IndexRow.class",
-                "io/imgindex/fetch/ImageFetcher.class",
-                "org/apache/parquet/hadoop/ParquetWriter.class",
-                "org/apache/hc/client5/http/impl/async/HttpAsyncClients.class",
-                "com/twelvemonkeys/imageio/plugins/webp/WebPImageReader.class");
+        assertThat(entries)
+                .contains(
+                        "io/imgindex/job/IndexJob.class",
+                        "io/imgindex/format/IndexRow.class",
+                        "io/imgindex/fetch/ImageFetcher.class",
+                        "org/apache/parquet/hadoop/ParquetWriter.class",
+                        "org/apache/hc/client5/http/impl/async/HttpAsyncClients.class",
+                        "com/twelvemonkeys/imageio/plugins/webp/WebPImageReader.class");
     }
 
     @Test

@@ -21,24 +21,38 @@ import org.junit.jupiter.api.io.TempDir;
 
 class GenerationCommitterTest {
 
-    @TempDir Path out;
+    @TempDir
+    Path out;
 
     GenerationTarget target(long generation) {
-        return new GenerationTarget(out.toString(), "idx", generation, 2, "m", 2, "cosine", 1 << 20, "BATCH",
-                List.of("in.txt"), "t0", List.of());
+        return new GenerationTarget(
+                out.toString(),
+                "idx",
+                generation,
+                2,
+                "m",
+                2,
+                "cosine",
+                1 << 20,
+                "BATCH",
+                List.of("in.txt"),
+                "t0",
+                List.of());
     }
 
     /** Writes one index file of {@code rows} rows into the generation and reports it as a writer would. */
     GenerationReport writer(long generation, String name, int rows) throws Exception {
         String relative = "shard=0/" + name;
-        Path file = out.resolve("idx").resolve(IndexLayout.generationDir(generation)).resolve(relative);
+        Path file = out.resolve("idx")
+                .resolve(IndexLayout.generationDir(generation))
+                .resolve(relative);
         Files.createDirectories(file.getParent());
         ManifestFile entry;
         try (OutputStream s = Files.newOutputStream(file);
                 TableWriter<IndexRow> w = TableWriter.index(s, relative, 0)) {
             for (int i = 0; i < rows; i++) {
-                w.write(new IndexRow(name + i, "http://x/" + i, new float[] {1, 0}, "m", 1, 1, "png", 1, "00", 0,
-                        null, Map.of()));
+                w.write(new IndexRow(
+                        name + i, "http://x/" + i, new float[] {1, 0}, "m", 1, 1, "png", 1, "00", 0, null, Map.of()));
             }
             entry = w.finish();
         }
@@ -74,7 +88,8 @@ class GenerationCommitterTest {
         List<String> result = commit(target(1), written, tally(3));
 
         assertThat(result).singleElement().asString().endsWith("generation=1/_manifest.json");
-        assertThat(out.resolve("idx/generation=1/shard=0")).isDirectoryContaining("glob:**/part-00000-0-0.parquet")
+        assertThat(out.resolve("idx/generation=1/shard=0"))
+                .isDirectoryContaining("glob:**/part-00000-0-0.parquet")
                 .isDirectoryNotContaining("glob:**/part-00001-0-0.parquet")
                 .isDirectoryNotContaining("glob:**/*.inprogress");
         LatestPointer latest = ManifestCodec.decodeLatest(Files.readAllBytes(out.resolve("idx/_LATEST")));
@@ -96,7 +111,8 @@ class GenerationCommitterTest {
         commit(target(2), writer(2, "part-00000-0-0.parquet", 1), tally(1));
         commit(target(1), writer(1, "part-00000-0-0.parquet", 1), tally(1));
 
-        assertThat(ManifestCodec.decodeLatest(Files.readAllBytes(out.resolve("idx/_LATEST"))).generation())
+        assertThat(ManifestCodec.decodeLatest(Files.readAllBytes(out.resolve("idx/_LATEST")))
+                        .generation())
                 .isEqualTo(2);
         assertThat(out.resolve("idx/generation=1/_manifest.json")).exists();
     }
@@ -109,8 +125,10 @@ class GenerationCommitterTest {
         GenerationReport other = writer(1, "part-00003-0-0.parquet", 1);
         assertThatThrownBy(() -> commit(target(1), other, tally(1)))
                 .hasStackTraceContaining("another run committed generation 1");
-        assertThat(Files.readAllBytes(out.resolve("idx/generation=1/_manifest.json"))).isEqualTo(manifest);
-        assertThat(out.resolve("idx/generation=1/shard=0/part-00000-0-0.parquet")).exists();
+        assertThat(Files.readAllBytes(out.resolve("idx/generation=1/_manifest.json")))
+                .isEqualTo(manifest);
+        assertThat(out.resolve("idx/generation=1/shard=0/part-00000-0-0.parquet"))
+                .exists();
     }
 
     @Test

@@ -6,11 +6,11 @@ import java.nio.file.Paths;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.core.fs.FileSystem;
-import org.apache.flink.core.plugin.PluginManager;
 import org.apache.flink.core.plugin.DefaultPluginManager;
 import org.apache.flink.core.plugin.DirectoryBasedPluginFinder;
-import org.apache.flink.configuration.CoreOptions;
+import org.apache.flink.core.plugin.PluginManager;
 import org.gaul.s3proxy.AuthenticationType;
 import org.gaul.s3proxy.S3Proxy;
 import org.jclouds.ContextBuilder;
@@ -33,8 +33,10 @@ public final class S3TestServer implements AutoCloseable {
     public S3TestServer(String bucket) throws Exception {
         this.bucket = bucket;
         Properties props = new Properties();
-        context = ContextBuilder.newBuilder("transient").credentials("identity", "credential")
-                .overrides(props).build(BlobStoreContext.class);
+        context = ContextBuilder.newBuilder("transient")
+                .credentials("identity", "credential")
+                .overrides(props)
+                .build(BlobStoreContext.class);
         BlobStore store = context.getBlobStore();
         store.createContainerInLocation(null, bucket);
         proxy = S3Proxy.builder()
@@ -72,12 +74,18 @@ public final class S3TestServer implements AutoCloseable {
     /** The Flink settings (the {@code s3.*} keys the S3 plugin maps onto {@code fs.s3a.*}). */
     public Map<String, String> flinkSettings() {
         return Map.of(
-                "s3.endpoint", endpoint(),
-                "s3.endpoint.region", "us-east-1",
-                "s3.path.style.access", "true",
-                "s3.access-key", ACCESS_KEY,
-                "s3.secret-key", SECRET_KEY,
-                "s3.connection.ssl.enabled", "false");
+                "s3.endpoint",
+                endpoint(),
+                "s3.endpoint.region",
+                "us-east-1",
+                "s3.path.style.access",
+                "true",
+                "s3.access-key",
+                ACCESS_KEY,
+                "s3.secret-key",
+                SECRET_KEY,
+                "s3.connection.ssl.enabled",
+                "false");
     }
 
     /** Plain Hadoop S3A settings, for reading back without Flink. */

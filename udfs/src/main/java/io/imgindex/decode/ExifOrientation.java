@@ -51,25 +51,25 @@ final class ExifOrientation {
         }
         boolean swap = swapsAxes(orientation);
         int ow = swap ? h : w;
-        int oh = swap ? w : h;
+        // Where stored pixel (x, y) lands upright: tx = ax*x + bx*y + cx, ty = ay*x + by*y + cy.
+        int[] m =
+                switch (orientation) {
+                    case 2 -> new int[] {-1, 0, w - 1, 0, 1, 0}; // mirrored
+                    case 3 -> new int[] {-1, 0, w - 1, 0, -1, h - 1}; // rotated 180
+                    case 4 -> new int[] {1, 0, 0, 0, -1, h - 1}; // flipped vertically
+                    case 5 -> new int[] {0, 1, 0, 1, 0, 0}; // transposed
+                    case 6 -> new int[] {0, -1, h - 1, 1, 0, 0}; // rotate 90 clockwise to view
+                    case 7 -> new int[] {0, -1, h - 1, -1, 0, w - 1}; // transversed
+                    default -> new int[] {0, 1, 0, -1, 0, w - 1}; // 8: rotate 90 counter-clockwise to view
+                };
         int[] out = new int[px.length];
         for (int y = 0; y < h; y++) {
             for (int x = 0; x < w; x++) {
-                int tx;
-                int ty;
-                switch (orientation) {
-                    case 2: tx = w - 1 - x; ty = y; break;
-                    case 3: tx = w - 1 - x; ty = h - 1 - y; break;
-                    case 4: tx = x; ty = h - 1 - y; break;
-                    case 5: tx = y; ty = x; break;
-                    case 6: tx = h - 1 - y; ty = x; break;
-                    case 7: tx = h - 1 - y; ty = w - 1 - x; break;
-                    default: tx = y; ty = w - 1 - x; break; // 8
-                }
+                int tx = m[0] * x + m[1] * y + m[2];
+                int ty = m[3] * x + m[4] * y + m[5];
                 out[ty * ow + tx] = px[y * w + x];
             }
         }
-        assert out.length == ow * oh;
         return out;
     }
 
@@ -174,8 +174,13 @@ final class ExifOrientation {
     }
 
     private static boolean startsWithExifHeader(byte[] b, int i) {
-        return i + 6 <= b.length && b[i] == 'E' && b[i + 1] == 'x' && b[i + 2] == 'i' && b[i + 3] == 'f'
-                && b[i + 4] == 0 && b[i + 5] == 0;
+        return i + 6 <= b.length
+                && b[i] == 'E'
+                && b[i + 1] == 'x'
+                && b[i + 2] == 'i'
+                && b[i + 3] == 'f'
+                && b[i + 4] == 0
+                && b[i + 5] == 0;
     }
 
     private static int u16(byte[] b, int i, boolean little) {

@@ -46,18 +46,24 @@ public final class ImageDecoder {
         }
         ImageFormat format = ImageFormat.sniff(bytes);
         if (format == null) {
-            return DecodedImage.failed(null, Reason.NOT_AN_IMAGE.name(),
+            return DecodedImage.failed(
+                    null,
+                    Reason.NOT_AN_IMAGE.name(),
                     "the content is not an image (starts with " + preview(bytes) + ")");
         }
         if (!format.decodable()) {
-            return DecodedImage.failed(format.label(), Reason.UNSUPPORTED_FORMAT.name(),
+            return DecodedImage.failed(
+                    format.label(),
+                    Reason.UNSUPPORTED_FORMAT.name(),
                     format.label() + " images are not supported (jpeg, png, gif, bmp and webp are)");
         }
         ImageReader reader;
         try {
             reader = readerFor(format);
         } catch (IOException e) {
-            return DecodedImage.failed(format.label(), Reason.UNSUPPORTED_FORMAT.name(),
+            return DecodedImage.failed(
+                    format.label(),
+                    Reason.UNSUPPORTED_FORMAT.name(),
                     "no decoder for " + format.label() + ": " + e.getMessage());
         }
         List<String> warnings = new ArrayList<>();
@@ -76,7 +82,9 @@ public final class ImageDecoder {
                 return corrupt(format, "the header declares " + w + "x" + h + " pixels");
             }
             if (w * h > options.maxPixels()) {
-                return DecodedImage.failed(format.label(), Reason.TOO_MANY_PIXELS.name(),
+                return DecodedImage.failed(
+                        format.label(),
+                        Reason.TOO_MANY_PIXELS.name(),
                         "the header declares " + w + "x" + h + " = " + (w * h) + " pixels, the limit is "
                                 + options.maxPixels());
             }
@@ -96,14 +104,18 @@ public final class ImageDecoder {
             } catch (IOException | RuntimeException e) {
                 String msg = String.valueOf(e.getMessage());
                 if (msg.contains("Unsupported Image Type") || msg.contains("Unsupported")) {
-                    return DecodedImage.failed(format.label(), Reason.UNSUPPORTED_FORMAT.name(),
+                    return DecodedImage.failed(
+                            format.label(),
+                            Reason.UNSUPPORTED_FORMAT.name(),
                             "this " + format.label() + " variant is not supported: " + msg);
                 }
                 return corrupt(format, "decoding failed: " + e.getClass().getSimpleName() + ": " + msg);
             }
-            List<String> truncation = warnings.stream().filter(ImageDecoder::meansTruncated).toList();
+            List<String> truncation =
+                    warnings.stream().filter(ImageDecoder::meansTruncated).toList();
             if (!truncation.isEmpty()) {
-                return corrupt(format, "the " + format.label() + " data is truncated: " + String.join("; ", truncation));
+                return corrupt(
+                        format, "the " + format.label() + " data is truncated: " + String.join("; ", truncation));
             }
             if (format == ImageFormat.GIF && !endsWithGifTrailer(bytes)) {
                 return corrupt(format, "the gif data is truncated (no trailer)");
@@ -119,8 +131,8 @@ public final class ImageDecoder {
             int ow = swap ? ih : iw;
             int oh = swap ? iw : ih;
             byte[] pixels = Resizer.resize(px, ow, oh, options.targetWidth(), options.targetHeight(), mode);
-            return new DecodedImage(format.label(), (int) (swap ? h : w), (int) (swap ? w : h), orientation,
-                    pixels, null, null);
+            return new DecodedImage(
+                    format.label(), (int) (swap ? h : w), (int) (swap ? w : h), orientation, pixels, null, null);
         } catch (IOException e) {
             return corrupt(format, "reading failed: " + e.getMessage());
         } finally {
@@ -135,8 +147,11 @@ public final class ImageDecoder {
      */
     static boolean meansTruncated(String warning) {
         String w = warning.toLowerCase(java.util.Locale.ROOT);
-        return w.contains("premature end") || w.contains("truncat") || w.contains("unexpected end")
-                || w.contains("end of file") || w.contains("eof");
+        return w.contains("premature end")
+                || w.contains("truncat")
+                || w.contains("unexpected end")
+                || w.contains("end of file")
+                || w.contains("eof");
     }
 
     private static DecodedImage corrupt(ImageFormat format, String message) {
@@ -174,7 +189,8 @@ public final class ImageDecoder {
         if (jdk == null) {
             throw new IllegalStateException("the JDK has no JPEG reader");
         }
-        ServiceRegistry registry = new ServiceRegistry(List.<Class<?>>of(ImageReaderSpi.class).iterator());
+        ServiceRegistry registry =
+                new ServiceRegistry(List.<Class<?>>of(ImageReaderSpi.class).iterator());
         registry.registerServiceProvider(jdk, ImageReaderSpi.class);
         JPEGImageReaderSpi twelveMonkeys = new JPEGImageReaderSpi();
         registry.registerServiceProvider(twelveMonkeys, ImageReaderSpi.class);

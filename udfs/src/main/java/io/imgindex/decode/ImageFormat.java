@@ -60,8 +60,10 @@ enum ImageFormat {
             if (startsWith(b, 8, 'a', 'v', 'i', 'f') || startsWith(b, 8, 'a', 'v', 'i', 's')) {
                 return AVIF;
             }
-            if (startsWith(b, 8, 'h', 'e', 'i', 'c') || startsWith(b, 8, 'h', 'e', 'i', 'x')
-                    || startsWith(b, 8, 'm', 'i', 'f', '1') || startsWith(b, 8, 'h', 'e', 'v', 'c')) {
+            if (startsWith(b, 8, 'h', 'e', 'i', 'c')
+                    || startsWith(b, 8, 'h', 'e', 'i', 'x')
+                    || startsWith(b, 8, 'm', 'i', 'f', '1')
+                    || startsWith(b, 8, 'h', 'e', 'v', 'c')) {
                 return HEIF;
             }
         }

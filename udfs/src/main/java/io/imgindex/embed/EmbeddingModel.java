@@ -68,11 +68,13 @@ public final class EmbeddingModel implements AutoCloseable {
                     + card.input().name() + "', it has " + signature.inputNames());
         }
         if (in.dataType != DataType.DT_FLOAT) {
-            throw new IllegalArgumentException(dir + ": input '" + card.input().name() + "' is " + in.dataType
-                    + ", expected DT_FLOAT");
+            throw new IllegalArgumentException(
+                    dir + ": input '" + card.input().name() + "' is " + in.dataType + ", expected DT_FLOAT");
         }
         Shape expected = Shape.of(-1, card.input().height(), card.input().width(), 3);
-        if (in.shape.numDimensions() != 4 || in.shape.get(1) != expected.get(1) || in.shape.get(2) != expected.get(2)
+        if (in.shape.numDimensions() != 4
+                || in.shape.get(1) != expected.get(1)
+                || in.shape.get(2) != expected.get(2)
                 || in.shape.get(3) != 3) {
             throw new IllegalArgumentException(dir + ": input shape is " + in.shape + ", the card says " + expected);
         }
@@ -101,8 +103,8 @@ public final class EmbeddingModel implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             byte[] px = images.get(i);
             if (px.length != pixelsPerImage) {
-                throw new IllegalArgumentException("image " + i + " has " + px.length + " bytes, expected "
-                        + pixelsPerImage);
+                throw new IllegalArgumentException(
+                        "image " + i + " has " + px.length + " bytes, expected " + pixelsPerImage);
             }
             int base = i * pixelsPerImage;
             for (int j = 0; j < pixelsPerImage; j++) {
@@ -114,8 +116,8 @@ public final class EmbeddingModel implements AutoCloseable {
         float[] flat = new float[n * dim];
         try (TFloat32 tensor = TFloat32.tensorOf(shape, DataBuffers.of(input, true, false));
                 Result result = function.call(Map.of(card.input().name(), tensor))) {
-            Tensor out = result.get(card.output()).orElseThrow(() -> new IllegalStateException(
-                    "the model returned no '" + card.output() + "'"));
+            Tensor out = result.get(card.output())
+                    .orElseThrow(() -> new IllegalStateException("the model returned no '" + card.output() + "'"));
             if (!(out instanceof TFloat32) || !out.shape().equals(Shape.of(n, dim))) {
                 throw new IllegalStateException("the model returned " + out.dataType() + " " + out.shape()
                         + ", expected DT_FLOAT " + Shape.of(n, dim));

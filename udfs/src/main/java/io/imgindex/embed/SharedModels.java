@@ -65,8 +65,12 @@ public final class SharedModels {
             Path dir = options.builtIn() ? builtInModelDir() : Paths.get(options.modelDir());
             EmbeddingModel model =
                     EmbeddingModel.load(dir, options.card(), options.intraOpThreads(), options.interOpThreads());
-            LOG.info("Loaded model {} ({} dimensions) from {} in {} ms", options.card().id(),
-                    options.card().dimension(), dir, (System.nanoTime() - start) / 1_000_000);
+            LOG.info(
+                    "Loaded model {} ({} dimensions) from {} in {} ms",
+                    options.card().id(),
+                    options.card().dimension(),
+                    dir,
+                    (System.nanoTime() - start) / 1_000_000);
             e = new Entry(new EmbeddingBatcher(model, options.batchSize(), options.maxWait()));
             ENTRIES.put(options, e);
         }

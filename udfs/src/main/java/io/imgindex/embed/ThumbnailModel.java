@@ -61,18 +61,19 @@ public final class ThumbnailModel {
      */
     public static void export(Path dir) throws IOException {
         Files.createDirectories(dir);
-        try (Graph graph = new Graph(); Session session = new Session(graph)) {
+        try (Graph graph = new Graph();
+                Session session = new Session(graph)) {
             Ops tf = Ops.create(graph);
-            Placeholder<TFloat32> pixels = tf.withName("pixels").placeholder(TFloat32.class,
-                    Placeholder.shape(Shape.of(-1, INPUT_SIZE, INPUT_SIZE, 3)));
-            Operand<TFloat32> pooled = tf.nn.avgPool(pixels, java.util.List.of(1L, 4L, 4L, 1L),
-                    java.util.List.of(1L, 4L, 4L, 1L), "VALID");
+            Placeholder<TFloat32> pixels = tf.withName("pixels")
+                    .placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, INPUT_SIZE, INPUT_SIZE, 3)));
+            Operand<TFloat32> pooled = tf.nn.avgPool(
+                    pixels, java.util.List.of(1L, 4L, 4L, 1L), java.util.List.of(1L, 4L, 4L, 1L), "VALID");
             Operand<TFloat32> flat = tf.reshape(pooled, tf.constant(new int[] {-1, POOLED}));
             Operand<TFloat32> mean = tf.math.mean(flat, tf.constant(1), org.tensorflow.op.math.Mean.keepDims(true));
             Operand<TFloat32> centred = tf.math.sub(flat, mean);
             Operand<TFloat32> projected = tf.linalg.matMul(centred, tf.constant(projection()));
-            Operand<TFloat32> sumSquares = tf.sum(tf.math.square(projected), tf.constant(1),
-                    org.tensorflow.op.core.Sum.keepDims(true));
+            Operand<TFloat32> sumSquares =
+                    tf.sum(tf.math.square(projected), tf.constant(1), org.tensorflow.op.core.Sum.keepDims(true));
             // The epsilon keeps a flat grey image (all zeros after centring) finite instead of NaN.
             Operand<TFloat32> norm = tf.math.rsqrt(tf.math.maximum(sumSquares, tf.constant(1e-12f)));
             Operand<TFloat32> embedding = tf.withName("embedding").math.mul(projected, norm);

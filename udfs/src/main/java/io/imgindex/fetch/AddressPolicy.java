@@ -90,8 +90,12 @@ public final class AddressPolicy {
     }
 
     private static final java.util.Set<String> METADATA_SERVICES = java.util.Set.of(
-            "169.254.169.254", "169.254.170.2", "169.254.170.23", "100.100.100.200",
-            "fd00:ec2:0:0:0:0:0:254", "fd00:ec2:0:0:0:0:0:23");
+            "169.254.169.254",
+            "169.254.170.2",
+            "169.254.170.23",
+            "100.100.100.200",
+            "fd00:ec2:0:0:0:0:0:254",
+            "fd00:ec2:0:0:0:0:0:23");
 
     /** An address block, {@code address/prefix-length}. */
     record Cidr(byte[] network, int prefix) {

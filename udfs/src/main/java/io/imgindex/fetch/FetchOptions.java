@@ -180,13 +180,28 @@ public record FetchOptions(
             atLeast("maximum connections", maxConnections, perHostConcurrency);
             atLeast("blocking threads", blockingThreads, 1);
             if (userAgent == null || userAgent.isBlank() || userAgent.chars().anyMatch(Character::isISOControl)) {
-                throw new IllegalArgumentException("user agent must be non-blank printable text, was '" + userAgent + "'");
+                throw new IllegalArgumentException(
+                        "user agent must be non-blank printable text, was '" + userAgent + "'");
             }
             Objects.requireNonNull(allowedFileRoots, "allowed file roots");
             AddressPolicy.of(allowPrivateNetworks, allowedNetworks); // checks the blocks parse
-            return new FetchOptions(connectTimeout, readTimeout, requestTimeout, totalTimeout, maxBytes, maxRedirects,
-                    maxAttempts, backoffInitial, backoffMax, perHostConcurrency, maxConnections, userAgent,
-                    allowPrivateNetworks, allowedNetworks, allowedFileRoots, blockingThreads);
+            return new FetchOptions(
+                    connectTimeout,
+                    readTimeout,
+                    requestTimeout,
+                    totalTimeout,
+                    maxBytes,
+                    maxRedirects,
+                    maxAttempts,
+                    backoffInitial,
+                    backoffMax,
+                    perHostConcurrency,
+                    maxConnections,
+                    userAgent,
+                    allowPrivateNetworks,
+                    allowedNetworks,
+                    allowedFileRoots,
+                    blockingThreads);
         }
 
         private static void positive(String what, Duration d) {

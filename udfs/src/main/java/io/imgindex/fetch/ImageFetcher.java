@@ -68,45 +68,39 @@ public final class ImageFetcher implements AutoCloseable {
 
     public ImageFetcher(FetchOptions options) {
         this.options = options;
-        this.client =
-                HttpAsyncClients.custom()
-                        .setConnectionManager(
-                                PoolingAsyncClientConnectionManagerBuilder.create()
-                                        .setDnsResolver(new PolicyDnsResolver(options.addressPolicy()))
-                                        .setMaxConnPerRoute(options.perHostConcurrency())
-                                        .setMaxConnTotal(options.maxConnections())
-                                        .setDefaultConnectionConfig(
-                                                ConnectionConfig.custom()
-                                                        .setConnectTimeout(timeout(options.connectTimeout()))
-                                                        .setSocketTimeout(timeout(options.readTimeout()))
-                                                        .build())
-                                        .build())
-                        .setIOReactorConfig(
-                                IOReactorConfig.custom()
-                                        .setIoThreadCount(1)
-                                        .setSoTimeout(timeout(options.readTimeout()))
-                                        .build())
-                        .setDefaultRequestConfig(
-                                RequestConfig.custom()
-                                        .setRedirectsEnabled(false)
-                                        .setResponseTimeout(timeout(options.readTimeout()))
-                                        // Waiting for a pooled connection is bounded by the total timeout.
-                                        .setConnectionRequestTimeout(timeout(options.totalTimeout()))
-                                        .setContentCompressionEnabled(false)
-                                        .setAuthenticationEnabled(false)
-                                        .build())
-                        .setUserAgent(options.userAgent())
-                        .disableAutomaticRetries()
-                        .disableCookieManagement()
-                        .disableRedirectHandling()
-                        .build();
+        this.client = HttpAsyncClients.custom()
+                .setConnectionManager(PoolingAsyncClientConnectionManagerBuilder.create()
+                        .setDnsResolver(new PolicyDnsResolver(options.addressPolicy()))
+                        .setMaxConnPerRoute(options.perHostConcurrency())
+                        .setMaxConnTotal(options.maxConnections())
+                        .setDefaultConnectionConfig(ConnectionConfig.custom()
+                                .setConnectTimeout(timeout(options.connectTimeout()))
+                                .setSocketTimeout(timeout(options.readTimeout()))
+                                .build())
+                        .build())
+                .setIOReactorConfig(IOReactorConfig.custom()
+                        .setIoThreadCount(1)
+                        .setSoTimeout(timeout(options.readTimeout()))
+                        .build())
+                .setDefaultRequestConfig(RequestConfig.custom()
+                        .setRedirectsEnabled(false)
+                        .setResponseTimeout(timeout(options.readTimeout()))
+                        // Waiting for a pooled connection is bounded by the total timeout.
+                        .setConnectionRequestTimeout(timeout(options.totalTimeout()))
+                        .setContentCompressionEnabled(false)
+                        .setAuthenticationEnabled(false)
+                        .build())
+                .setUserAgent(options.userAgent())
+                .disableAutomaticRetries()
+                .disableCookieManagement()
+                .disableRedirectHandling()
+                .build();
         this.client.start();
         ScheduledThreadPoolExecutor scheduler =
                 new ScheduledThreadPoolExecutor(1, daemonThreads("imgindex-fetch-timer"));
         scheduler.setRemoveOnCancelPolicy(true);
         this.timers = scheduler;
-        this.blocking =
-                Executors.newFixedThreadPool(options.blockingThreads(), daemonThreads("imgindex-fetch-io"));
+        this.blocking = Executors.newFixedThreadPool(options.blockingThreads(), daemonThreads("imgindex-fetch-io"));
         this.fileRoots = new ArrayList<>();
         for (String root : options.allowedFileRoots()) {
             Path p = Paths.get(root).toAbsolutePath().normalize();
@@ -189,44 +183,44 @@ public final class ImageFetcher implements AutoCloseable {
         private void attempt(int attemptOfHop) {
             long remainingNanos = deadline - System.nanoTime();
             if (remainingNanos <= 0) {
-                fail(Reason.TIMEOUT.name(), "no answer within the total timeout of " + options.totalTimeout()
-                        + " from " + current);
+                fail(
+                        Reason.TIMEOUT.name(),
+                        "no answer within the total timeout of " + options.totalTimeout() + " from " + current);
                 return;
             }
             requests.incrementAndGet();
             long budget = Math.min(options.requestTimeout().toNanos(), remainingNanos);
             CappedBodyConsumer consumer = new CappedBodyConsumer(options.maxBytes());
             AtomicBoolean timedOut = new AtomicBoolean();
-            Future<CappedBodyConsumer.Response> inFlight =
-                    client.execute(
-                            SimpleRequestProducer.create(
-                                    SimpleRequestBuilder.get(current)
-                                            .addHeader("Accept", "image/*,*/*;q=0.5")
-                                            .build()),
-                            consumer,
-                            HttpClientContext.create(),
-                            new FutureCallback<>() {
-                                @Override
-                                public void completed(CappedBodyConsumer.Response response) {
-                                    onResponse(response, attemptOfHop);
-                                }
+            Future<CappedBodyConsumer.Response> inFlight = client.execute(
+                    SimpleRequestProducer.create(SimpleRequestBuilder.get(current)
+                            .addHeader("Accept", "image/*,*/*;q=0.5")
+                            .build()),
+                    consumer,
+                    HttpClientContext.create(),
+                    new FutureCallback<>() {
+                        @Override
+                        public void completed(CappedBodyConsumer.Response response) {
+                            onResponse(response, attemptOfHop);
+                        }
 
-                                @Override
-                                public void failed(Exception e) {
-                                    onError(e, attemptOfHop);
-                                }
+                        @Override
+                        public void failed(Exception e) {
+                            onError(e, attemptOfHop);
+                        }
 
-                                @Override
-                                public void cancelled() {
-                                    if (timedOut.get()) {
-                                        retryOrFail(attemptOfHop, Reason.TIMEOUT.name(),
-                                                "request to " + current + " took longer than "
-                                                        + Duration.ofNanos(budget));
-                                    } else {
-                                        fail(Reason.FETCH_FAILED.name(), "request to " + current + " was cancelled");
-                                    }
-                                }
-                            });
+                        @Override
+                        public void cancelled() {
+                            if (timedOut.get()) {
+                                retryOrFail(
+                                        attemptOfHop,
+                                        Reason.TIMEOUT.name(),
+                                        "request to " + current + " took longer than " + Duration.ofNanos(budget));
+                            } else {
+                                fail(Reason.FETCH_FAILED.name(), "request to " + current + " was cancelled");
+                            }
+                        }
+                    });
             timers.schedule(
                     () -> {
                         if (!inFlight.isDone()) {
@@ -257,8 +251,9 @@ public final class ImageFetcher implements AutoCloseable {
             try {
                 next = current.resolve(new URI(location.strip()));
             } catch (URISyntaxException | IllegalArgumentException e) {
-                fail(Reason.BAD_URL.name(), "redirect from " + current + " to an unparseable location '"
-                        + location + "'");
+                fail(
+                        Reason.BAD_URL.name(),
+                        "redirect from " + current + " to an unparseable location '" + location + "'");
                 return;
             }
             String scheme = next.getScheme() == null ? "" : next.getScheme().toLowerCase(Locale.ROOT);
@@ -276,8 +271,9 @@ public final class ImageFetcher implements AutoCloseable {
                 return;
             }
             if (visited.size() - 1 > options.maxRedirects()) {
-                fail(Reason.TOO_MANY_REDIRECTS.name(), "more than " + options.maxRedirects()
-                        + " redirects, last to " + next);
+                fail(
+                        Reason.TOO_MANY_REDIRECTS.name(),
+                        "more than " + options.maxRedirects() + " redirects, last to " + next);
                 return;
             }
             current = next;
@@ -287,8 +283,9 @@ public final class ImageFetcher implements AutoCloseable {
         private void onError(Exception e, int attemptOfHop) {
             BlockedAddressException blocked = causeOf(e, BlockedAddressException.class);
             if (blocked != null) {
-                fail(Reason.BLOCKED_ADDRESS.name(), blocked.getMessage()
-                        + " (--allow-network or --allow-private-networks allow it)");
+                fail(
+                        Reason.BLOCKED_ADDRESS.name(),
+                        blocked.getMessage() + " (--allow-network or --allow-private-networks allow it)");
                 return;
             }
             CappedBodyConsumer.TooLargeException tooLarge = causeOf(e, CappedBodyConsumer.TooLargeException.class);
@@ -296,9 +293,9 @@ public final class ImageFetcher implements AutoCloseable {
                 fail(Reason.TOO_LARGE.name(), current + ": " + tooLarge.getMessage());
                 return;
             }
-            if (causeOf(e, SocketTimeoutException.class) != null
-                    || causeOf(e, InterruptedIOException.class) != null) {
-                retryOrFail(attemptOfHop, Reason.TIMEOUT.name(), "timed out fetching " + current + ": " + e.getMessage());
+            if (causeOf(e, SocketTimeoutException.class) != null || causeOf(e, InterruptedIOException.class) != null) {
+                retryOrFail(
+                        attemptOfHop, Reason.TIMEOUT.name(), "timed out fetching " + current + ": " + e.getMessage());
                 return;
             }
             if (causeOf(e, UnknownHostException.class) != null) {
@@ -306,12 +303,12 @@ public final class ImageFetcher implements AutoCloseable {
                 return;
             }
             if (causeOf(e, ConnectException.class) != null) {
-                fail(Reason.FETCH_FAILED.name(), "connection to " + current.getHost() + " refused: "
-                        + e.getMessage());
+                fail(Reason.FETCH_FAILED.name(), "connection to " + current.getHost() + " refused: " + e.getMessage());
                 return;
             }
-            fail(Reason.FETCH_FAILED.name(), e.getClass().getSimpleName() + " fetching " + current + ": "
-                    + e.getMessage());
+            fail(
+                    Reason.FETCH_FAILED.name(),
+                    e.getClass().getSimpleName() + " fetching " + current + ": " + e.getMessage());
         }
 
         private void retryOrFail(int attemptOfHop, String reason, String message) {
@@ -346,22 +343,28 @@ public final class ImageFetcher implements AutoCloseable {
         try {
             path = Paths.get(uri).toAbsolutePath().normalize();
         } catch (IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
-            return FetchResult.failed(Reason.BAD_URL.name(), "not a local file URL: " + uri + " (" + e.getMessage() + ")",
-                    null, 0);
+            return FetchResult.failed(
+                    Reason.BAD_URL.name(), "not a local file URL: " + uri + " (" + e.getMessage() + ")", null, 0);
         }
         if (fileRoots.isEmpty()) {
-            return FetchResult.failed(Reason.BLOCKED_PATH.name(), "file URLs are refused unless a root is allowed"
-                    + " (--allow-file-root): " + path, null, 0);
+            return FetchResult.failed(
+                    Reason.BLOCKED_PATH.name(),
+                    "file URLs are refused unless a root is allowed" + " (--allow-file-root): " + path,
+                    null,
+                    0);
         }
         if (!underRoot(path)) {
-            return FetchResult.failed(Reason.BLOCKED_PATH.name(), path + " is outside the allowed roots " + fileRoots,
-                    null, 0);
+            return FetchResult.failed(
+                    Reason.BLOCKED_PATH.name(), path + " is outside the allowed roots " + fileRoots, null, 0);
         }
         try {
             Path real = path.toRealPath();
             if (!underRoot(real)) {
-                return FetchResult.failed(Reason.BLOCKED_PATH.name(), path + " links to " + real
-                        + ", outside the allowed roots", null, 0);
+                return FetchResult.failed(
+                        Reason.BLOCKED_PATH.name(),
+                        path + " links to " + real + ", outside the allowed roots",
+                        null,
+                        0);
             }
             if (!Files.isRegularFile(real)) {
                 return FetchResult.failed(Reason.NOT_FOUND.name(), path + " is not a regular file", null, 1);
@@ -413,15 +416,15 @@ public final class ImageFetcher implements AutoCloseable {
     private FetchResult capped(URI uri, InputStream in) throws IOException {
         byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, options.maxBytes() + 1));
         if (bytes.length > options.maxBytes()) {
-            return FetchResult.failed(Reason.TOO_LARGE.name(), uri + " is larger than " + options.maxBytes()
-                    + " bytes", null, 1);
+            return FetchResult.failed(
+                    Reason.TOO_LARGE.name(), uri + " is larger than " + options.maxBytes() + " bytes", null, 1);
         }
         return FetchResult.ok(bytes, null, 1);
     }
 
     private FetchResult tooLarge(URI uri, long size) {
-        return FetchResult.failed(Reason.TOO_LARGE.name(), uri + " has " + size + " bytes, the limit is "
-                + options.maxBytes(), null, 1);
+        return FetchResult.failed(
+                Reason.TOO_LARGE.name(), uri + " has " + size + " bytes, the limit is " + options.maxBytes(), null, 1);
     }
 
     private static boolean isRedirect(int status) {

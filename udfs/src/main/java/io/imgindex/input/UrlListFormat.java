@@ -37,7 +37,9 @@ public final class UrlListFormat implements BulkFormat<Item, FileSourceSplit> {
 
     @Override
     public Reader<Item> restoreReader(Configuration config, FileSourceSplit split) throws IOException {
-        long emitted = split.getReaderPosition().map(CheckpointedPosition::getRecordsAfterOffset).orElse(0L);
+        long emitted = split.getReaderPosition()
+                .map(CheckpointedPosition::getRecordsAfterOffset)
+                .orElse(0L);
         return new ListReader(split, emitted);
     }
 

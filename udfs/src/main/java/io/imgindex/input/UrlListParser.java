@@ -129,8 +129,8 @@ public final class UrlListParser implements Iterator<Item> {
             String source = sourceName + ":" + line.number();
             String trimmed = line.text().strip();
             if (line.tooLong()) {
-                return failed(Reason.BAD_RECORD, "line is longer than " + MAX_LINE_CHARS + " characters",
-                        trimmed, source);
+                return failed(
+                        Reason.BAD_RECORD, "line is longer than " + MAX_LINE_CHARS + " characters", trimmed, source);
             }
             if (trimmed.isEmpty()) {
                 return skipped(BLANK, source);
@@ -182,8 +182,7 @@ public final class UrlListParser implements Iterator<Item> {
             return failed(Reason.BAD_RECORD, csvHeaderProblem, text, source);
         }
         if (csvUrlColumn < 0) {
-            return failed(Reason.BAD_RECORD, "the CSV header " + csvHeader + " has no url column",
-                    text, source);
+            return failed(Reason.BAD_RECORD, "the CSV header " + csvHeader + " has no url column", text, source);
         }
         List<String> fields;
         try {
@@ -192,8 +191,11 @@ public final class UrlListParser implements Iterator<Item> {
             return failed(Reason.BAD_RECORD, "CSV record does not parse: " + e.getMessage(), text, source);
         }
         if (fields.size() > csvHeader.size()) {
-            return failed(Reason.BAD_RECORD, "CSV record has " + fields.size() + " fields, the header has "
-                    + csvHeader.size(), text, source);
+            return failed(
+                    Reason.BAD_RECORD,
+                    "CSV record has " + fields.size() + " fields, the header has " + csvHeader.size(),
+                    text,
+                    source);
         }
         Map<String, String> metadata = new TreeMap<>();
         for (int i = 0; i < fields.size(); i++) {
@@ -202,7 +204,9 @@ public final class UrlListParser implements Iterator<Item> {
             }
         }
         String url = csvUrlColumn < fields.size() ? fields.get(csvUrlColumn).strip() : "";
-        String id = csvIdColumn >= 0 && csvIdColumn < fields.size() ? fields.get(csvIdColumn).strip() : "";
+        String id = csvIdColumn >= 0 && csvIdColumn < fields.size()
+                ? fields.get(csvIdColumn).strip()
+                : "";
         if (url.isEmpty()) {
             return failed(Reason.BAD_RECORD, "CSV record has an empty url", text, source);
         }
@@ -214,15 +218,18 @@ public final class UrlListParser implements Iterator<Item> {
         try {
             node = JSON.readTree(text);
         } catch (JsonProcessingException e) {
-            return failed(Reason.BAD_RECORD, "line is not valid JSON: " + e.getOriginalMessage(), text,
-                    source);
+            return failed(Reason.BAD_RECORD, "line is not valid JSON: " + e.getOriginalMessage(), text, source);
         }
         if (node.isTextual()) {
             return record(null, node.textValue().strip(), Map.of(), source);
         }
         if (!node.isObject()) {
-            return failed(Reason.BAD_RECORD, "line is JSON " + node.getNodeType().name().toLowerCase(
-                    Locale.ROOT) + ", expected an object with a url", text, source);
+            return failed(
+                    Reason.BAD_RECORD,
+                    "line is JSON " + node.getNodeType().name().toLowerCase(Locale.ROOT)
+                            + ", expected an object with a url",
+                    text,
+                    source);
         }
         JsonNode url = node.get("url");
         if (url == null || !url.isTextual() || url.textValue().isBlank()) {
@@ -232,22 +239,29 @@ public final class UrlListParser implements Iterator<Item> {
         String idText = null;
         if (id != null && !id.isNull()) {
             if (!id.isTextual() && !id.isIntegralNumber()) {
-                return failed(Reason.BAD_RECORD, "JSON member 'id' must be a string or an integer", text,
-                        source);
+                return failed(Reason.BAD_RECORD, "JSON member 'id' must be a string or an integer", text, source);
             }
             idText = id.asText().strip();
         }
         Map<String, String> metadata = new TreeMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
-            if (e.getKey().equals("url") || e.getKey().equals("id") || e.getValue().isNull()) {
+            if (e.getKey().equals("url")
+                    || e.getKey().equals("id")
+                    || e.getValue().isNull()) {
                 continue;
             }
-            metadata.put(e.getKey(), e.getValue().isTextual() ? e.getValue().textValue()
-                    : e.getValue().toString());
+            metadata.put(
+                    e.getKey(),
+                    e.getValue().isTextual()
+                            ? e.getValue().textValue()
+                            : e.getValue().toString());
         }
-        return record(idText == null || idText.isEmpty() ? null : idText, url.textValue().strip(),
-                metadata, source);
+        return record(
+                idText == null || idText.isEmpty() ? null : idText,
+                url.textValue().strip(),
+                metadata,
+                source);
     }
 
     private Item record(String givenId, String reference, Map<String, String> metadata, String source) {
@@ -255,8 +269,8 @@ public final class UrlListParser implements Iterator<Item> {
         try {
             url = base.resolve(new URI(reference)).toString();
         } catch (URISyntaxException | IllegalArgumentException e) {
-            Item item = Item.pending(givenId != null ? givenId : ItemIds.fromUrl(reference), reference,
-                    metadata, source);
+            Item item =
+                    Item.pending(givenId != null ? givenId : ItemIds.fromUrl(reference), reference, metadata, source);
             return item.fail(Reason.BAD_URL, "URL does not parse: " + e.getMessage());
         }
         if (givenId != null) {

@@ -142,7 +142,7 @@ public class Item {
 
     @Override
     public String toString() {
-        return "Item{id=" + id + ", url=" + url + ", status=" + status
-                + (reason == null ? "" : ", reason=" + reason) + "}";
+        return "Item{id=" + id + ", url=" + url + ", status=" + status + (reason == null ? "" : ", reason=" + reason)
+                + "}";
     }
 }

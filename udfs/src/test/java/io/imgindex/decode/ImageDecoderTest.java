@@ -123,7 +123,8 @@ class ImageDecoderTest {
     void rejectsNonImages() {
         assertThat(decoder.decode(TestImages.html()).reason()).isEqualTo("NOT_AN_IMAGE");
         assertThat(decoder.decode(new byte[0]).reason()).isEqualTo("NOT_AN_IMAGE");
-        assertThat(decoder.decode(new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9}).reason()).isEqualTo("NOT_AN_IMAGE");
+        assertThat(decoder.decode(new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9}).reason())
+                .isEqualTo("NOT_AN_IMAGE");
     }
 
     @Test

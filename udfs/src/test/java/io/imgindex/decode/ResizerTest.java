@@ -38,8 +38,10 @@ class ResizerTest {
     void centreCropDropsTheSides() {
         // 4 x 2: black, white, white, black -> 1 x 1 centre crop of the middle 2 x 2 = white
         int[] px = {grey(0), grey(255), grey(255), grey(0), grey(0), grey(255), grey(255), grey(0)};
-        assertThat(Resizer.resize(px, 4, 2, 1, 1, Resizer.Mode.CENTER_CROP)[0] & 0xFF).isEqualTo(255);
-        assertThat(Resizer.resize(px, 4, 2, 1, 1, Resizer.Mode.SQUASH)[0] & 0xFF).isEqualTo(128);
+        assertThat(Resizer.resize(px, 4, 2, 1, 1, Resizer.Mode.CENTER_CROP)[0] & 0xFF)
+                .isEqualTo(255);
+        assertThat(Resizer.resize(px, 4, 2, 1, 1, Resizer.Mode.SQUASH)[0] & 0xFF)
+                .isEqualTo(128);
     }
 
     private static int grey(int v) {

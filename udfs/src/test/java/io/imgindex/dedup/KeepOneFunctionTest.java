@@ -22,8 +22,8 @@ class KeepOneFunctionTest {
         return i;
     }
 
-    static KeyedOneInputStreamOperatorTestHarness<String, Item, Item> harness(KeepOneFunction f,
-            org.apache.flink.api.java.functions.KeySelector<Item, String> key) throws Exception {
+    static KeyedOneInputStreamOperatorTestHarness<String, Item, Item> harness(
+            KeepOneFunction f, org.apache.flink.api.java.functions.KeySelector<Item, String> key) throws Exception {
         var h = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(f), key, Types.STRING);
         h.open();
         return h;
@@ -35,7 +35,9 @@ class KeepOneFunctionTest {
 
     static List<Item> terminal(KeyedOneInputStreamOperatorTestHarness<String, Item, Item> h) {
         ConcurrentLinkedQueue<StreamRecord<Item>> side = h.getSideOutput(Outcomes.TERMINAL);
-        return side == null ? List.of() : side.stream().map(StreamRecord::getValue).toList();
+        return side == null
+                ? List.of()
+                : side.stream().map(StreamRecord::getValue).toList();
     }
 
     @Test
@@ -46,7 +48,9 @@ class KeepOneFunctionTest {
                 h.processElement(decoded(id, "http://x/" + id, "same"), 0);
             }
             h.processElement(decoded("z", "http://x/z", "other"), 0);
-            assertThat(main(h)).as("nothing decided before the key's input ends").isEmpty();
+            assertThat(main(h))
+                    .as("nothing decided before the key's input ends")
+                    .isEmpty();
 
             h.processWatermark(Long.MAX_VALUE); // what BATCH mode does when a key's input is done
 
@@ -58,7 +62,9 @@ class KeepOneFunctionTest {
                 assertThat(i.similarity).isEqualTo(1.0f);
                 assertThat(i.match).isEqualTo("exact");
             });
-            assertThat(h.numKeyedStateEntries()).as("state is cleared once decided").isZero();
+            assertThat(h.numKeyedStateEntries())
+                    .as("state is cleared once decided")
+                    .isZero();
             h.close();
         }
     }
@@ -70,7 +76,8 @@ class KeepOneFunctionTest {
         h.processElement(decoded("a", "http://x/a", "same"), 0);
 
         assertThat(main(h)).extracting(i -> i.id).containsExactly("b");
-        assertThat(terminal(h)).singleElement().satisfies(i -> assertThat(i.duplicateOf).isEqualTo("b"));
+        assertThat(terminal(h)).singleElement().satisfies(i -> assertThat(i.duplicateOf)
+                .isEqualTo("b"));
         assertThat(h.numKeyedStateEntries()).isEqualTo(1);
 
         var snapshot = h.snapshot(1, 1);
@@ -81,7 +88,8 @@ class KeepOneFunctionTest {
         restored.open();
         restored.processElement(decoded("c", "http://x/c", "same"), 0);
         assertThat(main(restored)).isEmpty();
-        assertThat(terminal(restored)).singleElement().satisfies(i -> assertThat(i.duplicateOf).isEqualTo("b"));
+        assertThat(terminal(restored)).singleElement().satisfies(i -> assertThat(i.duplicateOf)
+                .isEqualTo("b"));
         restored.close();
     }
 
@@ -95,7 +103,9 @@ class KeepOneFunctionTest {
 
         assertThat(main(h)).singleElement().satisfies(i -> assertThat(i.url).isEqualTo("http://x/1.jpg"));
         assertThat(terminal(h)).hasSize(2).allSatisfy(i -> assertThat(i.reason).isEqualTo("DUPLICATE_ID"));
-        assertThat(terminal(h)).extracting(i -> i.message).anySatisfy(m -> assertThat(m).contains("same URL"))
+        assertThat(terminal(h))
+                .extracting(i -> i.message)
+                .anySatisfy(m -> assertThat(m).contains("same URL"))
                 .anySatisfy(m -> assertThat(m).contains("already used by http://x/1.jpg"));
         assertThat(h.numKeyedStateEntries()).isZero();
         h.close();

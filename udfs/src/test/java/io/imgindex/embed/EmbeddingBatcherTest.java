@@ -25,25 +25,43 @@ import org.tensorflow.types.TFloat32;
 
 class EmbeddingBatcherTest {
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     /**
      * A model whose output is log(mean pixel value) in both dimensions: finite for any image with some light,
      * NaN-free but -Infinity for an all-black one, which the embedding code must refuse.
      */
     static ModelCard fragileModel(Path dir) throws Exception {
-        try (Graph g = new Graph(); Session s = new Session(g)) {
+        try (Graph g = new Graph();
+                Session s = new Session(g)) {
             Ops tf = Ops.create(g);
-            Placeholder<TFloat32> in = tf.withName("pixels").placeholder(TFloat32.class,
-                    Placeholder.shape(Shape.of(-1, 2, 2, 3)));
-            Operand<TFloat32> mean = tf.math.mean(tf.reshape(in, tf.constant(new int[] {-1, 12})), tf.constant(1),
+            Placeholder<TFloat32> in =
+                    tf.withName("pixels").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 2, 2, 3)));
+            Operand<TFloat32> mean = tf.math.mean(
+                    tf.reshape(in, tf.constant(new int[] {-1, 12})),
+                    tf.constant(1),
                     org.tensorflow.op.math.Mean.keepDims(true));
             Operand<TFloat32> out = tf.concat(List.of(tf.math.log(mean), tf.math.log(mean)), tf.constant(1));
-            SavedModelBundle.exporter(dir.toString()).withFunction(SessionFunction.create(Signature.builder()
-                    .key("serving_default").input("pixels", in).output("embedding", out).build(), s)).export();
+            SavedModelBundle.exporter(dir.toString())
+                    .withFunction(SessionFunction.create(
+                            Signature.builder()
+                                    .key("serving_default")
+                                    .input("pixels", in)
+                                    .output("embedding", out)
+                                    .build(),
+                            s))
+                    .export();
         }
-        ModelCard card = new ModelCard("fragile", 2, "dot", "serving_default",
-                new ModelCard.Input("pixels", 2, 2, "squash", 1, 0), "embedding", "test", "none");
+        ModelCard card = new ModelCard(
+                "fragile",
+                2,
+                "dot",
+                "serving_default",
+                new ModelCard.Input("pixels", 2, 2, "squash", 1, 0),
+                "embedding",
+                "test",
+                "none");
         card.write(dir);
         return card;
     }
@@ -57,18 +75,19 @@ class EmbeddingBatcherTest {
     @Test
     void aBadImageFailsAloneAndTheRestOfItsBatchSucceeds() throws Exception {
         ModelCard card = fragileModel(dir);
-        try (EmbeddingBatcher batcher = new EmbeddingBatcher(EmbeddingModel.load(dir, card, 1, 1), 8,
-                Duration.ofMillis(200))) {
+        try (EmbeddingBatcher batcher =
+                new EmbeddingBatcher(EmbeddingModel.load(dir, card, 1, 1), 8, Duration.ofMillis(200))) {
             List<CompletableFuture<float[]>> results = new ArrayList<>();
             for (int v : new int[] {10, 0, 200, 50}) {
                 results.add(batcher.submit(grey(v)));
             }
 
             assertThat(results.get(0).join()).hasSize(2);
-            assertThatThrownBy(() -> results.get(1).join()).isInstanceOf(CompletionException.class)
+            assertThatThrownBy(() -> results.get(1).join())
+                    .isInstanceOf(CompletionException.class)
                     .hasMessageContaining("non-finite");
-            assertThat(results.get(2).join()[0]).isCloseTo((float) (1 / Math.sqrt(2)),
-                    org.assertj.core.data.Offset.offset(1e-5f));
+            assertThat(results.get(2).join()[0])
+                    .isCloseTo((float) (1 / Math.sqrt(2)), org.assertj.core.data.Offset.offset(1e-5f));
             assertThat(results.get(3).join()).hasSize(2);
         }
     }
@@ -76,8 +95,8 @@ class EmbeddingBatcherTest {
     @Test
     void batchesUpToTheBatchSize() throws Exception {
         ModelCard card = fragileModel(dir);
-        try (EmbeddingBatcher batcher = new EmbeddingBatcher(EmbeddingModel.load(dir, card, 1, 1), 3,
-                Duration.ofSeconds(5))) {
+        try (EmbeddingBatcher batcher =
+                new EmbeddingBatcher(EmbeddingModel.load(dir, card, 1, 1), 3, Duration.ofSeconds(5))) {
             long start = System.nanoTime();
             List<CompletableFuture<float[]>> results = new ArrayList<>();
             for (int i = 0; i < 3; i++) {

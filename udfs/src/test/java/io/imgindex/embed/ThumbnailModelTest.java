@@ -22,7 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ThumbnailModelTest {
 
-    @TempDir static Path dir;
+    @TempDir
+    static Path dir;
+
     static EmbeddingModel model;
     static ImageDecoder decoder = new ImageDecoder(new DecodeOptions(50_000_000, 32, 32, false));
 
@@ -92,7 +94,9 @@ class ThumbnailModelTest {
             worstCopy = Math.min(worstCopy, self);
             for (int j = 0; j < names.size(); j++) {
                 if (j != i) {
-                    assertThat(dot(copy, originals.get(j))).as(names.get(i) + " vs " + names.get(j)).isLessThan(self);
+                    assertThat(dot(copy, originals.get(j)))
+                            .as(names.get(i) + " vs " + names.get(j))
+                            .isLessThan(self);
                 }
             }
         }
@@ -101,8 +105,15 @@ class ThumbnailModelTest {
 
     @Test
     void refusesAModelThatDoesNotMatchItsCard() {
-        ModelCard wrong = new ModelCard("x", 128, "cosine", "serving_default",
-                new ModelCard.Input("images", 32, 32, "squash", 1, 0), "embedding", "test", "none");
+        ModelCard wrong = new ModelCard(
+                "x",
+                128,
+                "cosine",
+                "serving_default",
+                new ModelCard.Input("images", 32, 32, "squash", 1, 0),
+                "embedding",
+                "test",
+                "none");
         assertThatThrownBy(() -> EmbeddingModel.load(dir.resolve("thumb"), wrong, 1, 1))
                 .hasMessageContaining("no input 'images'");
     }
@@ -115,8 +126,8 @@ class ThumbnailModelTest {
         BufferedImage src = ImageIO.read(new ByteArrayInputStream(image));
         BufferedImage half = new BufferedImage(src.getWidth() / 2, src.getHeight() / 2, BufferedImage.TYPE_INT_RGB);
         var g = half.createGraphics();
-        g.setRenderingHint(java.awt.RenderingHints.KEY_INTERPOLATION,
-                java.awt.RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+        g.setRenderingHint(
+                java.awt.RenderingHints.KEY_INTERPOLATION, java.awt.RenderingHints.VALUE_INTERPOLATION_BILINEAR);
         g.drawImage(src, 0, 0, half.getWidth(), half.getHeight(), null);
         g.dispose();
         ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -5,21 +5,43 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.InetAddress;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 class AddressPolicyTest {
 
     private final AddressPolicy strict = AddressPolicy.publicOnly();
 
     @ParameterizedTest
-    @ValueSource(strings = {
-        "127.0.0.1", "127.1.2.3", "10.0.0.1", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254",
-        "100.100.100.200", "100.64.0.1", "0.0.0.0", "224.0.0.1", "255.255.255.255", "198.18.0.1", "192.0.0.170",
-        "::1", "::", "fe80::1", "fd00:ec2::254", "fc00::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
-        "64:ff9b::a9fe:a9fe", "2002:7f00:1::", "2001:db8::1"
-    })
+    @ValueSource(
+            strings = {
+                "127.0.0.1",
+                "127.1.2.3",
+                "10.0.0.1",
+                "172.16.0.1",
+                "172.31.255.255",
+                "192.168.1.1",
+                "169.254.169.254",
+                "100.100.100.200",
+                "100.64.0.1",
+                "0.0.0.0",
+                "224.0.0.1",
+                "255.255.255.255",
+                "198.18.0.1",
+                "192.0.0.170",
+                "::1",
+                "::",
+                "fe80::1",
+                "fd00:ec2::254",
+                "fc00::1",
+                "ff02::1",
+                "::ffff:127.0.0.1",
+                "::ffff:10.0.0.1",
+                "64:ff9b::a9fe:a9fe",
+                "2002:7f00:1::",
+                "2001:db8::1"
+            })
     void refusesNonPublicAddresses(String address) throws Exception {
         assertThat(strict.refusal(InetAddress.getByName(address))).as(address).isNotNull();
         InetAddress a = InetAddress.getByName(address);
@@ -33,13 +55,24 @@ class AddressPolicyTest {
     void refusesMetadataServicesEvenWithPrivateNetworksAllowed(String address) throws Exception {
         InetAddress a = InetAddress.getByName(address);
         assertThat(AddressPolicy.allowAll().refusal(a)).contains("metadata");
-        assertThat(AddressPolicy.of(true, List.of(address + (address.contains(":") ? "/128" : "/32"))).refusal(a))
+        assertThat(AddressPolicy.of(true, List.of(address + (address.contains(":") ? "/128" : "/32")))
+                        .refusal(a))
                 .isNull();
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"8.8.8.8", "1.1.1.1", "172.32.0.1", "100.128.0.1", "151.101.1.1",
-        "2606:4700::1111", "2a00:1450:4001::1", "::ffff:8.8.8.8", "64:ff9b::808:808"})
+    @ValueSource(
+            strings = {
+                "8.8.8.8",
+                "1.1.1.1",
+                "172.32.0.1",
+                "100.128.0.1",
+                "151.101.1.1",
+                "2606:4700::1111",
+                "2a00:1450:4001::1",
+                "::ffff:8.8.8.8",
+                "64:ff9b::808:808"
+            })
     void allowsPublicAddresses(String address) throws Exception {
         assertThat(strict.refusal(InetAddress.getByName(address))).as(address).isNull();
     }
@@ -59,7 +92,8 @@ class AddressPolicyTest {
 
     @Test
     void refusesMalformedBlocks() {
-        assertThatThrownBy(() -> AddressPolicy.of(false, List.of("10.0.0.0/33"))).hasMessageContaining("prefix");
+        assertThatThrownBy(() -> AddressPolicy.of(false, List.of("10.0.0.0/33")))
+                .hasMessageContaining("prefix");
         assertThatThrownBy(() -> AddressPolicy.of(false, List.of("intranet"))).hasMessageContaining("intranet");
         assertThatThrownBy(() -> AddressPolicy.of(false, List.of("10.0.0.0/x"))).hasMessageContaining("prefix");
     }

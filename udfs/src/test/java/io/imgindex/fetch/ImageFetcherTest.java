@@ -21,7 +21,9 @@ class ImageFetcherTest {
 
     static TestHttpServer server;
     static ImageFetcher fetcher;
-    @TempDir static Path files;
+
+    @TempDir
+    static Path files;
 
     @BeforeAll
     static void start() {
@@ -150,17 +152,22 @@ class ImageFetcherTest {
 
     @Test
     void refusesLoopbackByNameAndByAddressUnlessAllowed() {
-        try (ImageFetcher strict = new ImageFetcher(options().allowedNetworks(List.of()).build())) {
+        try (ImageFetcher strict =
+                new ImageFetcher(options().allowedNetworks(List.of()).build())) {
             FetchResult byAddress = strict.fetch(server.url("/ok.jpg")).join();
-            FetchResult byName = strict.fetch("http://localhost:" + server.port() + "/ok.jpg").join();
+            FetchResult byName = strict.fetch("http://localhost:" + server.port() + "/ok.jpg")
+                    .join();
 
             assertThat(byAddress.reason()).isEqualTo("BLOCKED_ADDRESS");
             assertThat(byName.reason()).isEqualTo("BLOCKED_ADDRESS");
             assertThat(byName.message()).contains("loopback");
         }
-        try (ImageFetcher open = new ImageFetcher(options().allowedNetworks(List.of()).allowPrivateNetworks(true)
-                .build())) {
-            assertThat(open.fetch("http://localhost:" + server.port() + "/ok.jpg").join().isOk()).isTrue();
+        try (ImageFetcher open = new ImageFetcher(
+                options().allowedNetworks(List.of()).allowPrivateNetworks(true).build())) {
+            assertThat(open.fetch("http://localhost:" + server.port() + "/ok.jpg")
+                            .join()
+                            .isOk())
+                    .isTrue();
         }
     }
 
@@ -194,7 +201,8 @@ class ImageFetcherTest {
         for (int i = 0; i < 12; i++) {
             server.slow("/par/" + i, 200, JPEG);
         }
-        try (ImageFetcher limited = new ImageFetcher(options().perHostConcurrency(2).build())) {
+        try (ImageFetcher limited =
+                new ImageFetcher(options().perHostConcurrency(2).build())) {
             List<CompletableFuture<FetchResult>> all = new ArrayList<>();
             for (int i = 0; i < 12; i++) {
                 all.add(limited.fetch(server.url("/par/" + i)));
@@ -212,14 +220,19 @@ class ImageFetcherTest {
         Path inside = Files.write(root.resolve("a.jpg"), JPEG);
         Path outside = Files.write(files.resolve("secret.jpg"), JPEG);
         Path link = Files.createSymbolicLink(root.resolve("escape.jpg"), outside);
-        try (ImageFetcher local = new ImageFetcher(options().allowedFileRoots(List.of(root.toString())).build());
+        try (ImageFetcher local = new ImageFetcher(
+                        options().allowedFileRoots(List.of(root.toString())).build());
                 ImageFetcher none = new ImageFetcher(options().build())) {
             assertThat(local.fetch(inside.toUri().toString()).join().content()).isEqualTo(JPEG);
             assertThat(local.fetch(outside.toUri().toString()).join().reason()).isEqualTo("BLOCKED_PATH");
             assertThat(local.fetch(link.toUri().toString()).join().reason()).isEqualTo("BLOCKED_PATH");
-            assertThat(local.fetch(root.resolve("../root/../secret.jpg").toUri().toString()).join().reason())
+            assertThat(local.fetch(root.resolve("../root/../secret.jpg").toUri().toString())
+                            .join()
+                            .reason())
                     .isEqualTo("BLOCKED_PATH");
-            assertThat(local.fetch(root.resolve("nope.jpg").toUri().toString()).join().reason())
+            assertThat(local.fetch(root.resolve("nope.jpg").toUri().toString())
+                            .join()
+                            .reason())
                     .isEqualTo("NOT_FOUND");
             assertThat(none.fetch(inside.toUri().toString()).join().reason()).isEqualTo("BLOCKED_PATH");
         }
@@ -227,8 +240,10 @@ class ImageFetcherTest {
 
     @Test
     void backoffGrowsAndStaysWithinBounds() {
-        try (ImageFetcher f = new ImageFetcher(options().backoffInitial(Duration.ofMillis(100))
-                .backoffMax(Duration.ofMillis(350)).build())) {
+        try (ImageFetcher f = new ImageFetcher(options()
+                .backoffInitial(Duration.ofMillis(100))
+                .backoffMax(Duration.ofMillis(350))
+                .build())) {
             for (int i = 0; i < 50; i++) {
                 assertThat(f.backoffNanos(1)).isBetween(50_000_000L, 100_000_000L);
                 assertThat(f.backoffNanos(2)).isBetween(100_000_000L, 200_000_000L);

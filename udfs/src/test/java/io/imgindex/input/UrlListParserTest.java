@@ -23,13 +23,24 @@ class UrlListParserTest {
 
     @Test
     void readsPlainListsSkippingBlankAndCommentLines() {
-        List<Item> items = parse("# a comment\nhttp://example.com/a.jpg\n\n   \n  # indented comment\r\n"
-                + "https://example.com/b.png\r\nimages/c.jpg", UrlListParser.Format.TEXT);
+        List<Item> items = parse(
+                "# a comment\nhttp://example.com/a.jpg\n\n   \n  # indented comment\r\n"
+                        + "https://example.com/b.png\r\nimages/c.jpg",
+                UrlListParser.Format.TEXT);
 
-        assertThat(items).extracting(i -> i.status).containsExactly(Status.SKIPPED, Status.PENDING,
-                Status.SKIPPED, Status.SKIPPED, Status.SKIPPED, Status.PENDING, Status.PENDING);
-        assertThat(items).extracting(i -> i.reason).containsExactly("COMMENT", null, "BLANK", "BLANK", "COMMENT",
-                null, null);
+        assertThat(items)
+                .extracting(i -> i.status)
+                .containsExactly(
+                        Status.SKIPPED,
+                        Status.PENDING,
+                        Status.SKIPPED,
+                        Status.SKIPPED,
+                        Status.SKIPPED,
+                        Status.PENDING,
+                        Status.PENDING);
+        assertThat(items)
+                .extracting(i -> i.reason)
+                .containsExactly("COMMENT", null, "BLANK", "BLANK", "COMMENT", null, null);
         assertThat(items.get(1).url).isEqualTo("http://example.com/a.jpg");
         assertThat(items.get(1).source).isEqualTo("photos:2");
         assertThat(items.get(5).source).isEqualTo("photos:6");
@@ -43,8 +54,9 @@ class UrlListParserTest {
         assertThat(item.id).hasSize(32).matches("[0-9a-f]{32}");
         assertThat(item.id).isEqualTo(ItemIds.fromUrl("http://example.com/a.jpg"));
         // sha256("http://example.com/a.jpg"), first 16 bytes: pinned so a change to the rule is noticed.
-        assertThat(item.id).isEqualTo(io.imgindex.format.Sha256.hex("http://example.com/a.jpg".getBytes())
-                .substring(0, 32));
+        assertThat(item.id)
+                .isEqualTo(io.imgindex.format.Sha256.hex("http://example.com/a.jpg".getBytes())
+                        .substring(0, 32));
     }
 
     @Test
@@ -88,8 +100,8 @@ class UrlListParserTest {
 
     @Test
     void failsEveryRecordOfACsvWithoutUrlColumn() {
-        List<Item> items = parse("id,link\na,http://example.com/a.jpg\nb,http://example.com/b.jpg\n",
-                UrlListParser.Format.CSV);
+        List<Item> items =
+                parse("id,link\na,http://example.com/a.jpg\nb,http://example.com/b.jpg\n", UrlListParser.Format.CSV);
 
         assertThat(items).extracting(i -> i.reason).containsExactly("BAD_RECORD", "BAD_RECORD");
         assertThat(items.get(0).message).contains("no url column");
@@ -116,7 +128,8 @@ class UrlListParserTest {
 
     @Test
     void rejectsBadUrlsAndIds() {
-        List<Item> items = parse("id,url\nok,http://exa mple.com/a.jpg\n\"bad\tid\",http://example.com/b.jpg\n",
+        List<Item> items = parse(
+                "id,url\nok,http://exa mple.com/a.jpg\n\"bad\tid\",http://example.com/b.jpg\n",
                 UrlListParser.Format.CSV);
 
         assertThat(items.get(0).reason).isEqualTo("BAD_URL");
@@ -136,7 +149,9 @@ class UrlListParserTest {
 
     @Test
     void stripsAByteOrderMark() {
-        assertThat(parse("\uFEFFid,url\na,http://example.com/a.jpg\n", UrlListParser.Format.CSV).get(0).id)
+        assertThat(parse("\uFEFFid,url\na,http://example.com/a.jpg\n", UrlListParser.Format.CSV)
+                        .get(0)
+                        .id)
                 .isEqualTo("a");
     }
 

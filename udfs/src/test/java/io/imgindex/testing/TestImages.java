@@ -31,7 +31,8 @@ public final class TestImages {
                 return candidate;
             }
         }
-        throw new IllegalStateException("sample-data/ not found above " + Paths.get("").toAbsolutePath());
+        throw new IllegalStateException(
+                "sample-data/ not found above " + Paths.get("").toAbsolutePath());
     }
 
     /** The bytes of {@code sample-data/images/<name>}. */
@@ -91,8 +92,14 @@ public final class TestImages {
     public static byte[] pngBomb(int w, int h) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A});
-        ByteBuffer ihdr = ByteBuffer.allocate(13).putInt(w).putInt(h).put((byte) 8).put((byte) 2)
-                .put((byte) 0).put((byte) 0).put((byte) 0);
+        ByteBuffer ihdr = ByteBuffer.allocate(13)
+                .putInt(w)
+                .putInt(h)
+                .put((byte) 8)
+                .put((byte) 2)
+                .put((byte) 0)
+                .put((byte) 0)
+                .put((byte) 0);
         chunk(out, "IHDR", ihdr.array());
         chunk(out, "IDAT", new byte[] {0x78, (byte) 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01});
         chunk(out, "IEND", new byte[0]);
@@ -104,20 +111,42 @@ public final class TestImages {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.writeBytes(new byte[] {(byte) 0xFF, (byte) 0xD8});
         // SOF0: length 17, precision 8, height, width, 3 components
-        out.writeBytes(new byte[] {(byte) 0xFF, (byte) 0xC0, 0x00, 0x11, 0x08,
-            (byte) (h >> 8), (byte) h, (byte) (w >> 8), (byte) w, 0x03,
-            0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01});
+        out.writeBytes(new byte[] {
+            (byte) 0xFF,
+            (byte) 0xC0,
+            0x00,
+            0x11,
+            0x08,
+            (byte) (h >> 8),
+            (byte) h,
+            (byte) (w >> 8),
+            (byte) w,
+            0x03,
+            0x01,
+            0x22,
+            0x00,
+            0x02,
+            0x11,
+            0x01,
+            0x03,
+            0x11,
+            0x01
+        });
         out.writeBytes(new byte[] {(byte) 0xFF, (byte) 0xD9});
         return out.toByteArray();
     }
 
     /** A JPEG with an EXIF APP1 segment carrying the given orientation, inserted after SOI. */
     public static byte[] withExifOrientation(byte[] jpeg, int orientation, boolean bigEndian) {
-        ByteBuffer tiff = ByteBuffer.allocate(26).order(bigEndian ? java.nio.ByteOrder.BIG_ENDIAN
-                : java.nio.ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer tiff = ByteBuffer.allocate(26)
+                .order(bigEndian ? java.nio.ByteOrder.BIG_ENDIAN : java.nio.ByteOrder.LITTLE_ENDIAN);
         tiff.put(bigEndian ? (byte) 'M' : (byte) 'I').put(bigEndian ? (byte) 'M' : (byte) 'I');
         tiff.putShort((short) 42).putInt(8).putShort((short) 1);
-        tiff.putShort((short) 0x0112).putShort((short) 3).putInt(1).putShort((short) orientation).putShort((short) 0);
+        tiff.putShort((short) 0x0112)
+                .putShort((short) 3)
+                .putInt(1)
+                .putShort((short) orientation)
+                .putShort((short) 0);
         tiff.putInt(0);
         byte[] payload = new byte[6 + tiff.capacity()];
         System.arraycopy("Exif\0\0".getBytes(StandardCharsets.ISO_8859_1), 0, payload, 0, 6);
