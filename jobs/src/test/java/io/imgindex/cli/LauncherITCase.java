@@ -79,6 +79,27 @@ class LauncherITCase {
     }
 
     @Test
+    void indexesAPlainListWithDerivedIds() throws Exception {
+        Run index = imgindex(
+                "index",
+                "--input",
+                "sample-data/urls.txt",
+                "--allow-file-root",
+                "sample-data",
+                "--output",
+                out.toString(),
+                "--name",
+                "plain",
+                "--shards",
+                "2");
+
+        assertThat(index.exit()).as(index.stderr()).isZero();
+        assertThat(index.stdout())
+                .contains("read 39 = indexed 39 + duplicates 0 + failed 0 (skipped lines 2)")
+                .contains("2 shards");
+    }
+
+    @Test
     void refusesBadCommandLinesWithOneLine() throws Exception {
         Run unknown = imgindex("index", "--input", "sample-data/urls.txt", "--shard", "3");
         Run malformed = imgindex("index", "--input", "sample-data/urls.txt", "--parallelism", "many");

@@ -92,6 +92,7 @@ class IndexJobITCase {
         server.bytes("/bomb.png", TestImages.pngBomb(200_000, 200_000), "image/png");
         server.redirect("/loop-a", 302, "/loop-b").redirect("/loop-b", 302, "/loop-a");
         server.redirect("/to-metadata", 302, "http://169.254.169.254/latest/meta-data/iam/");
+        server.redirect("/to-private", 307, "http://10.255.255.1/photo.jpg");
         server.redirect("/moved", 301, "/img/coffee.jpg?moved");
         server.bytes("/scan.tiff", TestImages.tiffHeader(), "image/tiff");
     }
@@ -134,6 +135,7 @@ class IndexJobITCase {
         rows.put("bomb", u + "/bomb.png");
         rows.put("loop", u + "/loop-a");
         rows.put("to-metadata", u + "/to-metadata");
+        rows.put("to-private", u + "/to-private");
         rows.put("moved", u + "/moved");
         rows.put("tiff", u + "/scan.tiff");
         rows.put("ftp", "ftp://example.com/a.jpg");
@@ -198,7 +200,7 @@ class IndexJobITCase {
         Manifest m = result.manifest();
         assertThat(m.generation()).isEqualTo(1);
         assertThat(m.counts().balanced()).isTrue();
-        assertThat(m.counts().read()).isEqualTo(PHOTOS.size() + 16 + 2);
+        assertThat(m.counts().read()).isEqualTo(PHOTOS.size() + 17 + 2);
         assertThat(m.counts().skippedLines()).isEqualTo(3);
 
         GenerationReader reader = GenerationReader.open(out.toString(), "hostile", new Configuration());
@@ -244,6 +246,7 @@ class IndexJobITCase {
                 .containsEntry("bomb", "TOO_MANY_PIXELS")
                 .containsEntry("loop", "TOO_MANY_REDIRECTS")
                 .containsEntry("to-metadata", "BLOCKED_ADDRESS")
+                .containsEntry("to-private", "BLOCKED_ADDRESS")
                 .containsEntry("tiff", "UNSUPPORTED_FORMAT")
                 .containsEntry("ftp", "BAD_URL")
                 .containsEntry("spaces", "BAD_URL");
