@@ -60,9 +60,12 @@ public record GenerationTarget(
         return new ModelInfo(modelId, dimension, metric);
     }
 
-    /** A local folder becomes an absolute {@code file:} path; anything with a scheme is taken as a URI. */
+    /**
+     * A local folder becomes an absolute {@code file:} path; anything with a scheme ({@code s3a://…},
+     * {@code file:/…}, {@code file:///…}) is taken as a URI.
+     */
     public static Path outputPath(String output) {
-        if (output.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*")) {
+        if (output.matches("^[a-zA-Z][a-zA-Z0-9+.-]+:.*")) {
             return new Path(output);
         }
         return new Path(new File(output).getAbsoluteFile().toURI());
