@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -52,7 +53,11 @@ public final class IndexJob {
             + " generation of Parquet files under <output>/<name>/generation=<n>/, with a manifest and the"
             + " _LATEST pointer. Every URL ends in the index, the duplicates or the failures table.";
 
-    /** What a finished run produced. */
+    /**
+     * What a run produced.
+     *
+     * @param manifest the committed manifest, or null when the job was submitted detached and is still running
+     */
     public record Result(Manifest manifest, String manifestPath, Duration took) {}
 
     private IndexJob() {}
@@ -110,9 +115,13 @@ public final class IndexJob {
                 .sinkTo(new DiscardingSink<>())
                 .name("done");
         LOG.info("Indexing {} into {} (generation {})", config.inputs(), target.generationDir(), generation);
-        env.execute("imgindex index " + config.name() + " generation " + generation);
-
+        JobExecutionResult execution = env.execute("imgindex index " + config.name() + " generation " + generation);
         Path manifestPath = new Path(target.generationDir(), IndexLayout.MANIFEST);
+        if (!execution.isJobExecutionResult()) {
+            // Submitted detached (a cluster that does not wait): the committer writes the manifest later.
+            LOG.info("Submitted job {} detached; its manifest will be {}", execution.getJobID(), manifestPath);
+            return new Result(null, manifestPath.toString(), Duration.ofNanos(System.nanoTime() - start));
+        }
         Manifest manifest =
                 ManifestCodec.decodeManifest(Generations.readAll(manifestPath.getFileSystem(), manifestPath));
         return new Result(manifest, manifestPath.toString(), Duration.ofNanos(System.nanoTime() - start));
@@ -149,6 +158,9 @@ public final class IndexJob {
     /** The lines printed when a run ends. */
     public static String summary(Result r) {
         Manifest m = r.manifest();
+        if (m == null) {
+            return "imgindex: job submitted; when it ends, its manifest is " + r.manifestPath() + "\n";
+        }
         StringBuilder s = new StringBuilder();
         s.append("imgindex: committed generation ")
                 .append(m.generation())
