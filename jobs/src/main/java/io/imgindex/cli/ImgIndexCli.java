@@ -22,6 +22,8 @@ public final class ImgIndexCli {
             Commands:
               index     run the batch indexing job on an embedded Flink MiniCluster
               inspect   read a generation, verify it against its manifest, show rows and a similarity query
+              import-model
+                        convert a TensorFlow.js model, or describe a SavedModel, for use by imgindex
 
             Run 'imgindex COMMAND --help' for a command's options.""";
 
@@ -61,8 +63,18 @@ public final class ImgIndexCli {
                     }
                     return InspectCommand.run(parsed, out);
                 }
+                case "import-model": {
+                    Flags.Parsed parsed = Flags.parse(rest, ImportModelCommand.OPTIONS);
+                    if (parsed.help()) {
+                        out.println(Flags.help(
+                                ImportModelCommand.USAGE, ImportModelCommand.SUMMARY, ImportModelCommand.OPTIONS));
+                        return 0;
+                    }
+                    return ImportModelCommand.run(parsed, out);
+                }
                 default:
-                    err.println("imgindex: unknown command '" + command + "' (commands: index, inspect; see --help)");
+                    err.println("imgindex: unknown command '" + command
+                            + "' (commands: index, inspect, import-model; see --help)");
                     return 2;
             }
         } catch (UsageException | IllegalArgumentException e) {

@@ -3,13 +3,13 @@ package io.imgindex.job;
 import io.imgindex.decode.DecodeOptions;
 import io.imgindex.embed.EmbedOptions;
 import io.imgindex.embed.ModelCard;
+import io.imgindex.embed.ModelStore;
 import io.imgindex.embed.ThumbnailModel;
 import io.imgindex.fetch.AddressPolicy;
 import io.imgindex.fetch.FetchOptions;
 import io.imgindex.format.IndexLayout;
 import java.io.IOException;
 import java.io.Serializable;
-import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -93,28 +93,30 @@ public final class IndexJobConfig implements Serializable {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--fetch.*: " + e.getMessage(), e);
         }
-        String modelDir = c.getOptional(IndexOptions.MODEL)
-                .map(m -> Paths.get(m).toAbsolutePath().toString())
-                .orElse(null);
-        ModelCard card;
-        if (modelDir == null) {
-            card = ThumbnailModel.card();
-        } else {
-            try {
-                card = ModelCard.read(Path.of(modelDir));
-            } catch (IOException e) {
-                throw new IllegalArgumentException("--model: " + e.getMessage(), e);
-            }
+        ModelStore store = new ModelStore(
+                c.getOptional(IndexOptions.MODEL_CACHE).map(Paths::get).orElseGet(ModelStore::defaultCache));
+        ModelStore.Model model;
+        try {
+            model = store.resolve(c.get(IndexOptions.MODEL));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--model " + c.get(IndexOptions.MODEL) + ": " + e.getMessage(), e);
         }
+        ModelCard card = model.card();
+        // The built-in model is exported by each task manager itself: no folder has to reach the cluster.
+        String modelDir =
+                card.id().equals(ThumbnailModel.ID) ? null : model.dir().toString();
         long maxPixels = c.get(IndexOptions.DECODE_MAX_PIXELS);
         if (maxPixels < 1) {
             throw new IllegalArgumentException("--decode.max-pixels must be positive, was " + maxPixels);
         }
-        decode = new DecodeOptions(
-                maxPixels,
-                card.input().width(),
-                card.input().height(),
-                "center_crop".equals(card.input().resize()));
+        decode = card.input().takesEncodedImages()
+                // The model decodes by itself: the image is still validated, on a small thumbnail.
+                ? new DecodeOptions(maxPixels, 32, 32, false, true)
+                : DecodeOptions.pixels(
+                        maxPixels,
+                        card.input().width(),
+                        card.input().height(),
+                        "center_crop".equals(card.input().resize()));
         try {
             embed = new EmbedOptions(
                     modelDir,

@@ -1,5 +1,6 @@
 package io.imgindex.job;
 
+import io.imgindex.embed.ModelCatalog;
 import java.time.Duration;
 import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
@@ -42,9 +43,16 @@ public final class IndexOptions {
 
     public static final ConfigOption<String> MODEL = ConfigOptions.key("model")
             .stringType()
+            .defaultValue(ModelCatalog.DEFAULT)
+            .withDescription("A model id (" + String.join(", ", ModelCatalog.ids()) + "), fetched with npm and"
+                    + " imported into the model cache the first time it is used, or a model folder (a SavedModel"
+                    + " with an imgindex-model.json card, see 'imgindex import-model').");
+
+    public static final ConfigOption<String> MODEL_CACHE = ConfigOptions.key("model-cache")
+            .stringType()
             .noDefaultValue()
-            .withDescription("A SavedModel folder with an imgindex-model.json card. Default: the built-in"
-                    + " deterministic model imgindex-thumb-v1 (128 dimensions).");
+            .withDescription("Where imported models are kept. Default: $IMGINDEX_MODEL_CACHE, else"
+                    + " ~/.cache/imgindex/models.");
 
     public static final ConfigOption<Integer> PARALLELISM = ConfigOptions.key("parallelism")
             .intType()
@@ -194,6 +202,7 @@ public final class IndexOptions {
             NAME,
             SHARDS,
             MODEL,
+            MODEL_CACHE,
             PARALLELISM,
             ALLOW_PRIVATE_NETWORKS,
             ALLOW_NETWORK,

@@ -51,7 +51,7 @@ class ImgIndexCliTest {
         err.reset();
         assertThat(run("index", "--input", "a", "--model", "/nonexistent/model"))
                 .isEqualTo(2);
-        assertThat(err()).contains("--model: no imgindex-model.json in /nonexistent/model");
+        assertThat(err()).contains("--model /nonexistent/model: '/nonexistent/model' is neither a model folder");
         err.reset();
         assertThat(run("index", "--input", "a", "--allow-network", "intranet")).isEqualTo(2);
         assertThat(err()).contains("--allow-network: 'intranet' is not an address block");
@@ -59,7 +59,16 @@ class ImgIndexCliTest {
 
     @Test
     void missingInputFileIsNamed() {
-        assertThat(run("index", "--input", "/nonexistent/urls.txt", "--output", "target/cli-test"))
+        assertThat(run(
+                        "index",
+                        "--input",
+                        "/nonexistent/urls.txt",
+                        "--output",
+                        "target/cli-test",
+                        "--model",
+                        "imgindex-thumb-v1",
+                        "--model-cache",
+                        "target/model-cache"))
                 .isEqualTo(2);
         assertThat(err()).contains("--input /nonexistent/urls.txt: no such file or folder");
     }

@@ -38,6 +38,11 @@ class LauncherITCase {
                 .redirectError(stderr.toFile());
         // The build running this test is the build to use: never start another Maven inside it.
         builder.environment().put("IMGINDEX_BUILD", "never");
+        // Models are imported into this build's folder, not the user's cache: CI starts from nothing.
+        builder.environment()
+                .put(
+                        "IMGINDEX_MODEL_CACHE",
+                        Paths.get("target/model-cache").toAbsolutePath().toString());
         Process p = builder.start();
         if (!p.waitFor(5, TimeUnit.MINUTES)) {
             p.destroyForcibly();

@@ -46,6 +46,10 @@ class DuckDbInteropITCase {
         Path photos = TestImages.sampleData().resolve("photos.csv");
         Flags.Parsed p = Flags.parse(
                 new String[] {
+                    "--model",
+                    "imgindex-thumb-v1",
+                    "--model-cache",
+                    "target/model-cache",
                     "--input",
                     photos.toString(),
                     "--allow-file-root",

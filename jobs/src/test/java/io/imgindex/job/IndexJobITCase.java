@@ -156,6 +156,10 @@ class IndexJobITCase {
     static IndexJob.Result index(Path list, Path out) throws Exception {
         Flags.Parsed p = Flags.parse(
                 new String[] {
+                    "--model",
+                    "imgindex-thumb-v1",
+                    "--model-cache",
+                    "target/model-cache",
                     "--input",
                     list.toString(),
                     "--output",

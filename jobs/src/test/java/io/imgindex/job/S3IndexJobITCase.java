@@ -84,6 +84,10 @@ class S3IndexJobITCase {
     void indexesFromS3IntoS3() throws Exception {
         Flags.Parsed p = Flags.parse(
                 new String[] {
+                    "--model",
+                    "imgindex-thumb-v1",
+                    "--model-cache",
+                    "target/model-cache",
                     "--input",
                     s3.uri("lists/photos.jsonl"),
                     "--output",

@@ -52,7 +52,7 @@ public class DecodeFunction extends ProcessFunction<Item, Item> {
         }
         item.width = image.width();
         item.height = image.height();
-        item.pixels = image.pixels();
+        item.pixels = options.keepEncoded() ? content : image.pixels();
         decoded.inc();
         out.collect(item);
     }

@@ -9,8 +9,10 @@ import java.io.Serializable;
  * @param targetWidth width of the pixels handed to the model
  * @param targetHeight height of the pixels handed to the model
  * @param centerCrop whether to crop the centre to the target's aspect ratio (else the image is squashed)
+ * @param keepEncoded whether the model takes the encoded file rather than pixels: the image is still validated,
+ *     but the fetched bytes, not resized pixels, go on to the model
  */
-public record DecodeOptions(long maxPixels, int targetWidth, int targetHeight, boolean centerCrop)
+public record DecodeOptions(long maxPixels, int targetWidth, int targetHeight, boolean centerCrop, boolean keepEncoded)
         implements Serializable {
 
     private static final long serialVersionUID = 1L;
@@ -18,11 +20,16 @@ public record DecodeOptions(long maxPixels, int targetWidth, int targetHeight, b
     /** The default pixel limit: 50 megapixels, above any phone camera's full resolution. */
     public static final long DEFAULT_MAX_PIXELS = 50_000_000L;
 
+    /** Pixels resized to {@code width x height}, squashed or centre-cropped. */
+    public static DecodeOptions pixels(long maxPixels, int width, int height, boolean centerCrop) {
+        return new DecodeOptions(maxPixels, width, height, centerCrop, false);
+    }
+
     public DecodeOptions {
         if (maxPixels < 1) {
             throw new IllegalArgumentException("maximum pixels must be positive, was " + maxPixels);
         }
-        if (targetWidth < 1 || targetHeight < 1 || targetWidth > 4096 || targetHeight > 4096) {
+        if (!keepEncoded && (targetWidth < 1 || targetHeight < 1 || targetWidth > 4096 || targetHeight > 4096)) {
             throw new IllegalArgumentException(
                     "model input size must be within 1..4096, was " + targetWidth + "x" + targetHeight);
         }

@@ -8,11 +8,13 @@ import org.tensorflow.SavedModelBundle;
 import org.tensorflow.SessionFunction;
 import org.tensorflow.Signature;
 import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.NdArrays;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TString;
 
 /**
  * A SavedModel loaded with TF Java, checked against its {@link ModelCard}, turning batches of model-sized RGB
@@ -67,6 +69,18 @@ public final class EmbeddingModel implements AutoCloseable {
             throw new IllegalArgumentException(dir + ": signature '" + card.signature() + "' has no input '"
                     + card.input().name() + "', it has " + signature.inputNames());
         }
+        if (!signature.getOutputs().containsKey(card.output())) {
+            throw new IllegalArgumentException(dir + ": signature '" + card.signature() + "' has no output '"
+                    + card.output() + "', it has " + signature.outputNames());
+        }
+        if (card.input().takesEncodedImages()) {
+            if (in.dataType != DataType.DT_STRING || in.shape.numDimensions() != 1) {
+                throw new IllegalArgumentException(
+                        dir + ": input '" + card.input().name() + "' is " + in.dataType + " " + in.shape
+                                + ", the card says a batch of encoded images (DT_STRING [-1])");
+            }
+            return;
+        }
         if (in.dataType != DataType.DT_FLOAT) {
             throw new IllegalArgumentException(
                     dir + ": input '" + card.input().name() + "' is " + in.dataType + ", expected DT_FLOAT");
@@ -78,10 +92,6 @@ public final class EmbeddingModel implements AutoCloseable {
                 || in.shape.get(3) != 3) {
             throw new IllegalArgumentException(dir + ": input shape is " + in.shape + ", the card says " + expected);
         }
-        if (!signature.getOutputs().containsKey(card.output())) {
-            throw new IllegalArgumentException(dir + ": signature '" + card.signature() + "' has no output '"
-                    + card.output() + "', it has " + signature.outputNames());
-        }
     }
 
     public ModelCard card() {
@@ -89,13 +99,95 @@ public final class EmbeddingModel implements AutoCloseable {
     }
 
     /**
+     * Describes an existing SavedModel by a card, from its {@code serving_default} signature: a batch of encoded
+     * images ({@code DT_STRING [-1]}) or of pixels ({@code DT_FLOAT [-1, height, width, 3]}, fed as {@code p * scale
+     * + offset}) in, {@code [batch, dimension]} out, with a static dimension.
+     *
+     * @param inputName the signature's input key, or null for its only input
+     * @param outputName the signature's output key, or null for its only output
+     * @throws IllegalArgumentException if the signature does not fit
+     */
+    public static ModelCard describe(
+            Path dir,
+            String id,
+            String inputName,
+            String outputName,
+            float scale,
+            float offset,
+            String resize,
+            String metric,
+            String source,
+            String license) {
+        try (SavedModelBundle bundle =
+                SavedModelBundle.loader(dir.toString()).withTags("serve").load()) {
+            SessionFunction fn = bundle.function(Signature.DEFAULT_KEY);
+            Signature sig = fn.signature();
+            String in = only(inputName, sig.getInputs().keySet(), "input");
+            String out = only(outputName, sig.getOutputs().keySet(), "output");
+            Signature.TensorDescription input = sig.getInputs().get(in);
+            Signature.TensorDescription output = sig.getOutputs().get(out);
+            ModelCard.Input spec;
+            if (input.dataType == DataType.DT_STRING) {
+                spec = ModelCard.Input.encoded(in);
+            } else if (input.dataType == DataType.DT_FLOAT
+                    && input.shape.numDimensions() == 4
+                    && input.shape.get(1) > 0
+                    && input.shape.get(2) > 0
+                    && input.shape.get(3) == 3) {
+                spec = ModelCard.Input.pixels(
+                        in, (int) input.shape.get(2), (int) input.shape.get(1), resize, scale, offset);
+            } else {
+                throw new IllegalArgumentException(dir + ": input '" + in + "' is " + input.dataType + " " + input.shape
+                        + "; expected DT_STRING [-1] (encoded images) or DT_FLOAT [-1, h, w, 3]");
+            }
+            int dimension =
+                    output.shape.numDimensions() == 2 && output.shape.get(1) > 0 ? (int) output.shape.get(1) : -1;
+            if (dimension < 1) {
+                throw new IllegalArgumentException(dir + ": output '" + out + "' has shape " + output.shape
+                        + "; the embedding dimension must be static");
+            }
+            return new ModelCard(
+                    id,
+                    dimension,
+                    metric,
+                    Signature.DEFAULT_KEY,
+                    spec,
+                    out,
+                    source,
+                    license,
+                    spec.takesEncodedImages()
+                            ? "the model decodes and scales by itself"
+                            : "pixels 0..255 times " + scale + " plus " + offset + ", in imgindex");
+        }
+    }
+
+    private static String only(String named, java.util.Set<String> keys, String what) {
+        if (named != null) {
+            if (!keys.contains(named)) {
+                throw new IllegalArgumentException("the signature has no " + what + " '" + named + "', it has " + keys);
+            }
+            return named;
+        }
+        if (keys.size() != 1) {
+            throw new IllegalArgumentException("the signature has " + what + "s " + keys + ": name the one to use");
+        }
+        return keys.iterator().next();
+    }
+
+    /**
      * Embeds a batch.
      *
-     * @param images RGB pixels of each image, {@code width * height * 3} bytes as the card says
+     * @param images RGB pixels of each image, {@code width * height * 3} bytes as the card says; or, for a model
+     *     that takes encoded images, the image files
      * @return one L2-normalised vector of {@code dimension} floats per image, in order
      * @throws IllegalStateException if the model's output has the wrong shape or is not finite
      */
     public float[][] embed(List<byte[]> images) {
+        if (card.input().takesEncodedImages()) {
+            try (TString tensor = TString.tensorOfBytes(NdArrays.vectorOfObjects(images.toArray(new byte[0][])))) {
+                return run(tensor, images.size());
+            }
+        }
         int n = images.size();
         float[] input = new float[n * pixelsPerImage];
         float scale = card.input().scale();
@@ -112,10 +204,15 @@ public final class EmbeddingModel implements AutoCloseable {
             }
         }
         Shape shape = Shape.of(n, card.input().height(), card.input().width(), 3);
+        try (TFloat32 tensor = TFloat32.tensorOf(shape, DataBuffers.of(input, true, false))) {
+            return run(tensor, n);
+        }
+    }
+
+    private float[][] run(Tensor tensor, int n) {
         int dim = card.dimension();
         float[] flat = new float[n * dim];
-        try (TFloat32 tensor = TFloat32.tensorOf(shape, DataBuffers.of(input, true, false));
-                Result result = function.call(Map.of(card.input().name(), tensor))) {
+        try (Result result = function.call(Map.of(card.input().name(), tensor))) {
             Tensor out = result.get(card.output())
                     .orElseThrow(() -> new IllegalStateException("the model returned no '" + card.output() + "'"));
             if (!(out instanceof TFloat32) || !out.shape().equals(Shape.of(n, dim))) {

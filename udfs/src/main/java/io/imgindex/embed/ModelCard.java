@@ -1,6 +1,7 @@
 package io.imgindex.embed;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -21,10 +22,12 @@ import java.util.Objects;
  * @param signature the SavedModel signature to call, usually {@code serving_default}
  * @param input the input tensor: name, size, how pixels are resized and scaled
  * @param output the name of the output tensor, shaped {@code [batch, dimension]}
- * @param source where the model comes from
+ * @param source where the model comes from (package and version, path inside it)
  * @param license the model's licence
+ * @param normalisation how pixel values reach the network, for people (e.g. {@code x / 255, in the graph})
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public record ModelCard(
         String id,
         int dimension,
@@ -33,7 +36,8 @@ public record ModelCard(
         Input input,
         String output,
         String source,
-        String license)
+        String license,
+        String normalisation)
         implements Serializable {
 
     private static final long serialVersionUID = 1L;
@@ -46,10 +50,13 @@ public record ModelCard(
             .enable(SerializationFeature.INDENT_OUTPUT);
 
     /**
-     * The model's input: a float32 tensor {@code [batch, height, width, 3]} of RGB values {@code p * scale +
-     * offset} for 8-bit pixel values {@code p}.
+     * The model's input. For {@code dtype} {@value #FLOAT32}, a tensor {@code [batch, height, width, 3]} of RGB values
+     * {@code p * scale + offset} for 8-bit pixel values {@code p}, the image resized as {@code resize} says; for
+     * {@value #STRING}, a batch of encoded image files as fetched (the model decodes them; width, height, resize,
+     * scale and offset do not apply).
      *
      * @param name the input tensor's name in the signature
+     * @param dtype {@value #FLOAT32} (the default) or {@value #STRING}
      * @param width pixels
      * @param height pixels
      * @param resize {@code squash} or {@code center_crop}
@@ -57,15 +64,42 @@ public record ModelCard(
      * @param offset added after scaling
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Input(String name, int width, int height, String resize, float scale, float offset)
+    public record Input(String name, String dtype, int width, int height, String resize, float scale, float offset)
             implements Serializable {
         private static final long serialVersionUID = 1L;
 
+        public static final String FLOAT32 = "float32";
+        public static final String STRING = "string";
+
         public Input {
             Objects.requireNonNull(name, "input.name");
-            if (!"squash".equals(resize) && !"center_crop".equals(resize)) {
-                throw new IllegalArgumentException("input.resize must be squash or center_crop, was " + resize);
+            dtype = dtype == null ? FLOAT32 : dtype;
+            if (!dtype.equals(FLOAT32) && !dtype.equals(STRING)) {
+                throw new IllegalArgumentException("input.dtype must be float32 or string, was " + dtype);
             }
+            if (dtype.equals(FLOAT32)) {
+                if (!"squash".equals(resize) && !"center_crop".equals(resize)) {
+                    throw new IllegalArgumentException("input.resize must be squash or center_crop, was " + resize);
+                }
+                if (width < 1 || height < 1) {
+                    throw new IllegalArgumentException("input size must be positive, was " + width + "x" + height);
+                }
+            }
+        }
+
+        /** Pixels in, resized by imgindex. */
+        public static Input pixels(String name, int width, int height, String resize, float scale, float offset) {
+            return new Input(name, FLOAT32, width, height, resize, scale, offset);
+        }
+
+        /** Encoded image files in, decoded by the model. */
+        public static Input encoded(String name) {
+            return new Input(name, STRING, 0, 0, null, 1, 0);
+        }
+
+        /** Whether the model takes encoded files rather than pixels. */
+        public boolean takesEncodedImages() {
+            return dtype.equals(STRING);
         }
     }
 

@@ -47,12 +47,13 @@ public final class ThumbnailModel {
                 DIMENSION,
                 "cosine",
                 "serving_default",
-                new ModelCard.Input("pixels", INPUT_SIZE, INPUT_SIZE, "squash", 1f, 0f),
+                ModelCard.Input.pixels("pixels", INPUT_SIZE, INPUT_SIZE, "squash", 1f, 0f),
                 "embedding",
                 "built by imgindex (ThumbnailModel): 4x4 average pooling of a 32x32 thumbnail, centred"
                         + " per image, random Gaussian projection (seed 42) to 128 dimensions,"
                         + " L2-normalised",
-                "Apache-2.0");
+                "Apache-2.0",
+                "0..255 as they are; the graph centres each image");
     }
 
     /**

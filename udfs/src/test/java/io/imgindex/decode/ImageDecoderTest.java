@@ -15,7 +15,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 class ImageDecoderTest {
 
-    private final ImageDecoder decoder = new ImageDecoder(new DecodeOptions(50_000_000L, 32, 32, false));
+    private final ImageDecoder decoder = new ImageDecoder(DecodeOptions.pixels(50_000_000L, 32, 32, false));
 
     static Stream<Path> samples() throws IOException {
         try (Stream<Path> files = Files.list(TestImages.sampleData().resolve("images"))) {
@@ -52,7 +52,7 @@ class ImageDecoderTest {
         // Left half red, right half blue. Orientation 6 means "rotate 90 degrees clockwise to view", which
         // brings the left (red) half to the top.
         byte[] jpeg = TestImages.twoColours(64, 32, Color.RED, Color.BLUE, "jpg");
-        ImageDecoder tiny = new ImageDecoder(new DecodeOptions(1_000_000, 2, 2, false));
+        ImageDecoder tiny = new ImageDecoder(DecodeOptions.pixels(1_000_000, 2, 2, false));
 
         DecodedImage plain = tiny.decode(jpeg);
         DecodedImage rotated = tiny.decode(TestImages.withExifOrientation(jpeg, 6, true));

@@ -58,10 +58,11 @@ class EmbeddingBatcherTest {
                 2,
                 "dot",
                 "serving_default",
-                new ModelCard.Input("pixels", 2, 2, "squash", 1, 0),
+                ModelCard.Input.pixels("pixels", 2, 2, "squash", 1, 0),
                 "embedding",
                 "test",
-                "none");
+                "none",
+                null);
         card.write(dir);
         return card;
     }

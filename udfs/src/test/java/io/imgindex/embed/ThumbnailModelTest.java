@@ -26,7 +26,7 @@ class ThumbnailModelTest {
     static Path dir;
 
     static EmbeddingModel model;
-    static ImageDecoder decoder = new ImageDecoder(new DecodeOptions(50_000_000, 32, 32, false));
+    static ImageDecoder decoder = new ImageDecoder(DecodeOptions.pixels(50_000_000, 32, 32, false));
 
     @BeforeAll
     static void export() throws IOException {
@@ -110,10 +110,11 @@ class ThumbnailModelTest {
                 128,
                 "cosine",
                 "serving_default",
-                new ModelCard.Input("images", 32, 32, "squash", 1, 0),
+                ModelCard.Input.pixels("images", 32, 32, "squash", 1, 0),
                 "embedding",
                 "test",
-                "none");
+                "none",
+                null);
         assertThatThrownBy(() -> EmbeddingModel.load(dir.resolve("thumb"), wrong, 1, 1))
                 .hasMessageContaining("no input 'images'");
     }

