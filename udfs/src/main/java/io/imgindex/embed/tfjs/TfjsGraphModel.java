@@ -63,7 +63,8 @@ public final class TfjsGraphModel {
 
     /** The signature recorded by the converter, if any: input and output tensor names. */
     public JsonNode signature() {
-        return json.path("userDefinedMetadata").path("signature");
+        JsonNode top = json.path("signature");
+        return top.isObject() ? top : json.path("userDefinedMetadata").path("signature");
     }
 
     /** The converter that produced the model, for the model card. */
