@@ -24,13 +24,21 @@ public final class EmbeddingBatcher implements AutoCloseable {
     private record Request(byte[] pixels, CompletableFuture<float[]> result) {}
 
     private final EmbeddingModel model;
+    private final boolean ownsModel;
     private final int batchSize;
     private final long maxWaitNanos;
     private final BlockingQueue<Request> queue = new LinkedBlockingQueue<>();
     private final Thread worker;
     private volatile boolean closed;
 
+    /** A batcher that owns its model and closes it with itself. */
     public EmbeddingBatcher(EmbeddingModel model, int batchSize, java.time.Duration maxWait) {
+        this(model, batchSize, maxWait, true);
+    }
+
+    /** @param ownsModel whether {@link #close()} closes the model too */
+    public EmbeddingBatcher(EmbeddingModel model, int batchSize, java.time.Duration maxWait, boolean ownsModel) {
+        this.ownsModel = ownsModel;
         this.model = model;
         this.batchSize = batchSize;
         this.maxWaitNanos = maxWait.toNanos();
@@ -120,6 +128,8 @@ public final class EmbeddingBatcher implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        model.close();
+        if (ownsModel) {
+            model.close();
+        }
     }
 }

@@ -1,0 +1,133 @@
+package io.imgindex.bench;
+
+import io.imgindex.decode.DecodeOptions;
+import io.imgindex.decode.DecodedImage;
+import io.imgindex.decode.ImageDecoder;
+import io.imgindex.embed.EmbeddingBatcher;
+import io.imgindex.embed.EmbeddingModel;
+import io.imgindex.embed.ModelCard;
+import io.imgindex.embed.ModelCatalog;
+import io.imgindex.embed.ModelStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+
+/**
+ * Images per second of the embedding step, in three parts measured in one run: decoding and resizing alone,
+ * the model alone on pre-decoded pixels, and the whole embedding function (decode, the shared batcher, the
+ * model), at batch sizes 1, 8 and 32; the overhead ratio is whole time / model time per image.
+ *
+ * <p>{@code benchmarks/run EmbeddingBenchmark [MODEL] [IMAGES]}: MODEL defaults to the default model, IMAGES to
+ * 96 per measurement; each figure is the median of 3 measurements after a warm-up.
+ */
+public final class EmbeddingBenchmark {
+
+    public static void main(String[] args) throws Exception {
+        String modelId = args.length > 0 ? args[0] : ModelCatalog.DEFAULT;
+        int count = args.length > 1 ? Integer.parseInt(args[1]) : 96;
+        ModelStore.Model model = new ModelStore(ModelStore.defaultCache()).resolve(modelId);
+        ModelCard card = model.card();
+        List<byte[]> files = new ArrayList<>();
+        try (var list = Files.list(Paths.get("sample-data", "images"))) {
+            for (Path p : list.sorted().toList()) {
+                files.add(Files.readAllBytes(p));
+            }
+        }
+        ImageDecoder decoder = new ImageDecoder(DecodeOptions.pixels(
+                50_000_000,
+                card.input().width(),
+                card.input().height(),
+                "center_crop".equals(card.input().resize())));
+        List<byte[]> pixels = new ArrayList<>();
+        for (byte[] f : files) {
+            DecodedImage d = decoder.decode(f);
+            if (d.isOk()) {
+                pixels.add(d.pixels());
+            }
+        }
+        Machine.print("embedding benchmark: model " + card.id() + " (" + card.dimension() + " dims, input "
+                + card.input().width() + "x" + card.input().height() + "), " + count + " images per measurement, "
+                + files.size() + " sample photos (" + totalKb(files) + " KiB)");
+
+        double decode = median(() -> {
+            long t = System.nanoTime();
+            for (int i = 0; i < count; i++) {
+                decoder.decode(files.get(i % files.size()));
+            }
+            return rate(count, t);
+        });
+        System.out.printf("decode + resize alone (1 thread):   %8.1f images/s%n", decode);
+        System.out.println();
+        System.out.println("batch | model alone img/s | whole function img/s | overhead (whole time / model time)");
+        try (EmbeddingModel m = EmbeddingModel.load(model.dir(), card, 0, 0)) {
+            for (int batch : new int[] {1, 8, 32}) {
+                double alone = median(() -> {
+                    long t = System.nanoTime();
+                    for (int done = 0; done < count; done += batch) {
+                        List<byte[]> b = new ArrayList<>(batch);
+                        for (int i = 0; i < batch; i++) {
+                            b.add(pixels.get((done + i) % pixels.size()));
+                        }
+                        m.embed(b);
+                    }
+                    return rate(count, t);
+                });
+                double whole = median(() -> wholeFunction(m, decoder, files, count, batch));
+                System.out.printf("%5d | %17.1f | %20.1f | %.2f%n", batch, alone, whole, alone / whole);
+            }
+        }
+    }
+
+    /**
+     * What the job's embed step does: one task decodes and submits, at most four batches in flight (the async
+     * operator's capacity), to a batcher that waits at most 10 ms to fill a batch. The model is not closed here.
+     */
+    static double wholeFunction(EmbeddingModel m, ImageDecoder decoder, List<byte[]> files, int count, int batch)
+            throws Exception {
+        EmbeddingBatcher batcher = new EmbeddingBatcher(m, batch, Duration.ofMillis(10), false);
+        try {
+            Semaphore inFlight = new Semaphore(4 * batch);
+            List<CompletableFuture<float[]>> all = new ArrayList<>();
+            long t = System.nanoTime();
+            for (int i = 0; i < count; i++) {
+                inFlight.acquire();
+                DecodedImage d = decoder.decode(files.get(i % files.size()));
+                CompletableFuture<float[]> f = batcher.submit(d.pixels());
+                f.whenComplete((v, e) -> inFlight.release());
+                all.add(f);
+            }
+            CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).join();
+            return rate(count, t);
+        } finally {
+            batcher.close();
+        }
+    }
+
+    @FunctionalInterface
+    interface Measurement {
+        double run() throws Exception;
+    }
+
+    static double median(Measurement m) throws Exception {
+        m.run(); // warm-up
+        double[] r = {m.run(), m.run(), m.run()};
+        Arrays.sort(r);
+        return r[1];
+    }
+
+    static double rate(int images, long startNanos) {
+        return images / ((System.nanoTime() - startNanos) / 1e9);
+    }
+
+    static long totalKb(List<byte[]> files) {
+        return files.stream().mapToLong(f -> f.length).sum() / 1024;
+    }
+
+    private EmbeddingBenchmark() {}
+}
