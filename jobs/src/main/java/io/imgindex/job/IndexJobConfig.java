@@ -124,7 +124,8 @@ public final class IndexJobConfig implements Serializable {
                     c.get(IndexOptions.EMBED_BATCH_SIZE),
                     c.get(IndexOptions.EMBED_MAX_WAIT),
                     c.get(IndexOptions.EMBED_INTRA_OP_THREADS),
-                    c.get(IndexOptions.EMBED_INTER_OP_THREADS));
+                    c.get(IndexOptions.EMBED_INTER_OP_THREADS),
+                    c.get(IndexOptions.EMBED_DEVICE));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--embed.*: " + e.getMessage(), e);
         }

@@ -183,6 +183,13 @@ public final class IndexOptions {
             .defaultValue(0)
             .withDescription("TensorFlow threads across ops (0: TensorFlow's choice).");
 
+    public static final ConfigOption<String> EMBED_DEVICE = ConfigOptions.key("embed.device")
+            .stringType()
+            .defaultValue("auto")
+            .withDescription("Where the model runs: auto (the GPUs Flink assigns to the task manager as external"
+                    + " resource 'gpu', else the CPU), cpu, or gpu (every GPU TensorFlow sees, for runs outside a"
+                    + " cluster). GPUs need the GPU natives (build with -Pgpu). Memory growth is on.");
+
     public static final ConfigOption<Duration> EMBED_TIMEOUT = ConfigOptions.key("embed.timeout")
             .durationType()
             .defaultValue(Duration.ofMinutes(5))
@@ -226,6 +233,7 @@ public final class IndexOptions {
             EMBED_MAX_WAIT,
             EMBED_INTRA_OP_THREADS,
             EMBED_INTER_OP_THREADS,
+            EMBED_DEVICE,
             EMBED_TIMEOUT,
             OUTPUT_FILE_SIZE);
 }

@@ -3,7 +3,10 @@ package io.imgindex.embed;
 import io.imgindex.item.Item;
 import io.imgindex.item.ItemAsyncFunction;
 import io.imgindex.item.Reason;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Counter;
 
@@ -16,6 +19,9 @@ public class EmbedFunction extends ItemAsyncFunction<float[]> {
 
     private static final long serialVersionUID = 1L;
 
+    /** The external resource name of GPUs in Flink's configuration ({@code external-resources: gpu}). */
+    public static final String FLINK_GPU_RESOURCE = "gpu";
+
     private final EmbedOptions options;
     private transient SharedModels.Lease lease;
     private transient Counter embedded;
@@ -27,9 +33,30 @@ public class EmbedFunction extends ItemAsyncFunction<float[]> {
 
     @Override
     public void open(Configuration parameters) {
-        lease = SharedModels.acquire(options);
+        lease = SharedModels.acquire(options, devices(options.device(), gpusAssignedByFlink()));
         embedded = getRuntimeContext().getMetricGroup().counter("imagesEmbedded");
         failed = getRuntimeContext().getMetricGroup().counter("embeddingFailures");
+    }
+
+    /** The GPU indexes Flink assigned to this task manager (external resource {@code gpu}), if any. */
+    private List<String> gpusAssignedByFlink() {
+        List<String> indexes = new ArrayList<>();
+        for (ExternalResourceInfo gpu : getRuntimeContext().getExternalResourceInfos(FLINK_GPU_RESOURCE)) {
+            gpu.getProperty("index").ifPresent(indexes::add);
+        }
+        indexes.sort(null);
+        return indexes;
+    }
+
+    /** Where the model runs, given the option and what Flink assigned. */
+    static Devices devices(String option, List<String> assigned) {
+        return switch (option) {
+            case EmbedOptions.CPU -> Devices.cpu("as --embed.device cpu asks");
+            case EmbedOptions.GPU -> Devices.allGpus("as --embed.device gpu asks");
+            default -> assigned.isEmpty()
+                    ? Devices.cpu("no GPU assigned by Flink (external resource '" + FLINK_GPU_RESOURCE + "')")
+                    : Devices.gpus(assigned, "assigned by Flink");
+        };
     }
 
     @Override

@@ -12,10 +12,23 @@ import java.time.Duration;
  * @param maxWait how long a batch waits for more images once its first one arrived
  * @param intraOpThreads TF threads inside one op (0: TF's choice)
  * @param interOpThreads TF threads across ops (0: TF's choice)
+ * @param device {@value #AUTO} (the GPUs Flink assigns to the task manager as external resource {@code gpu},
+ *     else the CPU), {@value #CPU}, or {@value #GPU} (every GPU TensorFlow sees, for runs outside a configured
+ *     cluster)
  */
 public record EmbedOptions(
-        String modelDir, ModelCard card, int batchSize, Duration maxWait, int intraOpThreads, int interOpThreads)
+        String modelDir,
+        ModelCard card,
+        int batchSize,
+        Duration maxWait,
+        int intraOpThreads,
+        int interOpThreads,
+        String device)
         implements Serializable {
+
+    public static final String AUTO = "auto";
+    public static final String CPU = "cpu";
+    public static final String GPU = "gpu";
 
     private static final long serialVersionUID = 1L;
 
@@ -31,6 +44,10 @@ public record EmbedOptions(
         }
         if (intraOpThreads < 0 || interOpThreads < 0) {
             throw new IllegalArgumentException("TF thread counts must not be negative");
+        }
+        device = device == null ? AUTO : device;
+        if (!device.equals(AUTO) && !device.equals(CPU) && !device.equals(GPU)) {
+            throw new IllegalArgumentException("embedding device must be auto, cpu or gpu, was '" + device + "'");
         }
     }
 

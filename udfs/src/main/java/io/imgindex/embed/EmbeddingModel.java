@@ -40,15 +40,20 @@ public final class EmbeddingModel implements AutoCloseable {
      * Loads the SavedModel in {@code dir} (tag {@code serve}) and checks that its signature has the card's input
      * (float32, {@code [-1, height, width, 3]}) and output.
      *
+     * The model runs on the CPU.
+     *
      * @param intraOpThreads TF's threads within an op; 0 lets TF choose
      * @param interOpThreads TF's threads across ops; 0 lets TF choose
      * @throws IllegalArgumentException if the model does not match its card
      */
     public static EmbeddingModel load(Path dir, ModelCard card, int intraOpThreads, int interOpThreads) {
-        ConfigProto config = ConfigProto.newBuilder()
-                .setIntraOpParallelismThreads(intraOpThreads)
-                .setInterOpParallelismThreads(interOpThreads)
-                .build();
+        return load(dir, card, intraOpThreads, interOpThreads, Devices.cpu("asked for"));
+    }
+
+    /** Loads on the given devices (see {@link Devices}). */
+    public static EmbeddingModel load(
+            Path dir, ModelCard card, int intraOpThreads, int interOpThreads, Devices devices) {
+        ConfigProto config = devices.configProto(intraOpThreads, interOpThreads);
         SavedModelBundle bundle = SavedModelBundle.loader(dir.toString())
                 .withTags("serve")
                 .withConfigProto(config)

@@ -20,7 +20,9 @@ public final class SharedModels {
 
     private static final Logger LOG = LoggerFactory.getLogger(SharedModels.class);
 
-    private static final Map<EmbedOptions, Entry> ENTRIES = new HashMap<>();
+    private record Key(EmbedOptions options, Devices devices) {}
+
+    private static final Map<Key, Entry> ENTRIES = new HashMap<>();
 
     private static final class Entry {
         final EmbeddingBatcher batcher;
@@ -33,11 +35,11 @@ public final class SharedModels {
 
     /** A use of a shared batcher; close it once, when the user is done. */
     public static final class Lease implements AutoCloseable {
-        private final EmbedOptions key;
+        private final Key key;
         private final EmbeddingBatcher batcher;
         private boolean closed;
 
-        private Lease(EmbedOptions key, EmbeddingBatcher batcher) {
+        private Lease(Key key, EmbeddingBatcher batcher) {
             this.key = key;
             this.batcher = batcher;
         }
@@ -57,31 +59,33 @@ public final class SharedModels {
 
     private SharedModels() {}
 
-    /** The shared batcher for these options, loading the model on first use. */
-    public static synchronized Lease acquire(EmbedOptions options) {
-        Entry e = ENTRIES.get(options);
+    /** The shared batcher for these options and devices, loading the model on first use. */
+    public static synchronized Lease acquire(EmbedOptions options, Devices devices) {
+        Key key = new Key(options, devices);
+        Entry e = ENTRIES.get(key);
         if (e == null) {
             long start = System.nanoTime();
             Path dir = options.builtIn() ? builtInModelDir() : Paths.get(options.modelDir());
-            EmbeddingModel model =
-                    EmbeddingModel.load(dir, options.card(), options.intraOpThreads(), options.interOpThreads());
+            EmbeddingModel model = EmbeddingModel.load(
+                    dir, options.card(), options.intraOpThreads(), options.interOpThreads(), devices);
             LOG.info(
-                    "Loaded model {} ({} dimensions) from {} in {} ms",
+                    "Loaded model {} ({} dimensions) from {} in {} ms, running on {}",
                     options.card().id(),
                     options.card().dimension(),
                     dir,
-                    (System.nanoTime() - start) / 1_000_000);
+                    (System.nanoTime() - start) / 1_000_000,
+                    devices);
             e = new Entry(new EmbeddingBatcher(model, options.batchSize(), options.maxWait()));
-            ENTRIES.put(options, e);
+            ENTRIES.put(key, e);
         }
         e.users++;
-        return new Lease(options, e.batcher);
+        return new Lease(key, e.batcher);
     }
 
-    private static synchronized void release(EmbedOptions options) {
-        Entry e = ENTRIES.get(options);
+    private static synchronized void release(Key key) {
+        Entry e = ENTRIES.get(key);
         if (e != null && --e.users == 0) {
-            ENTRIES.remove(options);
+            ENTRIES.remove(key);
             e.batcher.close();
         }
     }
