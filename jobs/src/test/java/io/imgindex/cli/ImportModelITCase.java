@@ -107,6 +107,11 @@ class ImportModelITCase {
         Map<String, float[]> pixels = index(list, mobilenet.dir().toString(), "pixels");
 
         assertThat(bytes).hasSize(4);
+        // Such a SavedModel also works as it is, without a card: its folder name is its id.
+        Path bare = work.resolve("bare-bytes-model");
+        Files.createDirectories(bare.resolve("variables"));
+        Files.copy(bytesModel.resolve("saved_model.pb"), bare.resolve("saved_model.pb"));
+        assertThat(index(list, bare.toString(), "bare").keySet()).isEqualTo(bytes.keySet());
         for (String url : pixels.keySet()) {
             // TensorFlow's decoder and resizer against imgindex's: the same picture, nearly the same vector.
             assertThat(dot(bytes.get(url), pixels.get(url))).as(url).isGreaterThan(0.95);

@@ -59,6 +59,9 @@ public final class ModelStore {
             Path dir = asFolder.toAbsolutePath().normalize();
             return new Model(dir, ModelCard.read(dir));
         }
+        if (Files.isRegularFile(asFolder.resolve("saved_model.pb"))) {
+            return describeInPlace(asFolder.toAbsolutePath().normalize());
+        }
         if (model.equals(ModelCatalog.BUILT_IN)) {
             return install(model, dir -> ThumbnailModel.export(dir));
         }
@@ -76,6 +79,34 @@ public final class ModelStore {
                 NpmPackages.deleteTree(work);
             }
         });
+    }
+
+    /**
+     * A SavedModel without a card, used as it is when its {@code serving_default} takes encoded images: the id is
+     * the folder's name. A model that takes pixels needs {@code import-model} to say how they are scaled.
+     */
+    private static Model describeInPlace(Path dir) throws IOException {
+        ModelCard card;
+        try {
+            card = EmbeddingModel.describe(
+                    dir,
+                    dir.getFileName().toString(),
+                    null,
+                    null,
+                    1,
+                    0,
+                    "squash",
+                    "cosine",
+                    "SavedModel " + dir,
+                    "unknown");
+        } catch (IllegalArgumentException e) {
+            throw new IOException(dir + " is a SavedModel imgindex cannot use as it is: " + e.getMessage(), e);
+        }
+        if (!card.input().takesEncodedImages()) {
+            throw new IOException(dir + " is a SavedModel that takes pixels: run 'imgindex import-model --saved-model "
+                    + dir + " --id ID --scale S --offset O' to say how they are scaled");
+        }
+        return new Model(dir, card);
     }
 
     /** Something that writes a model folder. */
