@@ -152,6 +152,50 @@ public final class GenerationReader {
         }
     }
 
+    /**
+     * Reads a listed file into memory and checks its size and SHA-256 against the manifest: one read serves both
+     * the check and the parsing (see {@link InMemoryInputFile}).
+     *
+     * @throws IndexFormatException if the file is missing or does not match
+     */
+    public byte[] readVerified(Manifest manifest, ManifestFile file) throws IOException {
+        Path p = dataPath(manifest.generation(), file);
+        if (file.bytes() > Integer.MAX_VALUE - 8) {
+            throw new IndexFormatException(p + " is " + file.bytes() + " bytes, too large to hold in memory");
+        }
+        byte[] bytes;
+        try (InputStream in = fs.open(p)) {
+            bytes = in.readNBytes((int) file.bytes() + 1);
+        } catch (FileNotFoundException e) {
+            throw new IndexFormatException("listed file is missing: " + p, e);
+        }
+        if (bytes.length != file.bytes()) {
+            throw new IndexFormatException(p + " has " + (bytes.length > file.bytes() ? "more than " : "")
+                    + bytes.length + " bytes, manifest says " + file.bytes());
+        }
+        String sha = Sha256.hex(bytes);
+        if (!sha.equals(file.sha256())) {
+            throw new IndexFormatException(p + " has SHA-256 " + sha + ", manifest says " + file.sha256());
+        }
+        return bytes;
+    }
+
+    /** Parses the rows of a file already in memory with parquet-hadoop's example {@link Group}s. */
+    public static <T> List<T> parseRows(byte[] file, Function<Group, T> convert) throws IOException {
+        List<T> out = new ArrayList<>();
+        try (ParquetReader<Group> reader = new ParquetReader.Builder<Group>(new InMemoryInputFile(file)) {
+            @Override
+            protected org.apache.parquet.hadoop.api.ReadSupport<Group> getReadSupport() {
+                return new GroupReadSupport();
+            }
+        }.build()) {
+            for (Group g; (g = reader.read()) != null; ) {
+                out.add(convert.apply(g));
+            }
+        }
+        return out;
+    }
+
     /** Reads every index row of a generation, file by file in manifest order. */
     public void readIndex(Manifest manifest, Consumer<IndexRow> sink) throws IOException {
         read(manifest, Table.INDEX, IndexRow::fromGroup, sink);

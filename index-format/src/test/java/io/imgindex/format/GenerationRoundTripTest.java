@@ -137,6 +137,35 @@ class GenerationRoundTripTest {
     }
 
     @Test
+    void readsColumnsIntoArrays() throws IOException {
+        GenerationReader reader = GenerationReader.open(out.toString(), "demo", new Configuration());
+        ManifestFile f = manifest.filesOf(Table.INDEX).get(0);
+        IndexColumns cols = IndexColumns.read(new InMemoryInputFile(reader.readVerified(manifest, f)), 3, f.rows());
+
+        assertThat(cols.size()).isEqualTo(2);
+        assertThat(java.util.Arrays.copyOf(cols.vectors(), 6)).containsExactly(0.6f, 0.8f, 0f, 0f, 0f, 1f);
+        assertThat(cols.id(1)).isEqualTo("b");
+        assertThat(cols.url(0)).isEqualTo("http://x/a.jpg");
+        assertThat(cols.width(0)).isEqualTo(640);
+        assertThat(cols.format(1)).isEqualTo("png");
+        assertThat(cols.bytes(0)).isEqualTo(1234);
+        assertThat(cols.ingestedAtMillis(1)).isEqualTo(1_700_000_000_001L);
+        assertThat(cols.source(0)).isEqualTo("list.csv:2");
+        assertThat(cols.source(1)).isNull();
+        assertThat(cols.metadata(0)).isEqualTo(Map.of("title", "A", "n", "1"));
+        assertThat(cols.metadata(1)).isEmpty();
+        assertThat(cols.trim().vectors()).hasSize(6);
+
+        assertThatThrownBy(() -> IndexColumns.read(new InMemoryInputFile(reader.readVerified(manifest, f)), 4, 2))
+                .hasMessageContaining("vector of 3 floats, the manifest says 4");
+        assertThatThrownBy(() -> IndexColumns.read(new InMemoryInputFile(reader.readVerified(manifest, f)), 3, 5))
+                .hasMessageContaining("2 rows, manifest says 5");
+        List<DuplicateRow> dups = GenerationReader.parseRows(
+                reader.readVerified(manifest, manifest.filesOf(Table.DUPLICATES).get(0)), DuplicateRow::fromGroup);
+        assertThat(dups).extracting(DuplicateRow::duplicateOf).containsExactly("a");
+    }
+
+    @Test
     void writesStandardParquetTypesThatAnyReaderUnderstands() throws IOException {
         ManifestFile f = manifest.filesOf(Table.INDEX).get(0);
         try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(
