@@ -28,7 +28,7 @@ public class FetchFunction extends ItemAsyncFunction<FetchResult> {
 
     @Override
     public void open(Configuration parameters) {
-        fetcher = new ImageFetcher(options);
+        fetcher = new ImageFetcher(options, new FlinkObjectStore());
         fetched = getRuntimeContext().getMetricGroup().counter("imagesFetched");
         failed = getRuntimeContext().getMetricGroup().counter("fetchFailures");
     }

@@ -30,8 +30,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.flink.core.fs.FileStatus;
-import org.apache.flink.core.fs.FileSystem;
 import org.apache.hc.client5.http.async.methods.SimpleRequestBuilder;
 import org.apache.hc.client5.http.async.methods.SimpleRequestProducer;
 import org.apache.hc.client5.http.config.ConnectionConfig;
@@ -65,9 +63,17 @@ public final class ImageFetcher implements AutoCloseable {
     private final ScheduledExecutorService timers;
     private final ExecutorService blocking;
     private final List<Path> fileRoots;
+    private final ObjectStore objects;
 
+    /** A fetcher that cannot read object store URLs (they fail as {@code FETCH_FAILED}). */
     public ImageFetcher(FetchOptions options) {
+        this(options, ObjectStore.none());
+    }
+
+    /** A fetcher that reads {@code s3a:} and {@code s3:} URLs through {@code objects}. */
+    public ImageFetcher(FetchOptions options, ObjectStore objects) {
         this.options = options;
+        this.objects = objects;
         this.client = HttpAsyncClients.custom()
                 .setConnectionManager(PoolingAsyncClientConnectionManagerBuilder.create()
                         .setDnsResolver(new PolicyDnsResolver(options.addressPolicy()))
@@ -393,17 +399,12 @@ public final class ImageFetcher implements AutoCloseable {
     }
 
     private FetchResult readObject(URI uri) {
-        org.apache.flink.core.fs.Path path = new org.apache.flink.core.fs.Path(uri);
         try {
-            FileSystem fs = path.getFileSystem();
-            FileStatus status = fs.getFileStatus(path);
-            if (status.isDir()) {
-                return FetchResult.failed(Reason.NOT_FOUND.name(), uri + " is a directory", null, 1);
+            long size = objects.size(uri);
+            if (size > options.maxBytes()) {
+                return tooLarge(uri, size);
             }
-            if (status.getLen() > options.maxBytes()) {
-                return tooLarge(uri, status.getLen());
-            }
-            try (InputStream in = fs.open(path)) {
+            try (InputStream in = objects.open(uri)) {
                 return capped(uri, in);
             }
         } catch (FileNotFoundException e) {
