@@ -151,6 +151,36 @@ public final class IndexColumns {
         return this;
     }
 
+    /** The rows of several files of one shard, in order, as one. */
+    public static IndexColumns concat(List<IndexColumns> parts, int dimension) {
+        int total = 0;
+        for (IndexColumns p : parts) {
+            if (p.dimension != dimension) {
+                throw new IllegalArgumentException("dimension " + p.dimension + " != " + dimension);
+            }
+            total += p.size;
+        }
+        if (parts.size() == 1) {
+            return parts.get(0).trim();
+        }
+        IndexColumns out = new IndexColumns(dimension, total);
+        for (IndexColumns p : parts) {
+            System.arraycopy(p.vectors, 0, out.vectors, out.size * dimension, p.size * dimension);
+            System.arraycopy(p.ids, 0, out.ids, out.size, p.size);
+            System.arraycopy(p.urls, 0, out.urls, out.size, p.size);
+            System.arraycopy(p.widths, 0, out.widths, out.size, p.size);
+            System.arraycopy(p.heights, 0, out.heights, out.size, p.size);
+            System.arraycopy(p.formats, 0, out.formats, out.size, p.size);
+            System.arraycopy(p.bytes, 0, out.bytes, out.size, p.size);
+            System.arraycopy(p.sha256s, 0, out.sha256s, out.size, p.size);
+            System.arraycopy(p.ingestedAt, 0, out.ingestedAt, out.size, p.size);
+            System.arraycopy(p.sources, 0, out.sources, out.size, p.size);
+            out.metadata.addAll(p.metadata.subList(0, p.size));
+            out.size += p.size;
+        }
+        return out.trim();
+    }
+
     private void grow() {
         int c = ids.length * 2;
         vectors = Arrays.copyOf(vectors, c * dimension);

@@ -221,7 +221,7 @@ public final class Flags {
         }
     }
 
-    static Class<?> typeOf(ConfigOption<?> option) {
+    public static Class<?> typeOf(ConfigOption<?> option) {
         try {
             return (Class<?>) GET_CLAZZ.invoke(option);
         } catch (ReflectiveOperationException e) {
@@ -229,7 +229,7 @@ public final class Flags {
         }
     }
 
-    static boolean isList(ConfigOption<?> option) {
+    public static boolean isList(ConfigOption<?> option) {
         try {
             return (Boolean) IS_LIST.invoke(option);
         } catch (ReflectiveOperationException e) {
