@@ -22,6 +22,7 @@ public final class ImgIndexCli {
             Commands:
               index     run the batch indexing job on an embedded Flink MiniCluster
               inspect   read a generation, verify it against its manifest, show rows and a similarity query
+              serve     serve k-nearest-neighbour queries over HTTP (a shard server, or --router)
               import-model
                         convert a TensorFlow.js model, or describe a SavedModel, for use by imgindex
 

@@ -8,6 +8,7 @@ import io.imgindex.format.IndexRow;
 import io.imgindex.format.LatestPointer;
 import io.imgindex.format.Manifest;
 import io.imgindex.format.ManifestFile;
+import io.imgindex.format.S3Settings;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -57,7 +58,7 @@ public final class InspectCommand {
     /** Runs the command; returns the exit code. */
     static int run(Flags.Parsed parsed, PrintStream out) throws Exception {
         Configuration c = parsed.options();
-        org.apache.hadoop.conf.Configuration hadoop = hadoopConf(parsed.flinkConf());
+        org.apache.hadoop.conf.Configuration hadoop = S3Settings.hadoopConf(parsed.flinkConf());
         GenerationReader reader = GenerationReader.open(c.get(INDEX), c.get(NAME), hadoop);
         Optional<LatestPointer> latest = reader.latest();
         long generation;
@@ -137,28 +138,6 @@ public final class InspectCommand {
                             e.getValue(), e.getKey().id(), e.getKey().url()));
         }
         return 0;
-    }
-
-    /**
-     * Hadoop settings from {@code --conf}: the same {@code s3.*} keys the job takes (as Flink's S3 plugin reads
-     * them) become {@code fs.s3a.*}; other keys pass as they are.
-     */
-    static org.apache.hadoop.conf.Configuration hadoopConf(Map<String, String> settings) {
-        org.apache.hadoop.conf.Configuration hadoop = new org.apache.hadoop.conf.Configuration();
-        settings.forEach((key, value) -> {
-            String k = key;
-            if (k.startsWith("s3.") || k.startsWith("s3a.")) {
-                k = "fs.s3a." + k.substring(k.indexOf('.') + 1);
-            }
-            k = switch (k) {
-                case "fs.s3a.access-key" -> "fs.s3a.access.key";
-                case "fs.s3a.secret-key" -> "fs.s3a.secret.key";
-                case "fs.s3a.path-style-access" -> "fs.s3a.path.style.access";
-                default -> k;
-            };
-            hadoop.set(k, value);
-        });
-        return hadoop;
     }
 
     private static String metadata(Map<String, String> metadata) {

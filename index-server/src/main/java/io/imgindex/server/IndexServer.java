@@ -1,0 +1,117 @@
+package io.imgindex.server;
+
+import io.imgindex.server.http.Metrics;
+import io.imgindex.server.http.RequestHandler;
+import io.imgindex.server.http.Routes;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An HTTP server's bootstrap and lifecycle: binds (port 0 picks a free port, and the bound address is logged and
+ * returned), runs requests on a bounded worker pool, shuts down gracefully. What it answers is the {@link Routes}
+ * it is given: a shard server's or a router's.
+ */
+public final class IndexServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IndexServer.class);
+
+    /**
+     * Limits that keep one client from taking the server down.
+     *
+     * @param workers threads running requests
+     * @param queue requests waiting for a worker before new ones get 503
+     * @param maxBodyBytes the largest request body
+     * @param requestTimeout the longest a request may take before it is answered 503
+     * @param idleTimeout how long a connection may stay silent
+     */
+    public record Limits(int workers, int queue, int maxBodyBytes, Duration requestTimeout, Duration idleTimeout) {}
+
+    private final EventLoopGroup boss;
+    private final EventLoopGroup io;
+    private final ThreadPoolExecutor workers;
+    private final Channel channel;
+
+    private IndexServer(EventLoopGroup boss, EventLoopGroup io, ThreadPoolExecutor workers, Channel channel) {
+        this.boss = boss;
+        this.io = io;
+        this.workers = workers;
+        this.channel = channel;
+    }
+
+    /** Binds and starts answering. */
+    public static IndexServer start(String host, int port, Routes routes, Metrics metrics, Limits limits)
+            throws InterruptedException {
+        AtomicInteger n = new AtomicInteger();
+        ThreadPoolExecutor workers = new ThreadPoolExecutor(
+                limits.workers(),
+                limits.workers(),
+                60,
+                TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(limits.queue()),
+                r -> {
+                    Thread t = new Thread(r, "imgindex-worker-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        EventLoopGroup io = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
+        try {
+            RequestHandler handler = new RequestHandler(routes, workers, metrics, limits.requestTimeout());
+            Channel ch = new ServerBootstrap()
+                    .group(boss, io)
+                    .channel(NioServerSocketChannel.class)
+                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(new IndexServerInitializer(
+                            handler, limits.maxBodyBytes(), limits.idleTimeout().toSeconds()))
+                    .bind(host, port)
+                    .sync()
+                    .channel();
+            IndexServer server = new IndexServer(boss, io, workers, ch);
+            LOG.info("Listening on http://{}", server.hostAndPort());
+            return server;
+        } catch (InterruptedException | RuntimeException e) {
+            boss.shutdownGracefully();
+            io.shutdownGracefully();
+            workers.shutdownNow();
+            throw e;
+        }
+    }
+
+    /** The bound address. */
+    public InetSocketAddress address() {
+        return (InetSocketAddress) channel.localAddress();
+    }
+
+    /** {@code host:port} of the bound address. */
+    public String hostAndPort() {
+        InetSocketAddress a = address();
+        return a.getAddress().getHostAddress() + ":" + a.getPort();
+    }
+
+    /** Blocks until the server's channel closes. */
+    public void awaitClose() throws InterruptedException {
+        channel.closeFuture().sync();
+    }
+
+    @Override
+    public void close() {
+        channel.close().syncUninterruptibly();
+        boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        io.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        workers.shutdown();
+    }
+}

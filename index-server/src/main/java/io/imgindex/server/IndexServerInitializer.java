@@ -1,0 +1,68 @@
+package io.imgindex.server;
+
+import io.imgindex.server.http.RequestHandler;
+import io.imgindex.server.http.Response;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.timeout.ReadTimeoutHandler;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The channel pipeline, and nothing else: an idle timeout, HTTP/1.1 codec with bounded initial line and
+ * headers, keep-alive, a body aggregator capped at {@code maxBodyBytes} (a larger body gets a JSON 413 and the
+ * connection is closed), then the shared {@link RequestHandler}.
+ */
+final class IndexServerInitializer extends ChannelInitializer<SocketChannel> {
+
+    private final RequestHandler handler;
+    private final int maxBodyBytes;
+    private final long idleSeconds;
+
+    IndexServerInitializer(RequestHandler handler, int maxBodyBytes, long idleSeconds) {
+        this.handler = handler;
+        this.maxBodyBytes = maxBodyBytes;
+        this.idleSeconds = idleSeconds;
+    }
+
+    @Override
+    protected void initChannel(SocketChannel ch) {
+        ch.pipeline()
+                .addLast(new ReadTimeoutHandler(idleSeconds, TimeUnit.SECONDS))
+                .addLast(new HttpServerCodec(8192, 16384, 8192))
+                .addLast(new HttpServerKeepAliveHandler())
+                .addLast(new CappedAggregator(maxBodyBytes))
+                .addLast(handler);
+    }
+
+    /** Refuses bodies over the cap with the API's JSON error. */
+    private static final class CappedAggregator extends HttpObjectAggregator {
+        CappedAggregator(int maxContentLength) {
+            super(maxContentLength, true);
+        }
+
+        @Override
+        protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
+            Response r = Response.error(413, "the body is larger than the limit of " + maxContentLength() + " bytes");
+            FullHttpResponse res = new DefaultFullHttpResponse(
+                    HttpVersion.HTTP_1_1,
+                    HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+                    Unpooled.wrappedBuffer(r.body()));
+            res.headers().set(HttpHeaderNames.CONTENT_TYPE, r.contentType());
+            res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.body().length);
+            res.headers().set(HttpHeaderNames.CONNECTION, "close");
+            ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package io.imgindex.server;
+
+import io.imgindex.cli.Flags;
+import io.imgindex.cli.UsageException;
+import java.io.PrintStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code imgindex serve}: a shard server, or with {@code --router} a router over shard servers. Runs until
+ * stopped (SIGTERM or Ctrl-C close it gracefully). Exit code 2 with a one-line reason for a bad command line.
+ */
+public final class ServeCli {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ServeCli.class);
+
+    static final String USAGE = "imgindex serve --index DIR_OR_URI --name NAME [--port N] [--shards LIST] [options]\n"
+            + "       imgindex serve --router --backends HOST:PORT,... [--port N]";
+
+    static final String SUMMARY = "Serves k-nearest-neighbour queries over the latest complete generation of an"
+            + " index (loaded from a local folder or S3, checked against its manifest), switching to new generations"
+            + " as they are committed. With --router, fans queries out to shard servers and merges their results."
+            + " The admin endpoint (rollback) is on when IMGINDEX_ADMIN_TOKEN is set. S3 credentials come from the"
+            + " environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY); other S3A settings via --conf.";
+
+    private ServeCli() {}
+
+    public static void main(String[] args) throws Exception {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
+        AutoCloseable server;
+        try {
+            Flags.Parsed parsed = Flags.parse(args, ServeOptions.ALL);
+            if (parsed.help()) {
+                out.println(Flags.help(USAGE, SUMMARY, ServeOptions.ALL));
+                return 0;
+            }
+            String token = System.getenv("IMGINDEX_ADMIN_TOKEN");
+            server = parsed.options().get(ServeOptions.ROUTER)
+                    ? io.imgindex.server.router.RouterServer.start(parsed.options())
+                    : ShardServer.start(parsed.options(), parsed.flinkConf(), token);
+        } catch (UsageException | IllegalArgumentException e) {
+            err.println("imgindex serve: " + e.getMessage());
+            return 2;
+        }
+        Thread shutdown = new Thread(
+                () -> {
+                    LOG.info("Stopping");
+                    try {
+                        server.close();
+                    } catch (Exception e) {
+                        LOG.warn("Error while stopping: {}", e.toString());
+                    }
+                },
+                "imgindex-shutdown");
+        Runtime.getRuntime().addShutdownHook(shutdown);
+        Thread.currentThread().join();
+        return 0;
+    }
+}

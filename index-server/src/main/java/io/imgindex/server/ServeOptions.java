@@ -1,0 +1,141 @@
+package io.imgindex.server;
+
+import io.imgindex.decode.DecodeOptions;
+import java.time.Duration;
+import java.util.List;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.MemorySize;
+
+/** The options of {@code imgindex serve}; each key is also a {@code --flag}. */
+public final class ServeOptions {
+
+    private ServeOptions() {}
+
+    public static final ConfigOption<String> INDEX = ConfigOptions.key("index")
+            .stringType()
+            .defaultValue("indexes")
+            .withDescription("Where the indexes live: a local folder or an s3a:// URI (the job's --output).");
+    public static final ConfigOption<String> NAME =
+            ConfigOptions.key("name").stringType().defaultValue("images").withDescription("The index to serve.");
+    public static final ConfigOption<String> HOST =
+            ConfigOptions.key("host").stringType().defaultValue("0.0.0.0").withDescription("The address to listen on.");
+    public static final ConfigOption<Integer> PORT = ConfigOptions.key("port")
+            .intType()
+            .defaultValue(8080)
+            .withDescription("The port; 0 picks a free one (the bound address is logged).");
+    public static final ConfigOption<List<String>> SHARDS = ConfigOptions.key("shards")
+            .stringType()
+            .asList()
+            .defaultValues()
+            .withDescription("The shards this server loads, e.g. 0,1 (repeatable). Default: all of them.");
+    public static final ConfigOption<Integer> LOAD_THREADS = ConfigOptions.key("load-threads")
+            .intType()
+            .defaultValue(4)
+            .withDescription("Files read and parsed at once while loading a generation.");
+    public static final ConfigOption<Duration> WATCH_INTERVAL = ConfigOptions.key("watch-interval")
+            .durationType()
+            .defaultValue(Duration.ofSeconds(10))
+            .withDescription("How often the latest-generation pointer is checked for a new generation.");
+    public static final ConfigOption<String> SEARCH_MODE = ConfigOptions.key("search.mode")
+            .stringType()
+            .defaultValue("approximate")
+            .withDescription("The default search: approximate (HNSW) or exact; a request may ask for either.");
+    public static final ConfigOption<Boolean> HNSW = ConfigOptions.key("hnsw")
+            .booleanType()
+            .defaultValue(true)
+            .withDescription("Build HNSW graphs when loading (--hnsw=false serves exact search only).");
+    public static final ConfigOption<Integer> HNSW_M =
+            ConfigOptions.key("hnsw.m").intType().defaultValue(16).withDescription("HNSW M: neighbours per node.");
+    public static final ConfigOption<Integer> HNSW_EF_CONSTRUCTION = ConfigOptions.key("hnsw.ef-construction")
+            .intType()
+            .defaultValue(100)
+            .withDescription("HNSW efConstruction: candidates while building.");
+    public static final ConfigOption<Integer> HNSW_EF_SEARCH = ConfigOptions.key("hnsw.ef-search")
+            .intType()
+            .defaultValue(100)
+            .withDescription("HNSW efSearch: default candidates while searching (a request may" + " set ef).");
+    public static final ConfigOption<Integer> MAX_K = ConfigOptions.key("max-k")
+            .intType()
+            .defaultValue(1000)
+            .withDescription("The largest k a request may ask for.");
+    public static final ConfigOption<Integer> WORKERS = ConfigOptions.key("workers")
+            .intType()
+            .defaultValue(Math.max(2, Runtime.getRuntime().availableProcessors()))
+            .withDescription("Threads answering requests (off the event loop).");
+    public static final ConfigOption<Integer> QUEUE = ConfigOptions.key("queue")
+            .intType()
+            .defaultValue(512)
+            .withDescription("Requests waiting for a worker before new ones are answered 503.");
+    public static final ConfigOption<MemorySize> MAX_BODY = ConfigOptions.key("max-body")
+            .memoryType()
+            .defaultValue(MemorySize.parse("16mb"))
+            .withDescription("The largest request body (an uploaded image); larger ones get 413.");
+    public static final ConfigOption<Duration> REQUEST_TIMEOUT = ConfigOptions.key("request-timeout")
+            .durationType()
+            .defaultValue(Duration.ofSeconds(30))
+            .withDescription("The longest a request may take.");
+    public static final ConfigOption<Duration> IDLE_TIMEOUT = ConfigOptions.key("idle-timeout")
+            .durationType()
+            .defaultValue(Duration.ofSeconds(120))
+            .withDescription("How long a connection may stay silent.");
+    public static final ConfigOption<String> MODEL_CACHE = ConfigOptions.key("model-cache")
+            .stringType()
+            .noDefaultValue()
+            .withDescription("Where models are kept (as for the job). Default:"
+                    + " $IMGINDEX_MODEL_CACHE, else ~/.cache/imgindex/models.");
+    public static final ConfigOption<Boolean> ALLOW_PRIVATE_NETWORKS = ConfigOptions.key("allow-private-networks")
+            .booleanType()
+            .defaultValue(false)
+            .withDescription("Let image search by URL reach loopback, private and link-local addresses.");
+    public static final ConfigOption<List<String>> ALLOW_NETWORK = ConfigOptions.key("allow-network")
+            .stringType()
+            .asList()
+            .defaultValues()
+            .withDescription("An address block image search by URL may reach although it is not public.");
+    public static final ConfigOption<Long> DECODE_MAX_PIXELS = ConfigOptions.key("decode.max-pixels")
+            .longType()
+            .defaultValue(DecodeOptions.DEFAULT_MAX_PIXELS)
+            .withDescription("The largest query image, in pixels, checked from its header.");
+    public static final ConfigOption<Boolean> ROUTER = ConfigOptions.key("router")
+            .booleanType()
+            .defaultValue(false)
+            .withDescription("Run as a router: fan queries out to --backends and merge their results.");
+    public static final ConfigOption<List<String>> BACKENDS = ConfigOptions.key("backends")
+            .stringType()
+            .asList()
+            .defaultValues()
+            .withDescription("Shard servers (host:port) a router fans out to; repeatable or" + " comma-separated.");
+    public static final ConfigOption<Duration> ROUTER_DEADLINE = ConfigOptions.key("router.deadline")
+            .durationType()
+            .defaultValue(Duration.ofMillis(1500))
+            .withDescription("How long a router waits for backends before answering with what it has.");
+
+    /** Every option, in help order. */
+    public static final List<ConfigOption<?>> ALL = List.of(
+            INDEX,
+            NAME,
+            HOST,
+            PORT,
+            SHARDS,
+            LOAD_THREADS,
+            WATCH_INTERVAL,
+            SEARCH_MODE,
+            HNSW,
+            HNSW_M,
+            HNSW_EF_CONSTRUCTION,
+            HNSW_EF_SEARCH,
+            MAX_K,
+            WORKERS,
+            QUEUE,
+            MAX_BODY,
+            REQUEST_TIMEOUT,
+            IDLE_TIMEOUT,
+            MODEL_CACHE,
+            ALLOW_PRIVATE_NETWORKS,
+            ALLOW_NETWORK,
+            DECODE_MAX_PIXELS,
+            ROUTER,
+            BACKENDS,
+            ROUTER_DEADLINE);
+}

@@ -1,0 +1,149 @@
+package io.imgindex.server.http;
+
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.timeout.ReadTimeoutException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place requests meet endpoints: matches the route on the event loop, copies the body out of Netty's
+ * buffer, runs the endpoint on the worker pool (never on the event loop) under a deadline, and maps every
+ * outcome to a response: an {@link ApiException} to its status with {@code {"error": ...}}, a full worker queue
+ * to 503, a missed deadline to 503, anything else to 500 (logged with its stack). Records metrics per route.
+ *
+ * <p>Stateless and shared by all channels.
+ */
+@ChannelHandler.Sharable
+public final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RequestHandler.class);
+
+    private final Routes routes;
+    private final Executor workers;
+    private final Metrics metrics;
+    private final Duration timeout;
+
+    public RequestHandler(Routes routes, Executor workers, Metrics metrics, Duration timeout) {
+        this.routes = routes;
+        this.workers = workers;
+        this.metrics = metrics;
+        this.timeout = timeout;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+        long start = System.nanoTime();
+        boolean keepAlive = HttpUtil.isKeepAlive(req);
+        if (!req.decoderResult().isSuccess()) {
+            write(ctx, Response.error(400, "malformed HTTP request"), false, "invalid", start);
+            return;
+        }
+        QueryStringDecoder uri = new QueryStringDecoder(req.uri());
+        Routes.Match match;
+        try {
+            match = routes.match(req.method().name(), uri.path());
+        } catch (ApiException e) {
+            write(ctx, Response.error(e.status(), e.getMessage()), keepAlive, "unmatched", start);
+            return;
+        }
+        Map<String, String> headers = new HashMap<>();
+        req.headers().forEach(h -> headers.putIfAbsent(h.getKey().toLowerCase(Locale.ROOT), h.getValue()));
+        Request request = new Request(
+                req.method().name(),
+                uri.path(),
+                match.params(),
+                uri.parameters(),
+                headers,
+                ByteBufUtil.getBytes(req.content()));
+        CompletableFuture<Response> work;
+        try {
+            work = CompletableFuture.supplyAsync(() -> call(match.endpoint(), request), workers);
+        } catch (RejectedExecutionException e) {
+            write(ctx, Response.error(503, "the server is busy: try again"), keepAlive, match.name(), start);
+            return;
+        }
+        work.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .whenComplete((response, error) -> write(
+                        ctx, response != null ? response : failure(error, request), keepAlive, match.name(), start));
+    }
+
+    private static Response call(Endpoint endpoint, Request request) {
+        try {
+            return endpoint.handle(request);
+        } catch (Exception e) {
+            throw new CompletionException(e);
+        }
+    }
+
+    private Response failure(Throwable error, Request request) {
+        Throwable t = error;
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        if (t instanceof ApiException e) {
+            return Response.error(e.status(), e.getMessage());
+        }
+        if (t instanceof TimeoutException) {
+            return Response.error(503, "the request took longer than " + timeout.toMillis() + " ms");
+        }
+        if (t instanceof InterruptedException) {
+            return Response.error(503, "the server is shutting down");
+        }
+        LOG.error("{} {} failed", request.method(), request.path(), t);
+        return Response.error(500, "internal error: " + t.getClass().getSimpleName());
+    }
+
+    private void write(ChannelHandlerContext ctx, Response r, boolean keepAlive, String route, long start) {
+        FullHttpResponse res = new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(r.status()), Unpooled.wrappedBuffer(r.body()));
+        res.headers().set(HttpHeaderNames.CONTENT_TYPE, r.contentType());
+        res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.body().length);
+        r.headers().forEach(res.headers()::set);
+        if (keepAlive) {
+            res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        } else {
+            res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+        metrics.request(route, r.status(), System.nanoTime() - start);
+        var sent = ctx.writeAndFlush(res);
+        if (!keepAlive) {
+            sent.addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof ReadTimeoutException) {
+            LOG.debug("Closing idle connection {}", ctx.channel().remoteAddress());
+        } else {
+            // A broken connection (reset by the peer, bad framing): nothing to answer, only to close.
+            LOG.debug("Closing connection {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        }
+        ctx.close();
+    }
+}

@@ -1,0 +1,135 @@
+package io.imgindex.server.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.imgindex.format.DuplicateRow;
+import io.imgindex.server.load.LoadedIndex;
+import io.imgindex.server.search.Searcher;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The search endpoints: by vector ({@code POST /v1/search}), by image ({@code POST /v1/search/image}, the image
+ * posted or fetched from a URL and embedded with the index's model), by indexed item
+ * ({@code GET /v1/items/{id}/similar}); and {@code POST /v1/embed}, which answers the image's vector.
+ */
+public final class SearchHandler {
+
+    private final ApiContext ctx;
+
+    public SearchHandler(ApiContext ctx) {
+        this.ctx = ctx;
+    }
+
+    public Response byVector(Request r) throws Exception {
+        long start = System.nanoTime();
+        LoadedIndex index = ctx.ready();
+        Searcher.Query q = ctx.parser().vectorQuery(Json.parse(r.body()), index);
+        return results(index, q, start);
+    }
+
+    public Response byImage(Request r) throws Exception {
+        long start = System.nanoTime();
+        LoadedIndex index = ctx.ready();
+        if (r.mediaType().startsWith("image/")) {
+            float[] v = ctx.embedder().embed(index.model().id(), r.body());
+            return results(index, ctx.parser().fromParams(v, index, r, null), start);
+        }
+        if (r.mediaType().equals("application/json")) {
+            JsonNode body = Json.parse(r.body());
+            ctx.parser().checkUrlBody(body);
+            float[] v =
+                    ctx.embedder().embedUrl(index.model().id(), body.get("url").asText());
+            Searcher.Query q = ctx.parser()
+                    .query(
+                            v,
+                            index,
+                            body.get("k"),
+                            body.get("mode"),
+                            body.get("ef"),
+                            body.get("filter"),
+                            body.get("include_duplicates"),
+                            null);
+            return results(index, q, start);
+        }
+        throw unsupported(r);
+    }
+
+    public Response similar(Request r) throws Exception {
+        long start = System.nanoTime();
+        LoadedIndex index = ctx.ready();
+        String id = r.pathParams().get("id");
+        LoadedIndex.Location at = index.find(id)
+                .orElseThrow(() -> ApiException.notFound(
+                        "no item '" + id + "' in generation " + index.generation() + " (on the shards served here)"));
+        float[] v = at.shard().vector(at.row());
+        return results(index, ctx.parser().fromParams(v, index, r, id), start);
+    }
+
+    public Response embed(Request r) throws Exception {
+        LoadedIndex index = ctx.ready();
+        float[] v;
+        if (r.mediaType().startsWith("image/")) {
+            v = ctx.embedder().embed(index.model().id(), r.body());
+        } else if (r.mediaType().equals("application/json")) {
+            JsonNode body = Json.parse(r.body());
+            JsonNode url = body.get("url");
+            if (url == null || !url.isTextual()) {
+                throw ApiException.badRequest("'url' is required");
+            }
+            v = ctx.embedder().embedUrl(index.model().id(), url.asText());
+        } else {
+            throw unsupported(r);
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("model", index.model().id());
+        out.put("dimension", v.length);
+        out.put("vector", v);
+        return Response.json(out);
+    }
+
+    private static ApiException unsupported(Request r) {
+        return new ApiException(
+                415,
+                "send the image itself (Content-Type image/...) or {\"url\": ...}"
+                        + " (Content-Type application/json), not '" + r.mediaType() + "'");
+    }
+
+    private Response results(LoadedIndex index, Searcher.Query q, long start) throws InterruptedException {
+        List<Searcher.Hit> hits = ctx.searcher().search(index, q);
+        List<Map<String, Object>> results = new ArrayList<>(hits.size());
+        for (Searcher.Hit h : hits) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("id", h.id());
+            m.put("url", h.url());
+            m.put("score", h.score());
+            m.put("shard", h.shard());
+            m.put("metadata", h.metadata());
+            if (h.duplicates() != null) {
+                m.put("duplicates", duplicates(h.duplicates()));
+            }
+            results.add(m);
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("generation", index.generation());
+        out.put("took_ms", (System.nanoTime() - start) / 1e6);
+        out.put("mode", q.mode().name().toLowerCase(java.util.Locale.ROOT));
+        out.put("shards", index.shards().keySet());
+        out.put("results", results);
+        return Response.json(out);
+    }
+
+    static List<Map<String, Object>> duplicates(List<DuplicateRow> rows) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (DuplicateRow d : rows) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("id", d.id());
+            m.put("url", d.url());
+            m.put("similarity", d.similarity());
+            m.put("match", d.match());
+            out.add(m);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,167 @@
+package io.imgindex.server.load;
+
+import io.imgindex.format.LatestPointer;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The generation a server answers from, and how it changes: the latest complete generation is watched
+ * ({@code _LATEST}, polled), loaded in the background and swapped in atomically; in-flight queries finish on the
+ * instance they started with. An operator can switch to a named generation (a rollback), which pins it until
+ * switched back to {@code latest}. A generation that fails to load is logged and left; the current one stays.
+ *
+ * <p>Thread-safe.
+ */
+public final class ServedIndex implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ServedIndex.class);
+
+    /** What happened, for metrics. */
+    public interface Listener {
+        void loaded(LoadedIndex index, Duration took);
+
+        void failed(long generation, Exception error);
+    }
+
+    private final IndexLoader loader;
+    private final Duration watchInterval;
+    private final Listener listener;
+    private final AtomicReference<LoadedIndex> current = new AtomicReference<>();
+    private final ScheduledExecutorService watcher;
+    private final Object switching = new Object();
+    private volatile boolean pinned;
+    private volatile long failedGeneration = -1;
+    private volatile long failedAt;
+
+    public ServedIndex(IndexLoader loader, Duration watchInterval, Listener listener) {
+        this.loader = loader;
+        this.watchInterval = watchInterval;
+        this.listener = listener;
+        this.watcher = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "imgindex-generation-watcher");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Starts watching: the first generation loads in the background; until then the server is not ready. */
+    public ServedIndex start() {
+        watcher.scheduleWithFixedDelay(this::followLatest, 0, watchInterval.toMillis(), TimeUnit.MILLISECONDS);
+        return this;
+    }
+
+    /** The generation queries run on now, if one is loaded. */
+    public Optional<LoadedIndex> current() {
+        return Optional.ofNullable(current.get());
+    }
+
+    public boolean pinned() {
+        return pinned;
+    }
+
+    /**
+     * Switches to a generation and pins it (a rollback), or with an empty argument back to the latest, unpinned.
+     * Blocks while the generation loads; the current one keeps serving meanwhile and stays if loading fails.
+     *
+     * @throws IOException if the generation cannot be loaded (nothing changes)
+     */
+    public LoadedIndex switchTo(OptionalLong generation) throws IOException {
+        synchronized (switching) {
+            long target;
+            if (generation.isPresent()) {
+                target = generation.getAsLong();
+            } else {
+                target = loader.reader()
+                        .latest()
+                        .map(LatestPointer::generation)
+                        .orElseThrow(() -> new IOException("no committed generation (no _LATEST)"));
+            }
+            LoadedIndex now = current.get();
+            LoadedIndex next = now != null && now.generation() == target ? now : load(target);
+            pinned = generation.isPresent();
+            LOG.info("Serving generation {} ({})", target, pinned ? "pinned by an operator" : "following the latest");
+            return next;
+        }
+    }
+
+    private void followLatest() {
+        if (pinned) {
+            return;
+        }
+        try {
+            Optional<LatestPointer> latest = loader.reader().latest();
+            if (latest.isEmpty()) {
+                return;
+            }
+            long target = latest.get().generation();
+            LoadedIndex now = current.get();
+            if (now != null && now.generation() == target) {
+                return;
+            }
+            if (target == failedGeneration
+                    && System.currentTimeMillis() - failedAt < retryAfter().toMillis()) {
+                return;
+            }
+            synchronized (switching) {
+                if (!pinned) {
+                    load(target);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // Reaching the store failed; the next round tries again. Load failures are reported in load().
+            LOG.warn("Could not check the latest generation: {}", e.toString());
+        }
+    }
+
+    private Duration retryAfter() {
+        return watchInterval.multipliedBy(6).compareTo(Duration.ofMinutes(1)) > 0
+                ? watchInterval.multipliedBy(6)
+                : Duration.ofMinutes(1);
+    }
+
+    private LoadedIndex load(long generation) throws IOException {
+        long start = System.nanoTime();
+        try {
+            LoadedIndex next = loader.load(generation);
+            LoadedIndex previous = current.getAndSet(next);
+            failedGeneration = -1;
+            listener.loaded(next, Duration.ofNanos(System.nanoTime() - start));
+            if (previous != null) {
+                LOG.info("Swapped generation {} for {}", previous.generation(), generation);
+            }
+            return next;
+        } catch (IOException | RuntimeException e) {
+            failedGeneration = generation;
+            failedAt = System.currentTimeMillis();
+            listener.failed(generation, e);
+            LOG.error(
+                    "Refused generation {}: {}; still serving {}",
+                    generation,
+                    e.getMessage(),
+                    current().map(c -> "generation " + c.generation()).orElse("nothing"));
+            throw e;
+        }
+    }
+
+    /** Runs something with the current generation's statistics. */
+    public void ifLoaded(Consumer<LoadedIndex> action) {
+        LoadedIndex now = current.get();
+        if (now != null) {
+            action.accept(now);
+        }
+    }
+
+    @Override
+    public void close() {
+        watcher.shutdownNow();
+    }
+}

@@ -1,0 +1,97 @@
+package io.imgindex.server.search;
+
+import io.imgindex.decode.DecodeOptions;
+import io.imgindex.decode.DecodedImage;
+import io.imgindex.decode.ImageDecoder;
+import io.imgindex.embed.EmbeddingBatcher;
+import io.imgindex.embed.EmbeddingModel;
+import io.imgindex.embed.ModelCard;
+import io.imgindex.embed.ModelStore;
+import io.imgindex.fetch.FetchResult;
+import io.imgindex.fetch.ImageFetcher;
+import io.imgindex.server.http.ApiException;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Embeds query images with the model that made the index, in the server: fetched (by URL, under the same
+ * address policy as the job) or posted, validated and decoded as the job does, then batched with concurrent
+ * queries into the model. One model per id, loaded on first use and kept. Thread-safe.
+ */
+public final class QueryEmbedder implements AutoCloseable {
+
+    private record Loaded(ModelCard card, EmbeddingBatcher batcher, ImageDecoder decoder, DecodeOptions options) {}
+
+    private final ModelStore store;
+    private final ImageFetcher fetcher;
+    private final long maxPixels;
+    private final Duration maxWait;
+    private final Map<String, Loaded> models = new HashMap<>();
+
+    public QueryEmbedder(ModelStore store, ImageFetcher fetcher, long maxPixels, Duration maxWait) {
+        this.store = store;
+        this.fetcher = fetcher;
+        this.maxPixels = maxPixels;
+        this.maxWait = maxWait;
+    }
+
+    /** The card of a model this server has (importing a catalogued one on first use). */
+    public ModelCard card(String modelId) throws IOException {
+        return store.resolve(modelId).card();
+    }
+
+    /** The embedding of posted image bytes. */
+    public float[] embed(String modelId, byte[] image) throws Exception {
+        Loaded m = load(modelId);
+        DecodedImage d = m.decoder().decode(image);
+        if (!d.isOk()) {
+            throw new ApiException(d.reason().equals("TOO_MANY_PIXELS") ? 413 : 422, d.reason() + ": " + d.message());
+        }
+        CompletableFuture<float[]> v = m.batcher().submit(m.options().keepEncoded() ? image : d.pixels());
+        return v.get();
+    }
+
+    /** The embedding of the image at a URL. */
+    public float[] embedUrl(String modelId, String url) throws Exception {
+        FetchResult r = fetcher.fetch(url).get();
+        if (!r.isOk()) {
+            int status =
+                    switch (r.reason()) {
+                        case "BAD_URL", "BLOCKED_ADDRESS", "BLOCKED_PATH" -> 400;
+                        case "TOO_LARGE" -> 413;
+                        default -> 422;
+                    };
+            throw new ApiException(status, "could not fetch " + url + ": " + r.reason() + ": " + r.message());
+        }
+        return embed(modelId, r.content());
+    }
+
+    private synchronized Loaded load(String modelId) throws IOException {
+        Loaded m = models.get(modelId);
+        if (m == null) {
+            ModelStore.Model model = store.resolve(modelId);
+            ModelCard card = model.card();
+            DecodeOptions options = card.input().takesEncodedImages()
+                    ? new DecodeOptions(maxPixels, 32, 32, false, true)
+                    : DecodeOptions.pixels(
+                            maxPixels,
+                            card.input().width(),
+                            card.input().height(),
+                            "center_crop".equals(card.input().resize()));
+            EmbeddingModel loaded = EmbeddingModel.load(model.dir(), card, 0, 0);
+            m = new Loaded(card, new EmbeddingBatcher(loaded, 16, maxWait), new ImageDecoder(options), options);
+            models.put(modelId, m);
+        }
+        return m;
+    }
+
+    @Override
+    public synchronized void close() {
+        models.values().forEach(m -> m.batcher().close());
+        models.clear();
+        fetcher.close();
+    }
+}
