@@ -10,6 +10,7 @@ import io.imgindex.format.IndexRow;
 import io.imgindex.format.Manifest;
 import io.imgindex.format.ManifestFile;
 import io.imgindex.format.Table;
+import io.imgindex.testing.FlinkS3;
 import io.imgindex.testing.S3TestServer;
 import io.imgindex.testing.TestImages;
 import java.nio.charset.StandardCharsets;
@@ -47,7 +48,7 @@ class S3IndexJobITCase {
     @BeforeAll
     static void start() throws Exception {
         s3 = new S3TestServer("photos");
-        s3.initializeFlinkFileSystems();
+        FlinkS3.initialize(s3.flinkSettings());
         BlobStore store = s3.store();
         for (String name : List.of("coffee.jpg", "cat.png", "rocket.webp", "castle.jpg")) {
             put(store, "lists/images/" + name, TestImages.sample(name));
@@ -76,7 +77,7 @@ class S3IndexJobITCase {
 
     @AfterAll
     static void stop() throws Exception {
-        S3TestServer.resetFlinkFileSystems();
+        FlinkS3.reset();
         s3.close();
     }
 

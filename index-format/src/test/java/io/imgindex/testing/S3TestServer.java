@@ -1,16 +1,8 @@
 package io.imgindex.testing;
 
 import java.net.URI;
-import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.Map;
 import java.util.Properties;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.CoreOptions;
-import org.apache.flink.core.fs.FileSystem;
-import org.apache.flink.core.plugin.DefaultPluginManager;
-import org.apache.flink.core.plugin.DirectoryBasedPluginFinder;
-import org.apache.flink.core.plugin.PluginManager;
 import org.gaul.s3proxy.AuthenticationType;
 import org.gaul.s3proxy.S3Proxy;
 import org.jclouds.ContextBuilder;
@@ -19,7 +11,8 @@ import org.jclouds.blobstore.BlobStoreContext;
 
 /**
  * A real S3 protocol server in this JVM (S3Proxy over an in-memory jclouds store) on a free loopback port, with
- * one bucket, and the settings that point Flink's S3 plugin and Hadoop's S3A at it.
+ * one bucket, and the settings that point Flink's S3 plugin ({@link #flinkSettings()}) and Hadoop's S3A
+ * ({@link #hadoopConf()}) at it.
  */
 public final class S3TestServer implements AutoCloseable {
 
@@ -100,26 +93,6 @@ public final class S3TestServer implements AutoCloseable {
         c.set("fs.s3a.secret.key", SECRET_KEY);
         c.setBoolean("fs.s3a.impl.disable.cache", true);
         return c;
-    }
-
-    /**
-     * Loads Flink's S3 file system plugin from {@code target/plugins} (copied there by the build) with this
-     * server's settings. File systems are global to the JVM: call {@link #resetFlinkFileSystems()} afterwards.
-     */
-    public void initializeFlinkFileSystems() throws java.io.IOException {
-        Configuration conf = Configuration.fromMap(flinkSettings());
-        Path plugins = Paths.get("target", "plugins").toAbsolutePath();
-        if (!plugins.resolve("s3-fs-hadoop").toFile().isDirectory()) {
-            throw new IllegalStateException("no S3 plugin in " + plugins + ": run the build's generate-test-resources");
-        }
-        PluginManager manager = new DefaultPluginManager(
-                new DirectoryBasedPluginFinder(plugins).findPlugins(),
-                CoreOptions.getPluginParentFirstLoaderPatterns(conf));
-        FileSystem.initialize(conf, manager);
-    }
-
-    public static void resetFlinkFileSystems() {
-        FileSystem.initialize(new Configuration(), null);
     }
 
     @Override
