@@ -1,0 +1,85 @@
+package io.imgindex.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+/** A plain HTTP client for the servers' tests: the JDK's, nothing of the server's own code. */
+public final class Http {
+
+    /** A response: status, body as JSON (or null when it is not JSON), body as text. */
+    public record Reply(int status, JsonNode json, String text) {}
+
+    private static final HttpClient CLIENT = HttpClient.newBuilder()
+            .connectTimeout(Duration.ofSeconds(5))
+            .version(HttpClient.Version.HTTP_1_1)
+            .build();
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final String base;
+
+    public Http(String hostPort) {
+        this.base = "http://" + hostPort;
+    }
+
+    public Reply get(String path) {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).GET());
+    }
+
+    public Reply post(String path, String json) {
+        return send(HttpRequest.newBuilder(URI.create(base + path))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    public Reply post(String path, byte[] body, String contentType) {
+        return send(HttpRequest.newBuilder(URI.create(base + path))
+                .header("Content-Type", contentType)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)));
+    }
+
+    public Reply send(HttpRequest.Builder request) {
+        try {
+            HttpResponse<String> r =
+                    CLIENT.send(request.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+            JsonNode json = null;
+            try {
+                json = JSON.readTree(r.body());
+            } catch (IOException e) {
+                json = null; // not JSON (the metrics text)
+            }
+            return new Reply(r.statusCode(), json, r.body());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A JSON array of the vector. */
+    public static String array(float[] v) {
+        StringBuilder s = new StringBuilder("[");
+        for (int i = 0; i < v.length; i++) {
+            s.append(i == 0 ? "" : ",").append(v[i]);
+        }
+        return s.append(']').toString();
+    }
+
+    /** Waits until the condition holds, or fails after the timeout. */
+    public static void await(String what, Duration timeout, java.util.function.BooleanSupplier condition)
+            throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+}

@@ -1,0 +1,155 @@
+package io.imgindex.server;
+
+import io.imgindex.embed.ModelCard;
+import io.imgindex.format.Counts;
+import io.imgindex.format.DuplicateRow;
+import io.imgindex.format.IndexLayout;
+import io.imgindex.format.IndexRow;
+import io.imgindex.format.LatestPointer;
+import io.imgindex.format.Manifest;
+import io.imgindex.format.ManifestCodec;
+import io.imgindex.format.ManifestFile;
+import io.imgindex.format.ModelInfo;
+import io.imgindex.format.RunInfo;
+import io.imgindex.format.ShardAssignment;
+import io.imgindex.format.TableWriter;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.IntFunction;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+
+/**
+ * Writes index generations for the servers' tests and benchmarks with the format module's writer (the job's
+ * writer), on any Hadoop file system: a local folder or S3. Row {@code i} has id {@code <prefix><i>}.
+ */
+public final class TestGenerations {
+
+    /**
+     * @param output the indexes' location (a folder or an s3a:// URI)
+     * @param vectors row-major, {@code n * dimension}
+     * @param duplicates duplicate rows to record (their {@code duplicate_of} must be ids of rows)
+     */
+    public record Spec(
+            String output,
+            String name,
+            long generation,
+            int shards,
+            String modelId,
+            int dimension,
+            String idPrefix,
+            float[] vectors,
+            IntFunction<Map<String, String>> metadata,
+            List<DuplicateRow> duplicates) {}
+
+    private TestGenerations() {}
+
+    /** Writes the generation, its manifest and the {@code _LATEST} pointer; returns the manifest. */
+    public static Manifest write(Spec spec, Configuration conf) throws IOException {
+        URI base = spec.output().contains("://")
+                ? URI.create(spec.output() + "/")
+                : Path.of(spec.output()).toUri();
+        org.apache.hadoop.fs.Path root =
+                new org.apache.hadoop.fs.Path(new org.apache.hadoop.fs.Path(base), spec.name());
+        org.apache.hadoop.fs.Path dir =
+                new org.apache.hadoop.fs.Path(root, IndexLayout.generationDir(spec.generation()));
+        FileSystem fs = root.getFileSystem(conf);
+        int n = spec.vectors().length / spec.dimension();
+        Map<Integer, List<Integer>> byShard = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            byShard.computeIfAbsent(ShardAssignment.shardOf(spec.idPrefix() + i, spec.shards()), k -> new ArrayList<>())
+                    .add(i);
+        }
+        List<ManifestFile> files = new ArrayList<>();
+        Map<String, String> columns = new HashMap<>();
+        for (Map.Entry<Integer, List<Integer>> e : byShard.entrySet()) {
+            String rel = IndexLayout.tableDir(io.imgindex.format.Table.INDEX, e.getKey()) + "/"
+                    + IndexLayout.partFileName(0, 0, e.getKey());
+            try (OutputStream out = fs.create(new org.apache.hadoop.fs.Path(dir, rel), true);
+                    TableWriter<IndexRow> w = TableWriter.index(out, rel, e.getKey())) {
+                for (int i : e.getValue()) {
+                    float[] v = new float[spec.dimension()];
+                    System.arraycopy(spec.vectors(), i * spec.dimension(), v, 0, spec.dimension());
+                    Map<String, String> meta = spec.metadata().apply(i);
+                    meta.forEach((k, x) ->
+                            columns.merge(k, isNumber(x) ? "number" : "string", (a, b) -> a.equals(b) ? a : "string"));
+                    w.write(new IndexRow(
+                            spec.idPrefix() + i,
+                            "http://example.com/" + spec.idPrefix() + i + ".jpg",
+                            v,
+                            spec.modelId(),
+                            100,
+                            80,
+                            "jpeg",
+                            1000 + i,
+                            "00",
+                            1_700_000_000_000L,
+                            null,
+                            meta));
+                }
+                files.add(w.finish());
+            }
+        }
+        if (!spec.duplicates().isEmpty()) {
+            String rel = "duplicates/" + IndexLayout.partFileName(0, 0, 999);
+            try (OutputStream out = fs.create(new org.apache.hadoop.fs.Path(dir, rel), true);
+                    TableWriter<DuplicateRow> w = TableWriter.duplicates(out, rel)) {
+                for (DuplicateRow d : spec.duplicates()) {
+                    w.write(d);
+                }
+                files.add(w.finish());
+            }
+        }
+        Manifest m = Manifest.current(
+                spec.name(),
+                spec.generation(),
+                new ModelInfo(spec.modelId(), spec.dimension(), ModelInfo.COSINE),
+                spec.shards(),
+                new Counts(n + spec.duplicates().size(), 0, n, spec.duplicates().size(), 0, Map.of()),
+                columns,
+                files,
+                new RunInfo("BATCH", List.of("test"), "t0", "t1", List.of()));
+        try (OutputStream out = fs.create(new org.apache.hadoop.fs.Path(dir, IndexLayout.MANIFEST), true)) {
+            out.write(ManifestCodec.encode(m));
+        }
+        try (OutputStream out = fs.create(new org.apache.hadoop.fs.Path(root, IndexLayout.LATEST), true)) {
+            out.write(ManifestCodec.encode(LatestPointer.to(spec.generation(), "t1")));
+        }
+        return m;
+    }
+
+    /**
+     * A model this server "has" for vectors of any dimension: a card without a SavedModel. Enough to serve vector
+     * queries; image queries against it fail.
+     */
+    public static void cardOnlyModel(Path cache, String id, int dimension) throws IOException {
+        Path dir = cache.resolve(id);
+        java.nio.file.Files.createDirectories(dir);
+        new ModelCard(
+                        id,
+                        dimension,
+                        "cosine",
+                        "pixels",
+                        ModelCard.Input.pixels("pixels", 8, 8, "squash", 1, 0),
+                        "embedding",
+                        "test vectors",
+                        "none",
+                        null)
+                .write(dir);
+    }
+
+    private static boolean isNumber(String v) {
+        try {
+            Double.parseDouble(v);
+            return true;
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+}
