@@ -113,11 +113,15 @@ public final class ServedIndex implements AutoCloseable {
             }
             synchronized (switching) {
                 if (!pinned) {
-                    load(target);
+                    try {
+                        load(target);
+                    } catch (IOException | RuntimeException e) {
+                        // load() logged and counted it; the current generation stays.
+                    }
                 }
             }
         } catch (IOException | RuntimeException e) {
-            // Reaching the store failed; the next round tries again. Load failures are reported in load().
+            // Reaching the store failed; the next round tries again.
             LOG.warn("Could not check the latest generation: {}", e.toString());
         }
     }

@@ -1,0 +1,110 @@
+package io.imgindex.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.imgindex.cli.Flags;
+import io.imgindex.format.IndexLayout;
+import io.imgindex.server.search.SeededVectors;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Generations a server must refuse while it keeps serving the one it has: an unknown format version, a file that
+ * does not match its checksum, vectors of a model the server does not have. A good one afterwards is taken.
+ */
+class GenerationRefusalITCase {
+
+    @TempDir
+    Path dir;
+
+    TestGenerations.Spec spec(long generation, String model) {
+        return new TestGenerations.Spec(
+                dir.toString(),
+                "idx",
+                generation,
+                2,
+                model,
+                ThumbnailDim.DIM,
+                "g" + generation + "-",
+                SeededVectors.generate(200, ThumbnailDim.DIM, 5, generation),
+                i -> Map.of(),
+                List.of());
+    }
+
+    @Test
+    void refusesBadGenerationsAndKeepsServing() throws Exception {
+        TestGenerations.write(spec(1, ThumbnailDim.MODEL), new Configuration());
+        try (ShardServer server = ShardServer.start(
+                Flags.parse(
+                                new String[] {
+                                    "--index",
+                                    dir.toString(),
+                                    "--name",
+                                    "idx",
+                                    "--port",
+                                    "0",
+                                    "--host",
+                                    "127.0.0.1",
+                                    "--model-cache",
+                                    "target/model-cache",
+                                    "--watch-interval",
+                                    "100ms"
+                                },
+                                ServeOptions.ALL)
+                        .options(),
+                Map.of(),
+                null)) {
+            Http http = new Http(server.http().hostAndPort());
+            Http.await(
+                    "generation 1",
+                    Duration.ofSeconds(30),
+                    () -> http.get("/readyz").status() == 200);
+
+            // A future format version.
+            TestGenerations.write(spec(2, ThumbnailDim.MODEL), new Configuration());
+            Path manifest = dir.resolve("idx/generation=2").resolve(IndexLayout.MANIFEST);
+            Files.writeString(
+                    manifest, Files.readString(manifest).replace("\"format_version\" : 1", "\"format_version\" : 99"));
+            awaitFailures(http, 1);
+            assertThat(generation(http)).isEqualTo(1);
+
+            // A data file that does not match its manifest.
+            TestGenerations.write(spec(3, ThumbnailDim.MODEL), new Configuration());
+            try (var files = Files.walk(dir.resolve("idx/generation=3"))) {
+                Path data = files.filter(p -> p.toString().endsWith(".parquet"))
+                        .findFirst()
+                        .orElseThrow();
+                byte[] b = Files.readAllBytes(data);
+                b[b.length / 2] ^= 1;
+                Files.write(data, b);
+            }
+            awaitFailures(http, 2);
+            assertThat(generation(http)).isEqualTo(1);
+
+            // Vectors made by a model this server does not have.
+            TestGenerations.write(spec(4, "some-unknown-model"), new Configuration());
+            awaitFailures(http, 3);
+            assertThat(generation(http)).isEqualTo(1);
+            assertThat(http.get("/readyz").status()).isEqualTo(200);
+
+            TestGenerations.write(spec(5, ThumbnailDim.MODEL), new Configuration());
+            Http.await("generation 5", Duration.ofSeconds(30), () -> generation(http) == 5);
+        }
+    }
+
+    static long generation(Http http) {
+        return http.get("/v1/index").json().get("generation").asLong();
+    }
+
+    static void awaitFailures(Http http, int n) throws InterruptedException {
+        Http.await(n + " refused generations", Duration.ofSeconds(30), () -> http.get("/metrics")
+                .text()
+                .contains("imgindex_generation_load_failures_total " + n));
+    }
+}
