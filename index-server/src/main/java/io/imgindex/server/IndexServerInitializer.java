@@ -42,8 +42,13 @@ final class IndexServerInitializer extends ChannelInitializer<SocketChannel> {
                 .addLast(new ReadTimeoutHandler(idleSeconds, TimeUnit.SECONDS))
                 .addLast(new HttpServerCodec(8192, 16384, 8192))
                 .addLast(new HttpServerKeepAliveHandler())
-                .addLast(new CappedAggregator(maxBodyBytes))
+                .addLast(cappedAggregator(maxBodyBytes))
                 .addLast(handler);
+    }
+
+    /** The body aggregator with the cap and the JSON 413. */
+    static HttpObjectAggregator cappedAggregator(int maxBodyBytes) {
+        return new CappedAggregator(maxBodyBytes);
     }
 
     /** Refuses bodies over the cap with the API's JSON error. */
