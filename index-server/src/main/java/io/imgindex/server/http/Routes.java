@@ -16,9 +16,15 @@ public final class Routes {
     /** A matched route. */
     public record Match(String name, Endpoint endpoint, Map<String, String> params) {}
 
-    private record Route(String method, Pattern pattern, List<String> names, String name, Endpoint endpoint) {}
+    private record Route(
+            String method, String path, Pattern pattern, List<String> names, String name, Endpoint endpoint) {}
 
     private final List<Route> routes = new ArrayList<>();
+
+    /** Every route as {@code METHOD path}, in the order added (for documentation checks). */
+    public List<String> describe() {
+        return routes.stream().map(r -> r.method + " " + r.path).toList();
+    }
 
     /** Adds a route; {@code name} labels its metrics. */
     public Routes add(String method, String path, String name, Endpoint endpoint) {
@@ -32,7 +38,7 @@ public final class Routes {
             last = m.end();
         }
         regex.append(Pattern.quote(path.substring(last)));
-        routes.add(new Route(method, Pattern.compile(regex.toString()), names, name, endpoint));
+        routes.add(new Route(method, path, Pattern.compile(regex.toString()), names, name, endpoint));
         return this;
     }
 

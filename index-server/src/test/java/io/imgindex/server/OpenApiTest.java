@@ -1,0 +1,38 @@
+package io.imgindex.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.imgindex.server.http.ApiContext;
+import io.imgindex.server.http.Metrics;
+import io.imgindex.server.http.QueryParser;
+import io.imgindex.server.search.Searcher;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.Yaml;
+
+/** The OpenAPI file documents exactly the routes the server answers. */
+class OpenApiTest {
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void documentsEveryRoute() throws IOException {
+        Map<String, Object> doc;
+        try (InputStream in = Files.newInputStream(Paths.get("openapi.yaml"))) {
+            doc = new Yaml().load(in);
+        }
+        List<String> documented = new ArrayList<>();
+        ((Map<String, Map<String, Object>>) doc.get("paths")).forEach((path, methods) -> methods.keySet()
+                .forEach(m -> documented.add(m.toUpperCase(Locale.ROOT) + " " + path)));
+        ApiContext ctx = new ApiContext(
+                null, null, null, new Metrics(), new QueryParser(10, Searcher.Mode.EXACT, 10), null, null);
+        assertThat(documented)
+                .containsExactlyInAnyOrderElementsOf(ShardServer.routes(ctx).describe());
+    }
+}
