@@ -69,6 +69,8 @@ class FlagsTest {
         assertThat(help).contains("--shards N  (default: 4)");
         assertThat(help).contains("--input PATH  (repeatable)");
         assertThat(help).contains("--fetch.connect-timeout DURATION  (default: 5 s)");
+        assertThat(help).doesNotContain("Description@");
+        assertThat(help).contains("Number of shards the index table is split into (1..4096).");
         assertThat(parse("--help").help()).isTrue();
     }
 

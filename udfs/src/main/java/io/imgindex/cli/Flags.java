@@ -3,6 +3,7 @@ package io.imgindex.cli;
 import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -11,6 +12,8 @@ import java.util.Set;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.configuration.description.Formatter;
+import org.apache.flink.configuration.description.TextElement;
 
 /**
  * Command-line flags backed by Flink {@link ConfigOption}s: {@code --<key> VALUE} or {@code --<key>=VALUE};
@@ -121,7 +124,8 @@ public final class Flags {
                 s.append("  (").append(String.join(", ", notes)).append(')');
             }
             s.append('\n');
-            s.append(wrap(o.description().toString(), "      ", 96)).append('\n');
+            s.append(wrap(new PlainText().format(o.description()), "      ", 96))
+                    .append('\n');
         }
         s.append("  --conf KEY=VALUE  (repeatable)\n")
                 .append(wrap(
@@ -234,6 +238,35 @@ public final class Flags {
             return (Boolean) IS_LIST.invoke(option);
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** Flink's option descriptions as plain text (Flink itself only renders them as HTML). */
+    static final class PlainText extends Formatter {
+        @Override
+        protected void formatLink(StringBuilder state, String link, String description) {
+            state.append(description.isEmpty() ? link : description + " (" + link + ")");
+        }
+
+        @Override
+        protected void formatLineBreak(StringBuilder state) {
+            state.append(' ');
+        }
+
+        @Override
+        protected void formatText(
+                StringBuilder state, String format, String[] elements, EnumSet<TextElement.TextStyle> styles) {
+            state.append(elements.length == 0 ? format : String.format(format, (Object[]) elements));
+        }
+
+        @Override
+        protected void formatList(StringBuilder state, String[] entries) {
+            state.append(String.join("; ", entries));
+        }
+
+        @Override
+        protected Formatter newInstance() {
+            return new PlainText();
         }
     }
 }
