@@ -82,7 +82,10 @@ public final class IndexServer implements AutoCloseable {
                     .sync()
                     .channel();
             IndexServer server = new IndexServer(boss, io, workers, ch);
-            LOG.info("Listening on http://{}", server.hostAndPort());
+            LOG.info(
+                    "Listening on http://{}{}",
+                    server.reachableAt(),
+                    server.address().getAddress().isAnyLocalAddress() ? " (and every other interface)" : "");
             return server;
         } catch (InterruptedException | RuntimeException e) {
             boss.shutdownGracefully();
@@ -100,7 +103,17 @@ public final class IndexServer implements AutoCloseable {
     /** {@code host:port} of the bound address. */
     public String hostAndPort() {
         InetSocketAddress a = address();
-        return a.getAddress().getHostAddress() + ":" + a.getPort();
+        String host = a.getAddress().getHostAddress();
+        return (a.getAddress() instanceof java.net.Inet6Address ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+
+    /**
+     * An address to reach the server at: the bound one, or the loopback address with the bound port when the
+     * server listens on every interface.
+     */
+    public String reachableAt() {
+        InetSocketAddress a = address();
+        return a.getAddress().isAnyLocalAddress() ? "127.0.0.1:" + a.getPort() : hostAndPort();
     }
 
     /** Blocks until the server's channel closes. */

@@ -102,6 +102,7 @@ public final class ShardServer implements AutoCloseable {
                         index.vectors(),
                         took.toMillis() / 1000.0,
                         index.stats().loadedAt().getEpochSecond());
+                embedder.warm(index.model().id());
             }
 
             @Override

@@ -73,6 +73,7 @@ class GenerationRefusalITCase {
                     manifest, Files.readString(manifest).replace("\"format_version\" : 1", "\"format_version\" : 99"));
             awaitFailures(http, 1);
             assertThat(generation(http)).isEqualTo(1);
+            assertThat(refused(http, 2)).contains("unsupported format version 99");
 
             // A data file that does not match its manifest.
             TestGenerations.write(spec(3, ThumbnailDim.MODEL), new Configuration());
@@ -86,16 +87,54 @@ class GenerationRefusalITCase {
             }
             awaitFailures(http, 2);
             assertThat(generation(http)).isEqualTo(1);
+            assertThat(refused(http, 3)).contains("SHA-256");
 
             // Vectors made by a model this server does not have.
             TestGenerations.write(spec(4, "some-unknown-model"), new Configuration());
             awaitFailures(http, 3);
             assertThat(generation(http)).isEqualTo(1);
+            assertThat(refused(http, 4)).contains("some-unknown-model");
             assertThat(http.get("/readyz").status()).isEqualTo(200);
 
             TestGenerations.write(spec(5, ThumbnailDim.MODEL), new Configuration());
             Http.await("generation 5", Duration.ofSeconds(30), () -> generation(http) == 5);
+            assertThat(http.get("/v1/index").json().has("refused")).isFalse();
         }
+    }
+
+    @Test
+    void aServerWithNothingToServeSaysWhy() throws Exception {
+        TestGenerations.write(spec(1, "some-unknown-model"), new Configuration());
+        try (ShardServer server = ShardServer.start(
+                Flags.parse(
+                                new String[] {
+                                    "--index", dir.toString(),
+                                    "--name", "idx",
+                                    "--port", "0",
+                                    "--host", "127.0.0.1",
+                                    "--model-cache", "target/model-cache"
+                                },
+                                ServeOptions.ALL)
+                        .options(),
+                Map.of(),
+                null)) {
+            Http http = new Http(server.http().hostAndPort());
+            awaitFailures(http, 1);
+            Http.Reply ready = http.get("/readyz");
+            assertThat(ready.status()).isEqualTo(503);
+            assertThat(ready.json().get("error").asText())
+                    .contains("generation 1 was refused")
+                    .contains("some-unknown-model");
+            assertThat(http.post("/v1/search", "{\"id\":\"x\"}").status()).isEqualTo(503);
+        }
+    }
+
+    /** The reason /v1/index gives for the last refused generation, which must be {@code generation}. */
+    static String refused(Http http, long generation) {
+        var refused = http.get("/v1/index").json().get("refused");
+        assertThat(refused).as("/v1/index names the refused generation").isNotNull();
+        assertThat(refused.get("generation").asLong()).isEqualTo(generation);
+        return refused.get("reason").asText();
     }
 
     static long generation(Http http) {

@@ -28,6 +28,6 @@ public record ApiContext(
 
     /** The generation to answer from, or 503 while none is loaded. */
     public LoadedIndex ready() {
-        return served.current().orElseThrow(() -> ApiException.unavailable("no generation loaded yet"));
+        return served.current().orElseThrow(() -> ApiException.unavailable(served.notReadyReason()));
     }
 }

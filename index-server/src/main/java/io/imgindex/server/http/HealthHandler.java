@@ -19,6 +19,6 @@ public final class HealthHandler {
         return ctx.served()
                 .current()
                 .map(i -> Response.json(Map.of("status", "ready", "generation", i.generation())))
-                .orElseGet(() -> Response.error(503, "no generation loaded yet"));
+                .orElseGet(() -> Response.error(503, ctx.served().notReadyReason()));
     }
 }

@@ -45,6 +45,17 @@ public final class IndexInfoHandler {
         load.put("read_ms", index.stats().read().toMillis());
         load.put("graphs_ms", index.stats().graphs().toMillis());
         out.put("load", load);
+        ctx.served()
+                .lastRefusal()
+                .ifPresent(refused -> out.put(
+                        "refused",
+                        Map.of(
+                                "generation",
+                                refused.generation(),
+                                "reason",
+                                refused.reason(),
+                                "at",
+                                refused.at().toString())));
         return Response.json(out);
     }
 }

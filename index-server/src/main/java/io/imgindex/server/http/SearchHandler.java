@@ -113,7 +113,7 @@ public final class SearchHandler {
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("generation", index.generation());
-        out.put("took_ms", (System.nanoTime() - start) / 1e6);
+        out.put("took_ms", Math.round((System.nanoTime() - start) / 1e3) / 1e3);
         out.put("mode", q.mode().name().toLowerCase(java.util.Locale.ROOT));
         out.put("shards", index.shards().keySet());
         out.put("results", results);

@@ -3,6 +3,7 @@ package io.imgindex.server.load;
 import io.imgindex.format.LatestPointer;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.Executors;
@@ -25,6 +26,9 @@ public final class ServedIndex implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServedIndex.class);
 
+    /** The last generation that failed to load, why, and when. */
+    public record Refusal(long generation, String reason, Instant at) {}
+
     /** What happened, for metrics. */
     public interface Listener {
         void loaded(LoadedIndex index, Duration took);
@@ -39,8 +43,7 @@ public final class ServedIndex implements AutoCloseable {
     private final ScheduledExecutorService watcher;
     private final Object switching = new Object();
     private volatile boolean pinned;
-    private volatile long failedGeneration = -1;
-    private volatile long failedAt;
+    private volatile Refusal lastRefusal;
 
     public ServedIndex(IndexLoader loader, Duration watchInterval, Listener listener) {
         this.loader = loader;
@@ -66,6 +69,19 @@ public final class ServedIndex implements AutoCloseable {
 
     public boolean pinned() {
         return pinned;
+    }
+
+    /** The last generation that failed to load, while no later one has loaded. */
+    public Optional<Refusal> lastRefusal() {
+        return Optional.ofNullable(lastRefusal);
+    }
+
+    /** Why queries cannot be answered yet: nothing loaded, and the last refusal if there was one. */
+    public String notReadyReason() {
+        Refusal r = lastRefusal;
+        return r == null
+                ? "no generation loaded yet"
+                : "no generation loaded yet: generation " + r.generation() + " was refused: " + r.reason();
     }
 
     /**
@@ -107,8 +123,10 @@ public final class ServedIndex implements AutoCloseable {
             if (now != null && now.generation() == target) {
                 return;
             }
-            if (target == failedGeneration
-                    && System.currentTimeMillis() - failedAt < retryAfter().toMillis()) {
+            Refusal refused = lastRefusal;
+            if (refused != null
+                    && refused.generation() == target
+                    && Duration.between(refused.at(), Instant.now()).compareTo(retryAfter()) < 0) {
                 return;
             }
             synchronized (switching) {
@@ -137,15 +155,16 @@ public final class ServedIndex implements AutoCloseable {
         try {
             LoadedIndex next = loader.load(generation);
             LoadedIndex previous = current.getAndSet(next);
-            failedGeneration = -1;
+            if (lastRefusal != null && lastRefusal.generation() <= generation) {
+                lastRefusal = null;
+            }
             listener.loaded(next, Duration.ofNanos(System.nanoTime() - start));
             if (previous != null) {
                 LOG.info("Swapped generation {} for {}", previous.generation(), generation);
             }
             return next;
         } catch (IOException | RuntimeException e) {
-            failedGeneration = generation;
-            failedAt = System.currentTimeMillis();
+            lastRefusal = new Refusal(generation, String.valueOf(e.getMessage()), Instant.now());
             listener.failed(generation, e);
             LOG.error(
                     "Refused generation {}: {}; still serving {}",

@@ -191,7 +191,7 @@ public final class RouterServer implements AutoCloseable {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("generation", generations.size() == 1 ? generations.iterator().next() : null);
         out.put("generations", generations);
-        out.put("took_ms", (System.nanoTime() - start) / 1e6);
+        out.put("took_ms", Math.round((System.nanoTime() - start) / 1e3) / 1e3);
         out.put("mode", mode);
         out.put("partial", !missing.isEmpty());
         out.put("missing_shards", missing);

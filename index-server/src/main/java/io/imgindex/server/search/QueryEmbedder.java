@@ -15,6 +15,8 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Embeds query images with the model that made the index, in the server: fetched (by URL, under the same
@@ -22,6 +24,8 @@ import java.util.concurrent.CompletableFuture;
  * queries into the model. One model per id, loaded on first use and kept. Thread-safe.
  */
 public final class QueryEmbedder implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(QueryEmbedder.class);
 
     private record Loaded(ModelCard card, EmbeddingBatcher batcher, ImageDecoder decoder, DecodeOptions options) {}
 
@@ -67,6 +71,26 @@ public final class QueryEmbedder implements AutoCloseable {
             throw new ApiException(status, "could not fetch " + url + ": " + r.reason() + ": " + r.message());
         }
         return embed(modelId, r.content());
+    }
+
+    /**
+     * Loads a model ahead of the first image query, so that query does not wait for it; a model that cannot embed
+     * here (a card without a SavedModel, for vector-only indexes) is left for the query to report.
+     */
+    public void warm(String modelId) {
+        try {
+            load(modelId);
+            // One image through decode and model: TensorFlow optimises a graph on its first run (half a second).
+            java.awt.image.BufferedImage grey =
+                    new java.awt.image.BufferedImage(64, 64, java.awt.image.BufferedImage.TYPE_INT_RGB);
+            java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+            javax.imageio.ImageIO.write(grey, "png", png);
+            embed(modelId, png.toByteArray());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            LOG.info("Search by image is not available for model {}: {}", modelId, e.getMessage());
+        }
     }
 
     private synchronized Loaded load(String modelId) throws IOException {
