@@ -10,8 +10,8 @@ import org.jclouds.blobstore.BlobStore;
 import org.jclouds.blobstore.BlobStoreContext;
 
 /**
- * A real S3 protocol server in this JVM (S3Proxy over an in-memory jclouds store) on a free loopback port, with
- * one bucket, and the settings that point Flink's S3 plugin ({@link #flinkSettings()}) and Hadoop's S3A
+ * A real S3 protocol server in this JVM (S3Proxy over an in-memory jclouds store, or over a folder) on a free
+ * loopback port, with one bucket, and the settings that point Flink's S3 plugin ({@link #flinkSettings()}) and Hadoop's S3A
  * ({@link #hadoopConf()}) at it.
  */
 public final class S3TestServer implements AutoCloseable {
@@ -23,10 +23,20 @@ public final class S3TestServer implements AutoCloseable {
     private final S3Proxy proxy;
     private final String bucket;
 
+    /** A server that keeps its objects in memory. */
     public S3TestServer(String bucket) throws Exception {
+        this(bucket, null);
+    }
+
+    /** A server that keeps its objects as files under {@code folder} (for data larger than the heap should hold). */
+    public S3TestServer(String bucket, java.nio.file.Path folder) throws Exception {
         this.bucket = bucket;
         Properties props = new Properties();
-        context = ContextBuilder.newBuilder("transient")
+        if (folder != null) {
+            java.nio.file.Files.createDirectories(folder);
+            props.setProperty("jclouds.filesystem.basedir", folder.toString());
+        }
+        context = ContextBuilder.newBuilder(folder == null ? "transient" : "filesystem")
                 .credentials("identity", "credential")
                 .overrides(props)
                 .build(BlobStoreContext.class);
