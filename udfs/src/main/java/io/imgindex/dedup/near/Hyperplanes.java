@@ -1,0 +1,159 @@
+package io.imgindex.dedup.near;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * Random-hyperplane LSH (SimHash): {@code tables x bits} Gaussian hyperplanes through a centre. A vector's code in
+ * a table is the side of each of the table's hyperplanes it lies on; two vectors at angle {@code θ} agree on a bit
+ * with probability {@code 1 - θ/π}. Besides the code, {@link #probeKeys} names the buckets whose codes differ in
+ * one of the bits the vector is least certain of (the smallest margins), which is where a near neighbour that
+ * landed elsewhere most likely is (multi-probe LSH).
+ *
+ * <p>Deterministic for a seed and dimension; immutable; thread-safe.
+ */
+public final class Hyperplanes {
+
+    private final int dimension;
+    private final int tables;
+    private final int bits;
+    private final int probes;
+    /** Transposed: {@code planes[j * count + p]} is component {@code j} of hyperplane {@code p}. */
+    private final float[] planes;
+
+    private final int count;
+
+    public Hyperplanes(int dimension, NearDupParams params) {
+        if (dimension < 1) {
+            throw new IllegalArgumentException("dimension must be positive, was " + dimension);
+        }
+        this.dimension = dimension;
+        this.tables = params.tables();
+        this.bits = params.bits();
+        this.probes = params.probes();
+        this.count = tables * bits;
+        this.planes = new float[dimension * count];
+        SplittableRandom random = new SplittableRandom(params.seed() ^ ((long) dimension << 32));
+        for (int i = 0; i < planes.length; i++) {
+            planes[i] = (float) gaussian(random);
+        }
+    }
+
+    /**
+     * The bucket keys to look in for neighbours of {@code vector}: per table its own code first, then the
+     * {@code probes} codes with one low-margin bit flipped. Keys carry the table in their upper half.
+     *
+     * @param vector the vector (any length-normalisation; the centre is subtracted here)
+     * @param center the centre the hyperplanes pass through, or null for the origin
+     */
+    public long[] probeKeys(float[] vector, float[] center) {
+        float[] margins = margins(vector, center);
+        long[] keys = new long[tables * (1 + probes)];
+        int k = 0;
+        int[] order = new int[bits];
+        for (int t = 0; t < tables; t++) {
+            int code = code(margins, t);
+            keys[k++] = key(t, code);
+            if (probes > 0) {
+                leastCertain(margins, t, order);
+                for (int i = 0; i < probes; i++) {
+                    keys[k++] = key(t, code ^ (1 << order[i]));
+                }
+            }
+        }
+        return keys;
+    }
+
+    /** The vector's own bucket key in every table (where it is filed when kept). */
+    public long[] homeKeys(float[] vector, float[] center) {
+        float[] margins = margins(vector, center);
+        long[] keys = new long[tables];
+        for (int t = 0; t < tables; t++) {
+            keys[t] = key(t, code(margins, t));
+        }
+        return keys;
+    }
+
+    /** The own keys out of the result of {@link #probeKeys}: every {@code 1 + probes}-th. */
+    public long[] homeKeysOf(long[] probeKeys) {
+        long[] keys = new long[tables];
+        for (int t = 0; t < tables; t++) {
+            keys[t] = probeKeys[t * (1 + probes)];
+        }
+        return keys;
+    }
+
+    public int dimension() {
+        return dimension;
+    }
+
+    private float[] margins(float[] vector, float[] center) {
+        if (vector.length != dimension) {
+            throw new IllegalArgumentException(
+                    "vector has " + vector.length + " dimensions, the hyperplanes " + dimension);
+        }
+        float[] m = new float[count];
+        // Row by row, so the inner loop is an axpy the JIT vectorises.
+        for (int j = 0; j < dimension; j++) {
+            float x = center == null ? vector[j] : vector[j] - center[j];
+            if (x == 0f) {
+                continue;
+            }
+            int base = j * count;
+            for (int p = 0; p < count; p++) {
+                m[p] += planes[base + p] * x;
+            }
+        }
+        return m;
+    }
+
+    private int code(float[] margins, int table) {
+        int code = 0;
+        int base = table * bits;
+        for (int b = 0; b < bits; b++) {
+            if (margins[base + b] > 0f) {
+                code |= 1 << b;
+            }
+        }
+        return code;
+    }
+
+    /** Fills {@code order[0..probes)} with the bits of a table by increasing |margin|. */
+    private void leastCertain(float[] margins, int table, int[] order) {
+        int base = table * bits;
+        float[] abs = new float[bits];
+        for (int b = 0; b < bits; b++) {
+            abs[b] = Math.abs(margins[base + b]);
+            order[b] = b;
+        }
+        // Partial selection sort: probes is small.
+        for (int i = 0; i < probes; i++) {
+            int min = i;
+            for (int j = i + 1; j < bits; j++) {
+                if (abs[order[j]] < abs[order[min]]) {
+                    min = j;
+                }
+            }
+            int tmp = order[i];
+            order[i] = order[min];
+            order[min] = tmp;
+        }
+    }
+
+    private static long key(int table, int code) {
+        return ((long) table << 32) | (code & 0xffffffffL);
+    }
+
+    private static double gaussian(SplittableRandom r) {
+        // Box-Muller: SplittableRandom has no nextGaussian on Java 17.
+        double u = 1.0 - r.nextDouble();
+        double v = r.nextDouble();
+        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+    }
+
+    @Override
+    public String toString() {
+        return "Hyperplanes{" + tables + " tables x " + bits + " bits, " + probes + " probes, dimension " + dimension
+                + ", " + Arrays.hashCode(Arrays.copyOf(planes, Math.min(16, planes.length))) + "}";
+    }
+}
