@@ -15,25 +15,61 @@ import java.util.TreeMap;
  * @param duplicates rows of the duplicates table
  * @param failed rows of the failures table
  * @param failedByReason failed rows by reason code, sorted by code
+ * @param duplicatesByMatch duplicate rows by how they matched ({@code exact}, {@code near}); empty in manifests
+ *     written before it was recorded
  */
 public record Counts(
-        long read, long skippedLines, long indexed, long duplicates, long failed, Map<String, Long> failedByReason) {
+        long read,
+        long skippedLines,
+        long indexed,
+        long duplicates,
+        long failed,
+        Map<String, Long> failedByReason,
+        Map<String, Long> duplicatesByMatch) {
 
     public Counts {
         failedByReason = failedByReason == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(failedByReason));
+        duplicatesByMatch =
+                duplicatesByMatch == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(duplicatesByMatch));
+    }
+
+    /** Counts without duplicates by match. */
+    public Counts(
+            long read,
+            long skippedLines,
+            long indexed,
+            long duplicates,
+            long failed,
+            Map<String, Long> failedByReason) {
+        this(read, skippedLines, indexed, duplicates, failed, failedByReason, Map.of());
     }
 
     /** Whether the counts add up: every record read is accounted for once, and the reasons sum to failed. */
     public boolean balanced() {
         long byReason =
                 failedByReason.values().stream().mapToLong(Long::longValue).sum();
-        return read == indexed + duplicates + failed && failed == byReason;
+        long byMatch =
+                duplicatesByMatch.values().stream().mapToLong(Long::longValue).sum();
+        return read == indexed + duplicates + failed
+                && failed == byReason
+                && (duplicatesByMatch.isEmpty() || duplicates == byMatch);
     }
 
-    /** One line for people: {@code read 40 = indexed 35 + duplicates 2 + failed 3 (skipped lines 3)}. */
+    /**
+     * One line for people: {@code read 40 = indexed 33 + duplicates 4 (exact 2, near 2) + failed 3 (skipped lines
+     * 3)}.
+     */
     public String summary() {
+        StringBuilder byMatch = new StringBuilder();
+        duplicatesByMatch.forEach((k, v) -> byMatch.append(byMatch.length() == 0 ? " (" : ", ")
+                .append(k)
+                .append(' ')
+                .append(v));
+        if (byMatch.length() > 0) {
+            byMatch.append(')');
+        }
         return String.format(
-                "read %d = indexed %d + duplicates %d + failed %d (skipped lines %d)%s",
-                read, indexed, duplicates, failed, skippedLines, balanced() ? "" : " DOES NOT ADD UP");
+                "read %d = indexed %d + duplicates %d%s + failed %d (skipped lines %d)%s",
+                read, indexed, duplicates, byMatch, failed, skippedLines, balanced() ? "" : " DOES NOT ADD UP");
     }
 }

@@ -49,7 +49,7 @@ public final class IndexJob {
             "imgindex index --input PATH [--input PATH ...] [--output DIR_OR_URI]" + " [--name NAME] [options]";
 
     public static final String SUMMARY = "Indexes the images listed in URL files: fetches, validates and"
-            + " decodes each one, embeds it with a TensorFlow model, drops exact duplicates, and writes a new"
+            + " decodes each one, embeds it with a TensorFlow model, drops exact and near-identical duplicates, and writes a new"
             + " generation of Parquet files under <output>/<name>/generation=<n>/, with a manifest and the"
             + " _LATEST pointer. Every URL ends in the index, the duplicates or the failures table.";
 
@@ -58,7 +58,12 @@ public final class IndexJob {
      *
      * @param manifest the committed manifest, or null when the job was submitted detached and is still running
      */
-    public record Result(Manifest manifest, String manifestPath, Duration took) {}
+    public record Result(Manifest manifest, String manifestPath, Duration took, String nearDuplicates) {
+
+        public Result(Manifest manifest, String manifestPath, Duration took) {
+            this(manifest, manifestPath, took, null);
+        }
+    }
 
     private IndexJob() {}
 
@@ -115,16 +120,19 @@ public final class IndexJob {
                 .sinkTo(new DiscardingSink<>())
                 .name("done");
         LOG.info("Indexing {} into {} (generation {})", config.inputs(), target.generationDir(), generation);
+        LOG.info("Near-duplicates: {}", config.nearDupNote());
         JobExecutionResult execution = env.execute("imgindex index " + config.name() + " generation " + generation);
         Path manifestPath = new Path(target.generationDir(), IndexLayout.MANIFEST);
         if (!execution.isJobExecutionResult()) {
             // Submitted detached (a cluster that does not wait): the committer writes the manifest later.
             LOG.info("Submitted job {} detached; its manifest will be {}", execution.getJobID(), manifestPath);
-            return new Result(null, manifestPath.toString(), Duration.ofNanos(System.nanoTime() - start));
+            return new Result(
+                    null, manifestPath.toString(), Duration.ofNanos(System.nanoTime() - start), config.nearDupNote());
         }
         Manifest manifest =
                 ManifestCodec.decodeManifest(Generations.readAll(manifestPath.getFileSystem(), manifestPath));
-        return new Result(manifest, manifestPath.toString(), Duration.ofNanos(System.nanoTime() - start));
+        return new Result(
+                manifest, manifestPath.toString(), Duration.ofNanos(System.nanoTime() - start), config.nearDupNote());
     }
 
     static GenerationTarget target(IndexJobConfig config, String startedAt) {
@@ -186,6 +194,9 @@ public final class IndexJob {
                 m.shards(),
                 m.files().size(),
                 r.took().toMillis() / 1000.0));
+        if (r.nearDuplicates() != null) {
+            s.append("  near-duplicates: ").append(r.nearDuplicates()).append('\n');
+        }
         return s.toString();
     }
 }

@@ -1,8 +1,10 @@
 package io.imgindex.job;
 
 import io.imgindex.decode.DecodeOptions;
+import io.imgindex.dedup.near.NearDupParams;
 import io.imgindex.embed.EmbedOptions;
 import io.imgindex.embed.ModelCard;
+import io.imgindex.embed.ModelCatalog;
 import io.imgindex.embed.ModelStore;
 import io.imgindex.embed.ThumbnailModel;
 import io.imgindex.fetch.AddressPolicy;
@@ -38,6 +40,8 @@ public final class IndexJobConfig implements Serializable {
     private final DecodeOptions decode;
     private final EmbedOptions embed;
     private final Duration embedTimeout;
+    private final NearDupParams nearDup;
+    private final String nearDupNote;
     private final long fileSizeBytes;
     private final List<String> explicitOptions;
 
@@ -133,6 +137,39 @@ public final class IndexJobConfig implements Serializable {
         if (embedTimeout.isNegative() || embedTimeout.isZero()) {
             throw new IllegalArgumentException("--embed.timeout must be positive, was " + embedTimeout);
         }
+        Float threshold = c.getOptional(IndexOptions.NEAR_DUP_THRESHOLD)
+                .orElseGet(() -> ModelCatalog.nearDuplicateThreshold(card).orElse(null));
+        if (!c.get(IndexOptions.NEAR_DUP)) {
+            nearDup = null;
+            nearDupNote = "off (--near-dup false)";
+        } else if (threshold == null) {
+            nearDup = null;
+            nearDupNote = "off: model " + card.id() + " has no near_duplicate_threshold in its card; give"
+                    + " --near-dup.threshold";
+        } else {
+            try {
+                nearDup = new NearDupParams(
+                        threshold,
+                        c.get(IndexOptions.NEAR_DUP_TABLES),
+                        c.get(IndexOptions.NEAR_DUP_BITS),
+                        c.get(IndexOptions.NEAR_DUP_PROBES),
+                        c.get(IndexOptions.NEAR_DUP_BUCKET_CAPACITY),
+                        NearDupParams.DEFAULT_WARMUP,
+                        NearDupParams.DEFAULT_SEED,
+                        c.get(IndexOptions.NEAR_DUP_TTL));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--near-dup.*: " + e.getMessage(), e);
+            }
+            nearDupNote = String.format(
+                    java.util.Locale.ROOT,
+                    "cosine >= %.3f%s, %d tables x %d bits, %d probes, %d per bucket",
+                    threshold,
+                    c.contains(IndexOptions.NEAR_DUP_THRESHOLD) ? "" : " (model card)",
+                    nearDup.tables(),
+                    nearDup.bits(),
+                    nearDup.probes(),
+                    nearDup.bucketCapacity());
+        }
         fileSizeBytes = c.get(IndexOptions.OUTPUT_FILE_SIZE).getBytes();
         if (fileSizeBytes < 1024) {
             throw new IllegalArgumentException("--output.file-size must be at least 1kb, was " + fileSizeBytes);
@@ -173,6 +210,16 @@ public final class IndexJobConfig implements Serializable {
 
     public List<String> inputs() {
         return inputs;
+    }
+
+    /** Near-duplicate removal, or null when it is off. */
+    public NearDupParams nearDup() {
+        return nearDup;
+    }
+
+    /** One line saying how near-duplicates are found, or why not. */
+    public String nearDupNote() {
+        return nearDupNote;
     }
 
     public String output() {

@@ -1,5 +1,6 @@
 package io.imgindex.job;
 
+import io.imgindex.dedup.near.NearDupParams;
 import io.imgindex.embed.ModelCatalog;
 import java.time.Duration;
 import java.util.List;
@@ -195,6 +196,49 @@ public final class IndexOptions {
             .defaultValue(Duration.ofMinutes(5))
             .withDescription("Longest wait for one image's embedding before it fails with EMBEDDING_FAILED.");
 
+    // --- near-duplicates
+
+    public static final ConfigOption<Boolean> NEAR_DUP = ConfigOptions.key("near-dup")
+            .booleanType()
+            .defaultValue(true)
+            .withDescription("Record near-identical images (resized, re-encoded, cropped, watermarked copies) as"
+                    + " duplicates of the one kept, after the embedding. Off: only identical bytes are duplicates.");
+
+    public static final ConfigOption<Float> NEAR_DUP_THRESHOLD = ConfigOptions.key("near-dup.threshold")
+            .floatType()
+            .noDefaultValue()
+            .withDescription("Cosine similarity at or above which an image is a near-duplicate. Default: the"
+                    + " model card's near_duplicate_threshold, measured per model (mobilenet-v2-140: 0.90); a model"
+                    + " without one indexes near-duplicates unless this is given.");
+
+    public static final ConfigOption<Integer> NEAR_DUP_TABLES = ConfigOptions.key("near-dup.tables")
+            .intType()
+            .defaultValue(NearDupParams.DEFAULT_TABLES)
+            .withDescription("LSH tables (random-hyperplane buckets per kept image). More: higher recall, more"
+                    + " state and work.");
+
+    public static final ConfigOption<Integer> NEAR_DUP_BITS = ConfigOptions.key("near-dup.bits")
+            .intType()
+            .defaultValue(NearDupParams.DEFAULT_BITS)
+            .withDescription("Hyperplanes per LSH table. More: smaller buckets, lower recall.");
+
+    public static final ConfigOption<Integer> NEAR_DUP_PROBES = ConfigOptions.key("near-dup.probes")
+            .intType()
+            .defaultValue(NearDupParams.DEFAULT_PROBES)
+            .withDescription("Neighbouring buckets also searched per table (one uncertain bit flipped each).");
+
+    public static final ConfigOption<Integer> NEAR_DUP_BUCKET_CAPACITY = ConfigOptions.key("near-dup.bucket-capacity")
+            .intType()
+            .defaultValue(NearDupParams.DEFAULT_BUCKET_CAPACITY)
+            .withDescription("Kept images remembered per bucket; the oldest is forgotten first. Bounds the"
+                    + " comparisons per image to tables x (1 + probes) x capacity.");
+
+    public static final ConfigOption<Duration> NEAR_DUP_TTL = ConfigOptions.key("near-dup.ttl")
+            .durationType()
+            .defaultValue(Duration.ZERO)
+            .withDescription("STREAMING only: how long a kept image is remembered for near-duplicate matching"
+                    + " (0: for ever). Bounds the state to one TTL window; a copy arriving later is indexed again.");
+
     // --- output
 
     public static final ConfigOption<MemorySize> OUTPUT_FILE_SIZE = ConfigOptions.key("output.file-size")
@@ -235,5 +279,12 @@ public final class IndexOptions {
             EMBED_INTER_OP_THREADS,
             EMBED_DEVICE,
             EMBED_TIMEOUT,
+            NEAR_DUP,
+            NEAR_DUP_THRESHOLD,
+            NEAR_DUP_TABLES,
+            NEAR_DUP_BITS,
+            NEAR_DUP_PROBES,
+            NEAR_DUP_BUCKET_CAPACITY,
+            NEAR_DUP_TTL,
             OUTPUT_FILE_SIZE);
 }

@@ -3,6 +3,8 @@ package io.imgindex.job;
 import io.imgindex.decode.DecodeFunction;
 import io.imgindex.dedup.ExactDuplicateFunction;
 import io.imgindex.dedup.UniqueIdFunction;
+import io.imgindex.dedup.near.KeepOrder;
+import io.imgindex.dedup.near.NearDuplicateFunction;
 import io.imgindex.embed.EmbedFunction;
 import io.imgindex.fetch.FetchFunction;
 import io.imgindex.item.Item;
@@ -14,6 +16,7 @@ import io.imgindex.output.GenerationTarget;
 import io.imgindex.output.GenerationWriter;
 import io.imgindex.output.InputTally;
 import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
@@ -24,8 +27,9 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
  * Wires the indexing pipeline from input items to a committed generation:
  *
  * <pre>
- * items ─ tally ─ split ─ unique id ─ fetch ─ decode ─ exact dedup ─ embed ─┐
- *                   └──────────┴────────────────┴────────┴─ terminal ─────────┴─ write (by shard) ─ commit
+ * items ─ tally ─ split ─ unique id ─ fetch ─ decode ─ exact dedup ─ embed ─ near dedup ─┐
+ *                   │          │                │        └─ exact copies ────┘            │
+ *                   └──────────┴────────────────┴─ terminal ──────────────────────────────┴─ write (by shard) ─ commit
  * </pre>
  *
  * Every item ends in exactly one table; the tally and the writers report to the committer, which refuses to
@@ -78,11 +82,33 @@ public final class IndexPipeline {
                 .name("embed")
                 .uid("embed");
 
-        DataStream<Item> outcomes = embedded.union(
+        DataStream<Item> deduplicated;
+        if (config.nearDup() == null) {
+            deduplicated = embedded.union(distinct.getSideOutput(Outcomes.TERMINAL));
+        } else {
+            // Exact duplicates go through as well: they follow the item whose bytes they share.
+            DataStream<Item> toDecide = embedded.union(distinct.getSideOutput(Outcomes.TERMINAL));
+            if (batch) {
+                // BATCH sorts a keyed input by key, then timestamp: the timestamp is the order of keeping.
+                toDecide = toDecide.assignTimestampsAndWatermarks(WatermarkStrategy.<Item>noWatermarks()
+                                .withTimestampAssigner((item, previous) -> KeepOrder.of(item)))
+                        .name("order of keeping")
+                        .uid("keep-order");
+            }
+            // One key: a duplicate's leader can be anywhere in vector space; the LSH buckets bound the work.
+            deduplicated = toDecide.keyBy(item -> 0, Types.INT)
+                    .process(
+                            new NearDuplicateFunction(
+                                    config.nearDup(), config.embed().card().dimension(), batch),
+                            itemType)
+                    .name("near duplicates")
+                    .uid("near-dedup");
+        }
+
+        DataStream<Item> outcomes = deduplicated.union(
                 pending.getSideOutput(Outcomes.TERMINAL),
                 unique.getSideOutput(Outcomes.TERMINAL),
-                decoded.getSideOutput(Outcomes.TERMINAL),
-                distinct.getSideOutput(Outcomes.TERMINAL));
+                decoded.getSideOutput(Outcomes.TERMINAL));
 
         int shards = config.shards();
         DataStream<GenerationReport> written = outcomes.partitionCustom(

@@ -91,6 +91,7 @@ public class GenerationCommitter extends AbstractStreamOperator<String>
         long read = 0;
         long skipped = 0;
         Map<String, Long> byReason = new HashMap<>();
+        Map<String, Long> byMatch = new HashMap<>();
         Map<String, String> columns = new HashMap<>();
         for (GenerationReport r : reports) {
             for (FileEntry f : r.files) {
@@ -99,12 +100,13 @@ public class GenerationCommitter extends AbstractStreamOperator<String>
             read += r.read;
             skipped += r.skippedLines;
             r.failedByReason.forEach((k, v) -> byReason.merge(k, v, Long::sum));
+            r.duplicatesByMatch.forEach((k, v) -> byMatch.merge(k, v, Long::sum));
             r.metadataColumns.forEach((k, v) -> columns.merge(k, v, GenerationReport::mergeColumnType));
         }
         long indexed = rows(files, Table.INDEX);
         long duplicates = rows(files, Table.DUPLICATES);
         long failed = rows(files, Table.FAILURES);
-        Counts counts = new Counts(read, skipped, indexed, duplicates, failed, byReason);
+        Counts counts = new Counts(read, skipped, indexed, duplicates, failed, byReason, byMatch);
         if (!counts.balanced()) {
             throw new IllegalStateException("refusing to commit generation " + target.generation()
                     + ": the counts do not add up, " + counts.summary() + ", failed by reason " + byReason);

@@ -21,6 +21,8 @@ public class GenerationReport {
     public long read;
     public long skippedLines;
     public Map<String, Long> failedByReason = new HashMap<>();
+    /** Duplicate rows by how they matched ({@code exact}, {@code near}). */
+    public Map<String, Long> duplicatesByMatch = new HashMap<>();
     /** Metadata key to {@code number} or {@code string}. */
     public Map<String, String> metadataColumns = new HashMap<>();
 
@@ -34,6 +36,7 @@ public class GenerationReport {
                     GenerationReport.class,
                     Map.of(
                             "failedByReason", Types.MAP(Types.STRING, Types.LONG),
+                            "duplicatesByMatch", Types.MAP(Types.STRING, Types.LONG),
                             "metadataColumns", Types.MAP(Types.STRING, Types.STRING)));
         }
     }

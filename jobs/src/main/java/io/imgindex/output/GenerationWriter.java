@@ -73,6 +73,7 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
                 writeIndex(shard, item);
                 break;
             case DUPLICATE:
+                report.duplicatesByMatch.merge(item.match, 1L, Long::sum);
                 this.<DuplicateRow>file(Table.DUPLICATES, -1)
                         .write(new DuplicateRow(
                                 item.id,

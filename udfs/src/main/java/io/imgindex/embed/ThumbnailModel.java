@@ -53,7 +53,8 @@ public final class ThumbnailModel {
                         + " per image, random Gaussian projection (seed 42) to 128 dimensions,"
                         + " L2-normalised",
                 "Apache-2.0",
-                "0..255 as they are; the graph centres each image");
+                "0..255 as they are; the graph centres each image",
+                ModelCatalog.THUMBNAIL_NEAR_DUPLICATE);
     }
 
     /**

@@ -116,6 +116,9 @@ public class NearDuplicateFunction extends KeyedProcessFunction<Integer, Item, I
     @Override
     public void processElement(Item item, Context ctx, Collector<Item> out) throws Exception {
         if (isExactDuplicate(item)) {
+            if (batch) {
+                flushTied(out); // in BATCH exact duplicates come last: every item before them is decided now
+            }
             follow(item, out);
             return;
         }
