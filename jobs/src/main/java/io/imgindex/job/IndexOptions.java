@@ -208,7 +208,7 @@ public final class IndexOptions {
             .floatType()
             .noDefaultValue()
             .withDescription("Cosine similarity at or above which an image is a near-duplicate. Default: the"
-                    + " model card's near_duplicate_threshold, measured per model (mobilenet-v2-140: 0.90); a model"
+                    + " model card's near_duplicate_threshold, measured per model (mobilenet-v2-140: 0.86); a model"
                     + " without one indexes near-duplicates unless this is given.");
 
     public static final ConfigOption<Integer> NEAR_DUP_TABLES = ConfigOptions.key("near-dup.tables")

@@ -31,9 +31,9 @@ public final class ModelCatalog {
     public static final String BUILT_IN = ThumbnailModel.ID;
 
     // Near-duplicate thresholds, measured with NearDuplicateBenchmark (README, "Near-duplicates").
-    static final float MOBILENET_NEAR_DUPLICATE = 0.90f;
+    static final float MOBILENET_NEAR_DUPLICATE = 0.86f;
     static final float FACERES_NEAR_DUPLICATE = 0.90f;
-    static final float THUMBNAIL_NEAR_DUPLICATE = 0.90f;
+    static final float THUMBNAIL_NEAR_DUPLICATE = 0.94f;
 
     private static final Map<String, Entry> ENTRIES = new LinkedHashMap<>();
 
@@ -101,6 +101,14 @@ public final class ModelCatalog {
             return Optional.of(THUMBNAIL_NEAR_DUPLICATE);
         }
         return find(card.id()).map(Entry::nearDuplicateThreshold);
+    }
+
+    /** The threshold this build measured for a model it knows (by id), if any. */
+    public static Optional<Float> measuredNearDuplicateThreshold(String id) {
+        if (id.equals(BUILT_IN)) {
+            return Optional.of(THUMBNAIL_NEAR_DUPLICATE);
+        }
+        return find(id).map(Entry::nearDuplicateThreshold);
     }
 
     /** The ids this build knows, the built-in one included. */

@@ -64,7 +64,7 @@ public final class ModelStore {
         }
         Path cached = cache.resolve(model);
         if (isPlainId(model) && Files.isRegularFile(cached.resolve(ModelCard.FILE_NAME))) {
-            return new Model(cached, ModelCard.read(cached)); // imported before, under this id
+            return new Model(cached, withMeasuredThreshold(cached, ModelCard.read(cached))); // imported before
         }
         if (model.equals(ModelCatalog.BUILT_IN)) {
             return install(model, dir -> ThumbnailModel.export(dir));
@@ -87,6 +87,25 @@ public final class ModelStore {
                 NpmPackages.deleteTree(work);
             }
         });
+    }
+
+    /**
+     * A model this build knows carries the near-duplicate threshold this build measured for it: a card imported
+     * by an earlier build is brought up to date.
+     */
+    private static ModelCard withMeasuredThreshold(Path dir, ModelCard card) throws IOException {
+        Float measured = ModelCatalog.measuredNearDuplicateThreshold(card.id()).orElse(null);
+        if (measured == null || measured.equals(card.nearDuplicateThreshold())) {
+            return card;
+        }
+        ModelCard updated = card.withNearDuplicateThreshold(measured);
+        updated.write(dir);
+        LOG.info(
+                "Model {}: near-duplicate threshold {} in its card (was {})",
+                card.id(),
+                measured,
+                card.nearDuplicateThreshold());
+        return updated;
     }
 
     /**
