@@ -88,7 +88,7 @@ class LauncherITCase {
         assertThat(index.exit()).as(index.stderr()).isZero();
         assertThat(index.stdout())
                 .contains("committed generation 1 of index 'sample'")
-                .contains("read 41 = indexed 39 + duplicates 1 + failed 1 (skipped lines 3)")
+                .contains("read 41 = indexed 39 + duplicates 1 (exact 1) + failed 1 (skipped lines 3)")
                 .contains("failed by reason: NOT_FOUND 1");
 
         Run inspect = imgindex("inspect", "--index", out.toString(), "--name", "sample", "--similar", "coffee");

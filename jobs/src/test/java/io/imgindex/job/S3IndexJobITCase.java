@@ -163,7 +163,7 @@ class S3IndexJobITCase {
         assertThat(exit).isZero();
         assertThat(stdout.toString(StandardCharsets.UTF_8))
                 .contains("verified " + read.files().size() + " files")
-                .contains("read 7 = indexed 4 + duplicates 1 + failed 2 (skipped lines 1)")
+                .contains("read 7 = indexed 4 + duplicates 1 (exact 1) + failed 2 (skipped lines 1)")
                 .contains("nearest neighbours of 'coffee'");
     }
 }
