@@ -53,11 +53,9 @@ public final class NearDupThroughputBenchmark {
         Generator gen = new Generator(dim, 42L);
         boolean keepVectors = (long) n * dim <= 400_000_000L; // for the exhaustive check
         List<float[]> kept = new ArrayList<>();
-        List<Integer> keptAt = new ArrayList<>();
         int planted = 0;
         int plantedFound = 0;
         long start = System.nanoTime();
-        long outputSeen = 0;
         long lap = start;
         int leaders = 0;
         for (int i = 0; i < n; i++) {
@@ -77,12 +75,10 @@ public final class NearDupThroughputBenchmark {
             var out = harness.getOutput();
             Item decided =
                     (Item) ((org.apache.flink.streaming.runtime.streamrecord.StreamRecord<?>) out.poll()).getValue();
-            outputSeen++;
             if (decided.status == Status.INDEXED) {
                 leaders++;
                 if (keepVectors) {
                     kept.add(v);
-                    keptAt.add(i);
                 }
             } else if (copy) {
                 plantedFound++;

@@ -12,6 +12,7 @@ import io.imgindex.embed.EmbeddingModel;
 import io.imgindex.embed.ModelCard;
 import io.imgindex.embed.ModelCatalog;
 import io.imgindex.embed.ModelStore;
+import io.imgindex.embed.tfjs.NpmPackages;
 import io.imgindex.item.Item;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -158,7 +159,7 @@ public final class NearDuplicateBenchmark {
                 dupsFound,
                 dupsExhaustive,
                 dupsExhaustive == 0 ? 1.0 : (double) dupsFound / dupsExhaustive);
-        deleteTree(dir);
+        NpmPackages.deleteTree(dir);
     }
 
     /** The most similar pair of different originals, and per transform the least similar copy. */
@@ -289,13 +290,5 @@ public final class NearDuplicateBenchmark {
             }
         }
         return p;
-    }
-
-    private static void deleteTree(Path dir) throws java.io.IOException {
-        try (var s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 }

@@ -82,12 +82,10 @@ public final class IndexPipeline {
                 .name("embed")
                 .uid("embed");
 
-        DataStream<Item> deduplicated;
-        if (config.nearDup() == null) {
-            deduplicated = embedded.union(distinct.getSideOutput(Outcomes.TERMINAL));
-        } else {
-            // Exact duplicates go through as well: they follow the item whose bytes they share.
-            DataStream<Item> toDecide = embedded.union(distinct.getSideOutput(Outcomes.TERMINAL));
+        // With near-duplicate removal, exact duplicates go through it too: they follow the item whose bytes they share.
+        DataStream<Item> deduplicated = embedded.union(distinct.getSideOutput(Outcomes.TERMINAL));
+        if (config.nearDup() != null) {
+            DataStream<Item> toDecide = deduplicated;
             if (batch) {
                 // BATCH sorts a keyed input by key, then timestamp: the timestamp is the order of keeping.
                 toDecide = toDecide.assignTimestampsAndWatermarks(WatermarkStrategy.<Item>noWatermarks()

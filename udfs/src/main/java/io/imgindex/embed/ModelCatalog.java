@@ -94,13 +94,9 @@ public final class ModelCatalog {
      * recorded) the catalog's for its id.
      */
     public static Optional<Float> nearDuplicateThreshold(ModelCard card) {
-        if (card.nearDuplicateThreshold() != null) {
-            return Optional.of(card.nearDuplicateThreshold());
-        }
-        if (card.id().equals(BUILT_IN)) {
-            return Optional.of(THUMBNAIL_NEAR_DUPLICATE);
-        }
-        return find(card.id()).map(Entry::nearDuplicateThreshold);
+        return card.nearDuplicateThreshold() != null
+                ? Optional.of(card.nearDuplicateThreshold())
+                : measuredNearDuplicateThreshold(card.id());
     }
 
     /** The threshold this build measured for a model it knows (by id), if any. */
