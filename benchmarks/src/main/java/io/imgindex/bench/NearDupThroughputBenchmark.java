@@ -51,7 +51,8 @@ public final class NearDupThroughputBenchmark {
                 new org.apache.flink.runtime.state.storage.FileSystemCheckpointStorage(checkpoints.toUri()));
         harness.open();
         Generator gen = new Generator(dim, 42L);
-        boolean keepVectors = (long) n * dim <= 400_000_000L; // for the exhaustive check
+        // A copy of every kept vector for the exhaustive check, when the heap holds it beside the operator's state.
+        boolean keepVectors = (long) n * dim * 4 * 2.4 < Runtime.getRuntime().maxMemory();
         List<float[]> kept = new ArrayList<>();
         int planted = 0;
         int plantedFound = 0;
@@ -90,8 +91,10 @@ public final class NearDupThroughputBenchmark {
         int duplicates = n - leaders;
         // Serialized sizes of the operator's state: a leader is its handle, id and vector; a bucket entry a handle;
         // a decision the id and a few bytes; plus the keys of the maps.
-        long stateBytes =
-                (long) leaders * (8 + 12 + 4 + 4L * dim) + (long) leaders * params.tables() * 8 + (long) n * (12 + 16);
+        int signatureWords = (params.tables() * params.bits() + 63) / 64;
+        long stateBytes = (long) leaders * (8 + 12 + 4 + 4L * dim)
+                + (long) leaders * params.tables() * 8 * (1 + signatureWords)
+                + (long) n * (12 + 16);
         System.out.printf(
                 "operator: %.0f vectors/s (%d in %.1f s, one task); embedding step: %.1f images/s on this machine"
                         + " (%.0fx less)%n",
@@ -162,11 +165,18 @@ public final class NearDupThroughputBenchmark {
     }
 
     static float dot(float[] a, float[] b) {
-        float s = 0;
-        for (int i = 0; i < a.length; i++) {
-            s += a[i] * b[i];
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int i = 0;
+        for (; i + 3 < a.length; i += 4) {
+            s0 += a[i] * b[i];
+            s1 += a[i + 1] * b[i + 1];
+            s2 += a[i + 2] * b[i + 2];
+            s3 += a[i + 3] * b[i + 3];
         }
-        return s;
+        for (; i < a.length; i++) {
+            s0 += a[i] * b[i];
+        }
+        return (s0 + s1) + (s2 + s3);
     }
 
     /** Clustered unit vectors; a quarter are near-copies of one of the last 10,000. */

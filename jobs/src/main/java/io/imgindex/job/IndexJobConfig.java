@@ -154,6 +154,7 @@ public final class IndexJobConfig implements Serializable {
                         c.get(IndexOptions.NEAR_DUP_BITS),
                         c.get(IndexOptions.NEAR_DUP_PROBES),
                         c.get(IndexOptions.NEAR_DUP_BUCKET_CAPACITY),
+                        c.get(IndexOptions.NEAR_DUP_COMPARED),
                         NearDupParams.DEFAULT_WARMUP,
                         NearDupParams.DEFAULT_SEED,
                         c.get(IndexOptions.NEAR_DUP_TTL));
@@ -162,13 +163,14 @@ public final class IndexJobConfig implements Serializable {
             }
             nearDupNote = String.format(
                     java.util.Locale.ROOT,
-                    "cosine >= %.3f%s, %d tables x %d bits, %d probes, %d per bucket",
+                    "cosine >= %.3f%s, %d tables x %d bits, %d probes, %d per bucket, %d compared",
                     threshold,
                     c.contains(IndexOptions.NEAR_DUP_THRESHOLD) ? "" : " (model card)",
                     nearDup.tables(),
                     nearDup.bits(),
                     nearDup.probes(),
-                    nearDup.bucketCapacity());
+                    nearDup.bucketCapacity(),
+                    nearDup.compared());
         }
         fileSizeBytes = c.get(IndexOptions.OUTPUT_FILE_SIZE).getBytes();
         if (fileSizeBytes < 1024) {

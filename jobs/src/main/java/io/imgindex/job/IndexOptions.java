@@ -231,7 +231,13 @@ public final class IndexOptions {
             .intType()
             .defaultValue(NearDupParams.DEFAULT_BUCKET_CAPACITY)
             .withDescription("Kept images remembered per bucket; the oldest is forgotten first. Bounds the"
-                    + " comparisons per image to tables x (1 + probes) x capacity.");
+                    + " candidates per image to tables x (1 + probes) x capacity.");
+
+    public static final ConfigOption<Integer> NEAR_DUP_COMPARED = ConfigOptions.key("near-dup.compared")
+            .intType()
+            .defaultValue(NearDupParams.DEFAULT_COMPARED)
+            .withDescription("Candidates compared by their vectors per image: those whose LSH signatures are"
+                    + " nearest (Hamming distance); the others are screened out. Bounds the work per image.");
 
     public static final ConfigOption<Duration> NEAR_DUP_TTL = ConfigOptions.key("near-dup.ttl")
             .durationType()
@@ -285,6 +291,7 @@ public final class IndexOptions {
             NEAR_DUP_BITS,
             NEAR_DUP_PROBES,
             NEAR_DUP_BUCKET_CAPACITY,
+            NEAR_DUP_COMPARED,
             NEAR_DUP_TTL,
             OUTPUT_FILE_SIZE);
 }

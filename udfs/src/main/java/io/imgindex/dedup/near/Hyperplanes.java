@@ -6,9 +6,9 @@ import java.util.SplittableRandom;
 /**
  * Random-hyperplane LSH (SimHash): {@code tables x bits} Gaussian hyperplanes through a centre. A vector's code in
  * a table is the side of each of the table's hyperplanes it lies on; two vectors at angle {@code θ} agree on a bit
- * with probability {@code 1 - θ/π}. Besides the code, {@link #probeKeys} names the buckets whose codes differ in
+ * with probability {@code 1 - θ/π}. Besides the code, {@link #sketch} names the buckets whose codes differ in
  * one of the bits the vector is least certain of (the smallest margins), which is where a near neighbour that
- * landed elsewhere most likely is (multi-probe LSH).
+ * landed elsewhere most likely is (multi-probe LSH). All the codes together are the vector's signature.
  *
  * <p>Deterministic for a seed and dimension; immutable; thread-safe.
  */
@@ -40,47 +40,68 @@ public final class Hyperplanes {
     }
 
     /**
-     * The bucket keys to look in for neighbours of {@code vector}: per table its own code first, then the
-     * {@code probes} codes with one low-margin bit flipped. Keys carry the table in their upper half.
+     * Where to look for neighbours of {@code vector}, and its signature.
      *
      * @param vector the vector (any length-normalisation; the centre is subtracted here)
      * @param center the centre the hyperplanes pass through, or null for the origin
      */
-    public long[] probeKeys(float[] vector, float[] center) {
+    public Sketch sketch(float[] vector, float[] center) {
         float[] margins = margins(vector, center);
         long[] keys = new long[tables * (1 + probes)];
+        long[] signature = new long[signatureWords()];
         int k = 0;
         int[] order = new int[bits];
+        float[] abs = new float[bits];
         for (int t = 0; t < tables; t++) {
             int code = code(margins, t);
             keys[k++] = key(t, code);
             if (probes > 0) {
-                leastCertain(margins, t, order);
+                leastCertain(margins, t, order, abs);
                 for (int i = 0; i < probes; i++) {
                     keys[k++] = key(t, code ^ (1 << order[i]));
                 }
             }
+            int bit = t * bits;
+            for (int b = 0; b < bits; b++, bit++) {
+                if ((code & (1 << b)) != 0) {
+                    signature[bit >>> 6] |= 1L << (bit & 63);
+                }
+            }
         }
-        return keys;
+        return new Sketch(keys, signature, 1 + probes);
     }
 
-    /** The vector's own bucket key in every table (where it is filed when kept). */
-    public long[] homeKeys(float[] vector, float[] center) {
-        float[] margins = margins(vector, center);
-        long[] keys = new long[tables];
-        for (int t = 0; t < tables; t++) {
-            keys[t] = key(t, code(margins, t));
-        }
-        return keys;
+    /** Longs in a signature: one bit per hyperplane. */
+    public int signatureWords() {
+        return (count + 63) >>> 6;
     }
 
-    /** The own keys out of the result of {@link #probeKeys}: every {@code 1 + probes}-th. */
-    public long[] homeKeysOf(long[] probeKeys) {
-        long[] keys = new long[tables];
-        for (int t = 0; t < tables; t++) {
-            keys[t] = probeKeys[t * (1 + probes)];
+    /**
+     * A vector's view through the hyperplanes: the bucket keys to probe (per table its own code first, then the
+     * {@code probes} codes with one low-margin bit flipped; keys carry the table in their upper half) and its
+     * signature, the side of every hyperplane as one bit. Two signatures differ in a bit with probability
+     * {@code θ/π} for vectors at angle {@code θ} (after the centre is subtracted), so the Hamming distance between
+     * signatures ranks candidates by angle without touching their vectors.
+     */
+    public record Sketch(long[] probeKeys, long[] signature, int keysPerTable) {
+
+        /** The own bucket key in every table: where the vector is filed when kept. */
+        public long[] homeKeys() {
+            long[] keys = new long[probeKeys.length / keysPerTable];
+            for (int t = 0; t < keys.length; t++) {
+                keys[t] = probeKeys[t * keysPerTable];
+            }
+            return keys;
         }
-        return keys;
+    }
+
+    /** Bits in which two signatures differ. */
+    public static int hamming(long[] signature, long[] entries, int offset) {
+        int d = 0;
+        for (int w = 0; w < signature.length; w++) {
+            d += Long.bitCount(signature[w] ^ entries[offset + w]);
+        }
+        return d;
     }
 
     public int dimension() {
@@ -119,9 +140,8 @@ public final class Hyperplanes {
     }
 
     /** Fills {@code order[0..probes)} with the bits of a table by increasing |margin|. */
-    private void leastCertain(float[] margins, int table, int[] order) {
+    private void leastCertain(float[] margins, int table, int[] order, float[] abs) {
         int base = table * bits;
-        float[] abs = new float[bits];
         for (int b = 0; b < bits; b++) {
             abs[b] = Math.abs(margins[base + b]);
             order[b] = b;

@@ -51,8 +51,8 @@ public final class InMemoryLeaderStore implements LeaderStore {
         this.center = center;
     }
 
-    /** Bucket entries (handles filed) over all buckets. */
-    public long bucketEntries() {
+    /** Longs held by all buckets (an entry is a handle and its signature). */
+    public long bucketLongs() {
         return buckets.values().stream().mapToLong(b -> b.length).sum();
     }
 

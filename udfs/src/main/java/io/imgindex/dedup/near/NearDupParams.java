@@ -11,13 +11,23 @@ import java.time.Duration;
  * @param bits random hyperplanes per table (bits of a bucket code), 1..30
  * @param probes extra buckets probed per table: the codes with one of the least certain bits flipped
  * @param bucketCapacity kept vectors remembered per bucket; the oldest is forgotten first
+ * @param compared at most this many candidates are compared by their vectors: those whose signatures are nearest
+ *     (Hamming distance), the others are screened out
  * @param warmup kept vectors compared exhaustively before the buckets are built; their mean is the centre the
  *     hyperplanes pass through
  * @param seed seed of the hyperplanes; part of the index's identity (a rerun with another seed may differ)
  * @param ttl how long a kept vector is remembered in STREAMING mode; {@code null} or zero: for ever
  */
 public record NearDupParams(
-        float threshold, int tables, int bits, int probes, int bucketCapacity, int warmup, long seed, Duration ttl)
+        float threshold,
+        int tables,
+        int bits,
+        int probes,
+        int bucketCapacity,
+        int compared,
+        int warmup,
+        long seed,
+        Duration ttl)
         implements Serializable {
 
     private static final long serialVersionUID = 1L;
@@ -26,6 +36,7 @@ public record NearDupParams(
     public static final int DEFAULT_BITS = 14;
     public static final int DEFAULT_PROBES = 3;
     public static final int DEFAULT_BUCKET_CAPACITY = 512;
+    public static final int DEFAULT_COMPARED = 256;
     public static final int DEFAULT_WARMUP = 1024;
     public static final long DEFAULT_SEED = 0x1D6E5EEDL;
 
@@ -37,6 +48,7 @@ public record NearDupParams(
         check("bits", bits, 1, 30);
         check("probes", probes, 0, bits);
         check("bucket capacity", bucketCapacity, 1, 1 << 20);
+        check("compared", compared, 1, Integer.MAX_VALUE);
         check("warmup", warmup, 1, Integer.MAX_VALUE);
         if (ttl != null && ttl.isNegative()) {
             throw new IllegalArgumentException("near-duplicate TTL must not be negative, was " + ttl);
@@ -51,6 +63,7 @@ public record NearDupParams(
                 DEFAULT_BITS,
                 DEFAULT_PROBES,
                 DEFAULT_BUCKET_CAPACITY,
+                DEFAULT_COMPARED,
                 DEFAULT_WARMUP,
                 DEFAULT_SEED,
                 null);
@@ -58,27 +71,32 @@ public record NearDupParams(
 
     /** The same with another threshold. */
     public NearDupParams threshold(float t) {
-        return new NearDupParams(t, tables, bits, probes, bucketCapacity, warmup, seed, ttl);
+        return new NearDupParams(t, tables, bits, probes, bucketCapacity, compared, warmup, seed, ttl);
     }
 
     /** The same with another warm-up size ({@link Integer#MAX_VALUE}: compare exhaustively for ever). */
     public NearDupParams warmup(int w) {
-        return new NearDupParams(threshold, tables, bits, probes, bucketCapacity, w, seed, ttl);
+        return new NearDupParams(threshold, tables, bits, probes, bucketCapacity, compared, w, seed, ttl);
     }
 
     /** The same with another table layout. */
     public NearDupParams lsh(int t, int b, int p) {
-        return new NearDupParams(threshold, t, b, p, bucketCapacity, warmup, seed, ttl);
+        return new NearDupParams(threshold, t, b, p, bucketCapacity, compared, warmup, seed, ttl);
     }
 
     /** The same with another bucket capacity. */
     public NearDupParams capacity(int c) {
-        return new NearDupParams(threshold, tables, bits, probes, c, warmup, seed, ttl);
+        return new NearDupParams(threshold, tables, bits, probes, c, compared, warmup, seed, ttl);
+    }
+
+    /** The same with another limit on the candidates compared by vector ({@link Integer#MAX_VALUE}: all). */
+    public NearDupParams compared(int c) {
+        return new NearDupParams(threshold, tables, bits, probes, bucketCapacity, c, warmup, seed, ttl);
     }
 
     /** The same with another TTL. */
     public NearDupParams ttl(Duration t) {
-        return new NearDupParams(threshold, tables, bits, probes, bucketCapacity, warmup, seed, t);
+        return new NearDupParams(threshold, tables, bits, probes, bucketCapacity, compared, warmup, seed, t);
     }
 
     /** Whether kept vectors expire (STREAMING only). */

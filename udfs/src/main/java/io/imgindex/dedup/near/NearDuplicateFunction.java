@@ -33,8 +33,9 @@ import org.apache.flink.util.Collector;
  * <p>The function expects one key (all items on one key; see {@code IndexPipeline}): a duplicate's leader can
  * be anywhere in vector space, so the candidate search needs all leaders. The buckets bound the work per item.
  *
- * <p>State, per key: leaders (id + unit vector, {@code 4 * dimension + ~40} bytes each), bucket entries
- * ({@code 8} bytes per table per leader, at most {@code bucketCapacity} per bucket), one decision per decided
+ * <p>State, per key: leaders (id + unit vector, {@code 4 * dimension + ~40} bytes each), bucket entries (a handle
+ * and the leader's signature, {@code 8 * (1 + ceil(tables * bits / 64))} bytes per table per leader: 40 with the
+ * defaults; at most {@code bucketCapacity} per bucket), one decision per decided
  * item ({@code ~60} bytes) and, in STREAMING mode, exact duplicates waiting for their item's decision. With a
  * TTL (STREAMING) all of it expires that long after it was written, which bounds the state to the items of one
  * TTL window; an item whose leader has expired is kept again.
@@ -61,6 +62,8 @@ public class NearDuplicateFunction extends KeyedProcessFunction<Integer, Item, I
     private transient Counter comparisons;
     private transient Counter evictions;
     private transient long reportedEvictions;
+    private transient Counter screened;
+    private transient long reportedScreened;
 
     public NearDuplicateFunction(NearDupParams params, int dimension, boolean batch) {
         this.params = params;
@@ -111,6 +114,7 @@ public class NearDuplicateFunction extends KeyedProcessFunction<Integer, Item, I
         leadersKept = group.counter("kept");
         comparisons = group.counter("comparisons");
         evictions = group.counter("bucketEvictions");
+        screened = group.counter("screenedBySignature");
     }
 
     @Override
@@ -221,6 +225,8 @@ public class NearDuplicateFunction extends KeyedProcessFunction<Integer, Item, I
         reportedComparisons = index.comparisons();
         evictions.inc(index.evictions() - reportedEvictions);
         reportedEvictions = index.evictions();
+        screened.inc(index.screened() - reportedScreened);
+        reportedScreened = index.screened();
     }
 
     private static boolean isExactDuplicate(Item item) {

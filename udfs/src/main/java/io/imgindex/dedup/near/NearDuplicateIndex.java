@@ -16,8 +16,10 @@ import java.util.Arrays;
  * kept, their mean becomes the centre of {@link Hyperplanes} (embeddings of one model share a large common
  * component; hyperplanes through the origin would put most of them on the same side) and every leader is filed
  * in one bucket per table. From then on an item is compared only with the leaders in its own bucket and the
- * probed neighbouring buckets of each table, at most {@code tables * (1 + probes) * bucketCapacity} vectors.
- * A bucket keeps its newest {@code bucketCapacity} leaders.
+ * probed neighbouring buckets of each table, at most {@code tables * (1 + probes) * bucketCapacity} candidates.
+ * A bucket keeps its newest {@code bucketCapacity} leaders, each with its signature (one bit per hyperplane); of
+ * the candidates, only the {@link NearDupParams#compared()} whose signatures are nearest in Hamming distance are
+ * compared by their vectors. So the float work per item is bounded by that number, whatever the bucket sizes.
  *
  * <p>Not thread-safe: one instance per keyed operator (or per benchmark thread).
  */
@@ -30,8 +32,10 @@ public final class NearDuplicateIndex {
     private final Hyperplanes planes;
     private final LeaderStore store;
     private final HandleSet seen = new HandleSet();
+    private final Candidates candidates;
 
     private long comparisons;
+    private long screened;
     private long evictions;
 
     public NearDuplicateIndex(NearDupParams params, int dimension, LeaderStore store) {
@@ -43,6 +47,7 @@ public final class NearDuplicateIndex {
         this.params = params;
         this.planes = planes;
         this.store = store;
+        this.candidates = new Candidates(params.tables() * params.bits());
     }
 
     /**
@@ -60,16 +65,16 @@ public final class NearDuplicateIndex {
             return null; // a zero vector has no direction: similar to nothing, and nothing can match it
         }
         float[] center = store.center();
-        long[] keys = null;
+        Hyperplanes.Sketch sketch = null;
         Match match;
         if (center == null) {
             match = exhaustive(unit);
         } else {
-            keys = planes.probeKeys(unit, center);
-            match = probe(unit, keys);
+            sketch = planes.sketch(unit, center);
+            match = probe(unit, sketch);
         }
         if (match == null) {
-            keep(id, unit, keys == null ? null : planes.homeKeysOf(keys));
+            keep(id, unit, sketch);
         }
         return match;
     }
@@ -77,6 +82,11 @@ public final class NearDuplicateIndex {
     /** Vectors compared so far. */
     public long comparisons() {
         return comparisons;
+    }
+
+    /** Candidates from the buckets left uncompared so far, because nearer signatures filled the limit. */
+    public long screened() {
+        return screened;
     }
 
     /** Leaders pushed out of a full bucket so far. */
@@ -103,42 +113,63 @@ public final class NearDuplicateIndex {
         return bestId != null && best >= params.threshold() ? new Match(bestId, clamp(best)) : null;
     }
 
-    private Match probe(float[] unit, long[] keys) throws Exception {
+    /**
+     * The candidates are the leaders in the probed buckets. Each bucket entry carries its leader's signature, so
+     * the candidates are ranked by Hamming distance first, and only the {@code compared} nearest are read and
+     * compared by their vectors: the work per item stays bounded when buckets are full.
+     */
+    private Match probe(float[] unit, Hyperplanes.Sketch sketch) throws Exception {
         seen.clear();
-        String bestId = null;
-        long bestHandle = Long.MAX_VALUE;
-        float best = -2f;
-        for (long key : keys) {
+        candidates.clear();
+        long[] signature = sketch.signature();
+        int stride = 1 + signature.length;
+        for (long key : sketch.probeKeys()) {
             long[] bucket = store.bucket(key);
             if (bucket == null) {
                 continue;
             }
-            for (long h : bucket) {
-                if (!seen.add(h)) {
-                    continue;
+            for (int e = 0; e < bucket.length; e += stride) {
+                long h = bucket[e];
+                if (seen.add(h)) {
+                    candidates.add(h, Hyperplanes.hamming(signature, bucket, e + 1));
                 }
-                Leader l = store.leader(h);
-                if (l == null) {
-                    continue; // expired
-                }
-                float s = dot(unit, l.vector);
-                comparisons++;
-                if (s > best || (s == best && h < bestHandle)) {
-                    best = s;
-                    bestId = l.id;
-                    bestHandle = h;
-                }
+            }
+        }
+        int limit = params.compared();
+        int cutoff = candidates.cutoff(limit);
+        int belowCutoff = candidates.countBelow(cutoff);
+        int atCutoff = limit - belowCutoff; // ties at the cutoff are taken in visiting order
+        String bestId = null;
+        long bestHandle = Long.MAX_VALUE;
+        float best = -2f;
+        for (int c = 0; c < candidates.size; c++) {
+            int d = candidates.distances[c];
+            if (d > cutoff || (d == cutoff && atCutoff-- <= 0)) {
+                screened++;
+                continue;
+            }
+            long h = candidates.handles[c];
+            Leader l = store.leader(h);
+            if (l == null) {
+                continue; // expired
+            }
+            float s = dot(unit, l.vector);
+            comparisons++;
+            if (s > best || (s == best && h < bestHandle)) {
+                best = s;
+                bestId = l.id;
+                bestHandle = h;
             }
         }
         return bestId != null && best >= params.threshold() ? new Match(bestId, clamp(best)) : null;
     }
 
-    private void keep(String id, float[] unit, long[] homeKeys) throws Exception {
+    private void keep(String id, float[] unit, Hyperplanes.Sketch sketch) throws Exception {
         long handle = store.handles();
         store.putLeader(handle, new Leader(id, unit));
         store.setHandles(handle + 1);
-        if (homeKeys != null) {
-            file(handle, homeKeys);
+        if (sketch != null) {
+            file(handle, sketch);
         } else if (handle + 1 == params.warmup()) {
             buildBuckets(handle + 1);
         }
@@ -166,28 +197,32 @@ public final class NearDuplicateIndex {
         for (long h = 0; h < n; h++) {
             Leader l = store.leader(h);
             if (l != null) {
-                file(h, planes.homeKeys(l.vector, center));
+                file(h, planes.sketch(l.vector, center));
             }
         }
     }
 
-    private void file(long handle, long[] homeKeys) throws Exception {
-        int capacity = params.bucketCapacity();
-        for (long key : homeKeys) {
+    /** Files a leader in its bucket of every table: its handle, then its signature; oldest entries first. */
+    private void file(long handle, Hyperplanes.Sketch sketch) throws Exception {
+        long[] signature = sketch.signature();
+        int stride = 1 + signature.length;
+        int capacity = params.bucketCapacity() * stride;
+        for (long key : sketch.homeKeys()) {
             long[] bucket = store.bucket(key);
             long[] grown;
             if (bucket == null) {
-                grown = new long[] {handle};
+                grown = new long[stride];
             } else if (bucket.length < capacity) {
-                grown = Arrays.copyOf(bucket, bucket.length + 1);
-                grown[bucket.length] = handle;
+                grown = Arrays.copyOf(bucket, bucket.length + stride);
             } else {
-                int drop = bucket.length - capacity + 1;
-                evictions += drop;
+                int drop = bucket.length - capacity + stride;
+                evictions += drop / stride;
                 grown = new long[capacity];
-                System.arraycopy(bucket, drop, grown, 0, capacity - 1);
-                grown[capacity - 1] = handle;
+                System.arraycopy(bucket, drop, grown, 0, capacity - stride);
             }
+            int at = grown.length - stride;
+            grown[at] = handle;
+            System.arraycopy(signature, 0, grown, at + 1, signature.length);
             store.putBucket(key, grown);
         }
     }
@@ -228,6 +263,56 @@ public final class NearDuplicateIndex {
 
     private static float clamp(float s) {
         return Math.min(1f, s);
+    }
+
+    /** The candidates of one item with their signature distances, and a histogram of the distances. */
+    private static final class Candidates {
+        long[] handles = new long[1024];
+        int[] distances = new int[1024];
+        int size;
+        private final int[] histogram;
+
+        Candidates(int bits) {
+            histogram = new int[bits + 1];
+        }
+
+        void clear() {
+            if (size > 0) {
+                Arrays.fill(histogram, 0);
+                size = 0;
+            }
+        }
+
+        void add(long handle, int distance) {
+            if (size == handles.length) {
+                handles = Arrays.copyOf(handles, size * 2);
+                distances = Arrays.copyOf(distances, size * 2);
+            }
+            handles[size] = handle;
+            distances[size] = distance;
+            histogram[distance]++;
+            size++;
+        }
+
+        /** The smallest distance d with at least {@code limit} candidates at d or nearer (the farthest if fewer). */
+        int cutoff(int limit) {
+            int sum = 0;
+            for (int d = 0; d < histogram.length; d++) {
+                sum += histogram[d];
+                if (sum >= limit) {
+                    return d;
+                }
+            }
+            return histogram.length - 1;
+        }
+
+        int countBelow(int distance) {
+            int sum = 0;
+            for (int d = 0; d < distance; d++) {
+                sum += histogram[d];
+            }
+            return sum;
+        }
     }
 
     /** An open-addressing set of handles, cleared between items without reallocating. */

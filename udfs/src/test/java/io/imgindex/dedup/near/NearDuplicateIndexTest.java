@@ -89,6 +89,43 @@ class NearDuplicateIndexTest {
                 .isLessThan(exact.comparisons() / 5);
     }
 
+    /**
+     * Full buckets: the signature screen compares at most {@code compared} candidates per item and still finds
+     * what comparing every candidate finds.
+     */
+    @Test
+    void signatureScreenBoundsTheWorkAndKeepsRecall() throws Exception {
+        int dim = 128;
+        int n = 8000;
+        List<float[]> vectors = Planted.vectors(n, dim, 0.3, 13L);
+        // Few, short codes: buckets hold thousands of candidates, so the screen has work to do.
+        NearDupParams params =
+                NearDupParams.withThreshold(0.9f).lsh(8, 6, 1).capacity(4096).warmup(200);
+        var screened = new NearDuplicateIndex(params.compared(64), dim, new InMemoryLeaderStore());
+        var all = new NearDuplicateIndex(params.compared(Integer.MAX_VALUE), dim, new InMemoryLeaderStore());
+        int dupAll = 0;
+        int dupScreened = 0;
+        int agree = 0;
+        for (int i = 0; i < n; i++) {
+            var a = screened.offer("v" + i, vectors.get(i));
+            var b = all.offer("v" + i, vectors.get(i));
+            dupScreened += a == null ? 0 : 1;
+            dupAll += b == null ? 0 : 1;
+            if (a == null ? b == null : b != null && a.id().equals(b.id())) {
+                agree++;
+            }
+        }
+        long warmupWork = 200L * 200;
+        assertThat(screened.screened()).as("candidates screened out").isPositive();
+        assertThat(screened.comparisons() - warmupWork)
+                .as("at most 64 vectors compared per item after the warm-up")
+                .isLessThanOrEqualTo(64L * n);
+        assertThat(all.comparisons()).as("without the screen").isGreaterThan(10 * screened.comparisons());
+        assertThat(dupAll).isGreaterThan(1500);
+        assertThat((double) dupScreened / dupAll).as("recall of the screen").isGreaterThan(0.98);
+        assertThat((double) agree / n).isGreaterThan(0.98);
+    }
+
     @Test
     void fullBucketsForgetTheOldest() throws Exception {
         // One table of one bit: every vector lands in one of two buckets of capacity 2.
@@ -101,7 +138,9 @@ class NearDuplicateIndexTest {
             v[1 + i % 3] += 0.3f * (1 + i); // distinct enough not to match
             index.offer("x" + i, v);
         }
-        assertThat(store.bucketEntries()).isLessThanOrEqualTo(4);
+        assertThat(store.bucketLongs())
+                .as("two buckets of two entries, each a handle and a one-word signature")
+                .isLessThanOrEqualTo(2 * 2 * 2);
         assertThat(index.evictions()).isPositive();
     }
 
