@@ -17,6 +17,9 @@ import java.util.TreeMap;
  * @param failedByReason failed rows by reason code, sorted by code
  * @param duplicatesByMatch duplicate rows by how they matched ({@code exact}, {@code near}); empty in manifests
  *     written before it was recorded
+ * @param inFlight STREAMING only: records read before the commit's checkpoint whose outcome was not written yet
+ *     (in an operator's checkpointed state: a fetch or embedding under way, an exact copy waiting for its
+ *     original); they are in a later commit. Always 0 in BATCH.
  */
 public record Counts(
         long read,
@@ -25,7 +28,8 @@ public record Counts(
         long duplicates,
         long failed,
         Map<String, Long> failedByReason,
-        Map<String, Long> duplicatesByMatch) {
+        Map<String, Long> duplicatesByMatch,
+        long inFlight) {
 
     public Counts {
         failedByReason = failedByReason == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(failedByReason));
@@ -41,16 +45,32 @@ public record Counts(
             long duplicates,
             long failed,
             Map<String, Long> failedByReason) {
-        this(read, skippedLines, indexed, duplicates, failed, failedByReason, Map.of());
+        this(read, skippedLines, indexed, duplicates, failed, failedByReason, Map.of(), 0);
     }
 
-    /** Whether the counts add up: every record read is accounted for once, and the reasons sum to failed. */
+    /** Counts of a complete run: nothing in flight. */
+    public Counts(
+            long read,
+            long skippedLines,
+            long indexed,
+            long duplicates,
+            long failed,
+            Map<String, Long> failedByReason,
+            Map<String, Long> duplicatesByMatch) {
+        this(read, skippedLines, indexed, duplicates, failed, failedByReason, duplicatesByMatch, 0);
+    }
+
+    /**
+     * Whether the counts add up: every record read is accounted for once (or is in flight), and the reasons sum to
+     * failed.
+     */
     public boolean balanced() {
         long byReason =
                 failedByReason.values().stream().mapToLong(Long::longValue).sum();
         long byMatch =
                 duplicatesByMatch.values().stream().mapToLong(Long::longValue).sum();
-        return read == indexed + duplicates + failed
+        return inFlight >= 0
+                && read == indexed + duplicates + failed + inFlight
                 && failed == byReason
                 && (duplicatesByMatch.isEmpty() || duplicates == byMatch);
     }
@@ -69,7 +89,14 @@ public record Counts(
             byMatch.append(')');
         }
         return String.format(
-                "read %d = indexed %d + duplicates %d%s + failed %d (skipped lines %d)%s",
-                read, indexed, duplicates, byMatch, failed, skippedLines, balanced() ? "" : " DOES NOT ADD UP");
+                "read %d = indexed %d + duplicates %d%s + failed %d%s (skipped lines %d)%s",
+                read,
+                indexed,
+                duplicates,
+                byMatch,
+                failed,
+                inFlight == 0 ? "" : " + in flight " + inFlight,
+                skippedLines,
+                balanced() ? "" : " DOES NOT ADD UP");
     }
 }

@@ -219,8 +219,11 @@ public final class GenerationReader {
         read(manifest, Table.FAILURES, FailureRow::fromGroup, sink);
     }
 
-    /** The absolute path of a listed file. */
+    /** The absolute path of a listed file: in the generation's folder, or under the index root for a shared one. */
     public Path dataPath(long generation, ManifestFile file) {
+        if (file.shared()) {
+            return new Path(root, file.path().substring(IndexLayout.INDEX_ROOT_PREFIX.length()));
+        }
         return new Path(new Path(root, IndexLayout.generationDir(generation)), file.path());
     }
 

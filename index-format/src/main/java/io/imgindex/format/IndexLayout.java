@@ -15,6 +15,8 @@ import java.util.regex.Pattern;
  *     duplicates/part-*.parquet             items recorded as duplicates    ({@link Table#DUPLICATES})
  *     failures/part-*.parquet               inputs that failed, with reason ({@link Table#FAILURES})
  *     _manifest.json                        written last: a generation without it is incomplete
+ *   streams/&lt;run&gt;/                          a streaming run's files, shared by the generations it commits
+ *     shard=&lt;k&gt;/ duplicates/ failures/      as in a generation; listed by manifests as {@code ../streams/…}
  * </pre>
  *
  * Names starting with {@code _} or {@code .} are not data (Hive, Spark, DuckDB and pyarrow skip them), which
@@ -31,6 +33,14 @@ public final class IndexLayout {
 
     /** The extension of every data file. */
     public static final String PARQUET_SUFFIX = ".parquet";
+
+    /** The folder of streaming runs' files, relative to the index root. */
+    public static final String STREAMS = "streams";
+
+    /** How a manifest names a file relative to the index root rather than to the generation folder. */
+    public static final String INDEX_ROOT_PREFIX = "../";
+
+    private static final Pattern STREAM_RUN = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
     private static final Pattern GENERATION_DIR = Pattern.compile("generation=(0|[1-9][0-9]{0,17})");
     private static final Pattern INDEX_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
@@ -62,6 +72,54 @@ public final class IndexLayout {
      */
     public static String partFileName(int writer, int attempt, int sequence) {
         return String.format("part-%05d-%d-%d%s", writer, attempt, sequence, PARQUET_SUFFIX);
+    }
+
+    /**
+     * The name of a streaming writer's data file: {@code part-<writer>-<token>-<sequence>.parquet}, where the token
+     * is drawn when the writer starts, so that no restart, failover or restore ever reuses a name.
+     */
+    public static String partFileName(int writer, String token, int sequence) {
+        return String.format("part-%05d-%s-%d%s", writer, token, sequence, PARQUET_SUFFIX);
+    }
+
+    /** The attempt or token part of a data file name made by {@link #partFileName}, or null. */
+    public static String partFileToken(String name) {
+        String base = name.startsWith(".") ? name.substring(1) : name;
+        if (!base.startsWith("part-")) {
+            return null;
+        }
+        String[] parts = base.split("-", 4);
+        return parts.length == 4 ? parts[2] : null;
+    }
+
+    /** A streaming run's folder relative to the index root: {@code streams/<run>}. */
+    public static String streamDir(String run) {
+        if (run == null || !STREAM_RUN.matcher(run).matches()) {
+            throw new IllegalArgumentException(
+                    "a stream run id is 1 to 128 letters, digits, '.', '_' or '-', was '" + run + "'");
+        }
+        return STREAMS + "/" + run;
+    }
+
+    /**
+     * What is wrong with a manifest's file path, or null: it must be relative, use {@code /}, and contain no
+     * {@code .} or {@code ..} segment except one leading {@code ..} (relative to the index root), so a manifest
+     * can never name a file outside its index.
+     */
+    public static String problemWithFilePath(String path) {
+        if (path.isEmpty()) {
+            return "is empty";
+        }
+        if (path.startsWith("/") || path.contains("\\") || path.contains(":")) {
+            return "must be a relative path with '/' separators and no scheme";
+        }
+        String rest = path.startsWith(INDEX_ROOT_PREFIX) ? path.substring(INDEX_ROOT_PREFIX.length()) : path;
+        for (String segment : rest.split("/", -1)) {
+            if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
+                return "has an empty, '.' or '..' segment (only one leading '../' is allowed)";
+            }
+        }
+        return null;
     }
 
     /** Whether a file name is a finished data file (not hidden, not in progress). */

@@ -136,6 +136,77 @@ class GenerationRoundTripTest {
         assertThat(failures.get(1).httpStatus()).isNull();
     }
 
+    /** A streaming commit lists files of its run folder relative to the index root, and they read back verified. */
+    @Test
+    void readsFilesSharedThroughTheIndexRoot() throws IOException {
+        String relative =
+                "streams/run-1/" + IndexLayout.tableDir(Table.INDEX, 0) + "/" + IndexLayout.partFileName(0, "t0ken", 0);
+        Path file = out.resolve("demo").resolve(relative);
+        Files.createDirectories(file.getParent());
+        ManifestFile shared;
+        try (TableWriter<IndexRow> w =
+                TableWriter.index(Files.newOutputStream(file), IndexLayout.INDEX_ROOT_PREFIX + relative, 0)) {
+            w.write(new IndexRow(
+                    "s",
+                    "http://x/s.jpg",
+                    new float[] {1f, 0f, 0f},
+                    "m1",
+                    1,
+                    1,
+                    "png",
+                    1,
+                    "ef".repeat(32),
+                    5L,
+                    null,
+                    Map.of()));
+            shared = w.finish();
+        }
+        assertThat(shared.shared()).isTrue();
+        List<ManifestFile> files = new ArrayList<>(manifest.files());
+        files.add(shared);
+        Manifest eight = Manifest.current(
+                "demo",
+                8,
+                manifest.model(),
+                2,
+                new Counts(6, 2, 3, 1, 2, manifest.counts().failedByReason()),
+                manifest.metadataColumns(),
+                files.stream()
+                        .map(f -> f.shared() || f.path().startsWith("..")
+                                ? f
+                                : new ManifestFile(
+                                        "../" + IndexLayout.generationDir(7) + "/" + f.path(),
+                                        f.table(),
+                                        f.shard(),
+                                        f.rows(),
+                                        f.bytes(),
+                                        f.sha256()))
+                        .toList(),
+                new RunInfo("STREAMING", List.of("amqp:q"), "t0", "t2", List.of(), "run-1", 3L));
+        Path dir8 = out.resolve("demo").resolve(IndexLayout.generationDir(8));
+        Files.createDirectories(dir8);
+        Files.write(dir8.resolve(IndexLayout.MANIFEST), ManifestCodec.encode(eight));
+
+        GenerationReader reader = GenerationReader.open(out.toString(), "demo", new Configuration());
+        Manifest m = reader.manifest(8);
+        assertThat(m.run().stream()).isEqualTo("run-1");
+        assertThat(m.run().checkpoint()).isEqualTo(3L);
+        reader.verify(m);
+        List<IndexRow> rows = new ArrayList<>();
+        reader.readIndex(m, rows::add);
+        assertThat(rows).extracting(IndexRow::id).containsExactlyInAnyOrder("a", "b", "s");
+    }
+
+    @Test
+    void inFlightRecordsBalanceAStreamingCommit() {
+        Counts c = new Counts(10, 0, 5, 2, 1, Map.of("X", 1L), Map.of(), 2);
+        assertThat(c.balanced()).isTrue();
+        assertThat(c.summary())
+                .isEqualTo("read 10 = indexed 5 + duplicates 2 + failed 1 + in flight 2 (skipped lines 0)");
+        assertThat(new Counts(10, 0, 5, 2, 1, Map.of("X", 1L), Map.of(), -2).balanced())
+                .isFalse();
+    }
+
     @Test
     void readsColumnsIntoArrays() throws IOException {
         GenerationReader reader = GenerationReader.open(out.toString(), "demo", new Configuration());

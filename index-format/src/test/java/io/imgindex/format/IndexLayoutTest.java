@@ -19,6 +19,33 @@ class IndexLayoutTest {
     }
 
     @Test
+    void filePathsStayInsideTheIndex() {
+        assertThat(IndexLayout.problemWithFilePath("shard=0/part-00000-0-0.parquet"))
+                .isNull();
+        assertThat(IndexLayout.problemWithFilePath("../streams/r1/shard=0/part-00000-ab12-0.parquet"))
+                .isNull();
+        assertThat(IndexLayout.problemWithFilePath("../../etc/passwd")).isNotNull();
+        assertThat(IndexLayout.problemWithFilePath("shard=0/../../x.parquet")).isNotNull();
+        assertThat(IndexLayout.problemWithFilePath("/abs/x.parquet")).isNotNull();
+        assertThat(IndexLayout.problemWithFilePath("s3a://b/x.parquet")).isNotNull();
+        assertThat(IndexLayout.problemWithFilePath("shard=0//x.parquet")).isNotNull();
+        assertThatThrownBy(() -> new ManifestFile("../../x.parquet", "index", 0, 1, 1, "00"))
+                .isInstanceOf(IndexFormatException.class)
+                .hasMessageContaining("'../../x.parquet'");
+    }
+
+    @Test
+    void streamingFileNamesCarryTheirWritersToken() {
+        String name = IndexLayout.partFileName(2, "a1b2c3d4", 7);
+        assertThat(name).isEqualTo("part-00002-a1b2c3d4-7.parquet");
+        assertThat(IndexLayout.partFileToken(name)).isEqualTo("a1b2c3d4");
+        assertThat(IndexLayout.partFileToken("." + name + ".inprogress")).isEqualTo("a1b2c3d4");
+        assertThat(IndexLayout.partFileToken("_manifest.json")).isNull();
+        assertThat(IndexLayout.streamDir("20261201T101500Z-3f2a")).isEqualTo("streams/20261201T101500Z-3f2a");
+        assertThatThrownBy(() -> IndexLayout.streamDir("../x")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void tellsDataFilesFromHiddenOnes() {
         assertThat(IndexLayout.isDataFile(IndexLayout.partFileName(3, 1, 0))).isTrue();
         assertThat(IndexLayout.partFileName(3, 1, 0)).isEqualTo("part-00003-1-0.parquet");

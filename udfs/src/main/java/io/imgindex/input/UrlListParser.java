@@ -97,6 +97,39 @@ public final class UrlListParser implements Iterator<Item> {
         this.format = format;
     }
 
+    /**
+     * Parses one message of a queue: a JSON object {@code {"url": …, "id": …, other members as metadata}}, a JSON
+     * string, or a bare URL. Never throws on content: a body that is none of these (empty, several lines, not valid
+     * JSON, no {@code url}) is a {@link Reason#BAD_RECORD} failure, a URL that does not parse a {@link
+     * Reason#BAD_URL} one. Relative URLs stay relative (and fail when fetched): a message has no location.
+     *
+     * @param body the message body, UTF-8 decoded
+     * @param source how the message is named in {@link Item#source}
+     */
+    public static Item parseMessage(String body, String source) {
+        UrlListParser parser = new UrlListParser(Reader.nullReader(), URI.create(""), source, Format.JSONL);
+        String text = body.strip();
+        if (text.isEmpty()) {
+            return parser.failed(Reason.BAD_RECORD, "message is empty", "", source);
+        }
+        if (text.length() > MAX_LINE_CHARS) {
+            return parser.failed(
+                    Reason.BAD_RECORD, "message is longer than " + MAX_LINE_CHARS + " characters", text, source);
+        }
+        char first = text.charAt(0);
+        if (first == '{' || first == '[' || first == '"') {
+            return parser.parseJson(text, source);
+        }
+        if (text.chars().anyMatch(Character::isWhitespace)) {
+            return parser.failed(
+                    Reason.BAD_RECORD,
+                    "message is neither JSON nor a single URL (it contains white space)",
+                    text,
+                    source);
+        }
+        return parser.record(null, text, Map.of(), source);
+    }
+
     @Override
     public boolean hasNext() {
         if (next == null && !done) {

@@ -22,6 +22,32 @@ class UrlListParserTest {
     }
 
     @Test
+    void parsesOneMessageAsJsonOrABareUrl() {
+        Item json = UrlListParser.parseMessage(
+                "{\"id\": \"p1\", \"url\": \"https://img.example/a.jpg\", \"license\": \"CC0\", \"year\": 1999}",
+                "amqp:q#c1");
+        assertThat(json.status).isEqualTo(Status.PENDING);
+        assertThat(json.id).isEqualTo("p1");
+        assertThat(json.url).isEqualTo("https://img.example/a.jpg");
+        assertThat(json.metadata).isEqualTo(Map.of("license", "CC0", "year", "1999"));
+        assertThat(json.source).isEqualTo("amqp:q#c1");
+
+        Item bare = UrlListParser.parseMessage("  https://img.example/b.jpg\n", "amqp:q#c2");
+        assertThat(bare.status).isEqualTo(Status.PENDING);
+        assertThat(bare.url).isEqualTo("https://img.example/b.jpg");
+        assertThat(bare.id).hasSize(32);
+
+        assertThat(UrlListParser.parseMessage("\"https://img.example/c.jpg\"", "s").url)
+                .isEqualTo("https://img.example/c.jpg");
+        for (String bad : new String[] {"", "   ", "{not json", "[1, 2]", "{\"id\": \"x\"}", "a b", "x\ny"}) {
+            Item failed = UrlListParser.parseMessage(bad, "s");
+            assertThat(failed.status).as(bad).isEqualTo(Status.FAILED);
+            assertThat(failed.reason).as(bad).isEqualTo("BAD_RECORD");
+        }
+        assertThat(UrlListParser.parseMessage("http://[bad", "s").reason).isEqualTo("BAD_URL");
+    }
+
+    @Test
     void readsPlainListsSkippingBlankAndCommentLines() {
         List<Item> items = parse(
                 "# a comment\nhttp://example.com/a.jpg\n\n   \n  # indented comment\r\n"
