@@ -20,7 +20,9 @@ public final class ImgIndexCli {
             Usage: imgindex COMMAND [options]
 
             Commands:
-              index     run the batch indexing job on an embedded Flink MiniCluster
+              index     run the indexing job on an embedded Flink MiniCluster: batch over URL lists, or
+                        --mode streaming from a RabbitMQ queue until stopped (with a savepoint)
+              enroll    publish URL lists to the stream job's RabbitMQ queue, with publisher confirms
               inspect   read a generation, verify it against its manifest, show rows and a similarity query
               serve     serve k-nearest-neighbour queries over HTTP (a shard server, or --router)
               import-model
@@ -64,6 +66,14 @@ public final class ImgIndexCli {
                     }
                     return InspectCommand.run(parsed, out);
                 }
+                case "enroll": {
+                    Flags.Parsed parsed = Flags.parseWithArguments(rest, EnrollCommand.OPTIONS);
+                    if (parsed.help()) {
+                        out.println(Flags.help(EnrollCommand.USAGE, EnrollCommand.SUMMARY, EnrollCommand.OPTIONS));
+                        return 0;
+                    }
+                    return EnrollCommand.run(parsed, out);
+                }
                 case "import-model": {
                     Flags.Parsed parsed = Flags.parse(rest, ImportModelCommand.OPTIONS);
                     if (parsed.help()) {
@@ -75,7 +85,7 @@ public final class ImgIndexCli {
                 }
                 default:
                     err.println("imgindex: unknown command '" + command
-                            + "' (commands: index, inspect, import-model; see --help)");
+                            + "' (commands: index, enroll, inspect, serve, import-model; see --help)");
                     return 2;
             }
         } catch (UsageException | IllegalArgumentException e) {

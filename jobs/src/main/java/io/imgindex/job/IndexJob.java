@@ -58,10 +58,15 @@ public final class IndexJob {
      *
      * @param manifest the committed manifest, or null when the job was submitted detached and is still running
      */
-    public record Result(Manifest manifest, String manifestPath, Duration took, String nearDuplicates) {
+    public record Result(
+            Manifest manifest, String manifestPath, Duration took, String nearDuplicates, String savepoint) {
 
         public Result(Manifest manifest, String manifestPath, Duration took) {
-            this(manifest, manifestPath, took, null);
+            this(manifest, manifestPath, took, null, null);
+        }
+
+        public Result(Manifest manifest, String manifestPath, Duration took, String nearDuplicates) {
+            this(manifest, manifestPath, took, nearDuplicates, null);
         }
     }
 
@@ -85,6 +90,9 @@ public final class IndexJob {
      * @throws IllegalArgumentException if an input does not exist
      */
     public static Result run(IndexJobConfig config, Map<String, String> flinkSettings) throws Exception {
+        if (config.streaming()) {
+            return StreamingRun.run(config, flinkSettings, StreamingRun.stopOnSignal(), System.out::println);
+        }
         long start = System.nanoTime();
         Configuration flinkConf = Configuration.fromMap(flinkSettings);
         flinkConf.set(ExecutionOptions.RUNTIME_MODE, RuntimeExecutionMode.BATCH);
@@ -166,6 +174,9 @@ public final class IndexJob {
     /** The lines printed when a run ends. */
     public static String summary(Result r) {
         Manifest m = r.manifest();
+        if (r.savepoint() != null || (m != null && "STREAMING".equals(m.run().mode()))) {
+            return StreamingRun.summary(r);
+        }
         if (m == null) {
             return "imgindex: job submitted; when it ends, its manifest is " + r.manifestPath() + "\n";
         }

@@ -10,6 +10,7 @@ import io.imgindex.embed.ThumbnailModel;
 import io.imgindex.fetch.AddressPolicy;
 import io.imgindex.fetch.FetchOptions;
 import io.imgindex.format.IndexLayout;
+import io.imgindex.stream.QueueSettings;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Paths;
@@ -44,12 +45,62 @@ public final class IndexJobConfig implements Serializable {
     private final String nearDupNote;
     private final long fileSizeBytes;
     private final List<String> explicitOptions;
+    private final boolean streaming;
+    private final QueueSettings queue;
+    private final Duration checkpointInterval;
+    private final String checkpointDir;
+    private final String savepointDir;
+    private final String fromSavepoint;
 
     private IndexJobConfig(Configuration c) {
-        inputs = c.getOptional(IndexOptions.INPUT).orElse(List.of());
-        if (inputs.isEmpty()) {
-            throw new IllegalArgumentException("--input is required: give at least one URL list or folder");
+        String mode = c.get(IndexOptions.MODE).strip().toLowerCase(java.util.Locale.ROOT);
+        if (!mode.equals("batch") && !mode.equals("streaming")) {
+            throw new IllegalArgumentException(
+                    "--mode must be batch or streaming, was '" + c.get(IndexOptions.MODE) + "'");
         }
+        streaming = mode.equals("streaming");
+        inputs = c.getOptional(IndexOptions.INPUT).orElse(List.of());
+        if (streaming) {
+            if (!inputs.isEmpty()) {
+                throw new IllegalArgumentException("--input is for --mode batch; a stream reads --queue (use"
+                        + " 'imgindex enroll' to publish URL lists to it)");
+            }
+            String queueName = c.getOptional(IndexOptions.QUEUE)
+                    .orElseThrow(() -> new IllegalArgumentException("--queue is required with --mode streaming"));
+            try {
+                queue = new QueueSettings(
+                        c.get(IndexOptions.RABBITMQ_URI),
+                        queueName,
+                        c.get(IndexOptions.RABBITMQ_PREFETCH),
+                        c.get(IndexOptions.RABBITMQ_DELIVERY_TIMEOUT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(
+                        e.getMessage().startsWith("--") ? e.getMessage() : "--rabbitmq-uri: " + e.getMessage(), e);
+            }
+            checkpointInterval = c.get(IndexOptions.CHECKPOINT_INTERVAL);
+            if (checkpointInterval.compareTo(Duration.ofMillis(100)) < 0) {
+                throw new IllegalArgumentException(
+                        "--checkpoint-interval must be at least 100ms, was " + checkpointInterval);
+            }
+        } else {
+            if (inputs.isEmpty()) {
+                throw new IllegalArgumentException("--input is required: give at least one URL list or folder");
+            }
+            for (ConfigOption<?> o : List.of(
+                    IndexOptions.QUEUE,
+                    IndexOptions.FROM_SAVEPOINT,
+                    IndexOptions.SAVEPOINT_DIR,
+                    IndexOptions.CHECKPOINT_DIR)) {
+                if (c.contains(o)) {
+                    throw new IllegalArgumentException("--" + o.key() + " needs --mode streaming");
+                }
+            }
+            queue = null;
+            checkpointInterval = null;
+        }
+        checkpointDir = c.getOptional(IndexOptions.CHECKPOINT_DIR).orElse(null);
+        savepointDir = c.getOptional(IndexOptions.SAVEPOINT_DIR).orElse(null);
+        fromSavepoint = c.getOptional(IndexOptions.FROM_SAVEPOINT).orElse(null);
         for (String in : inputs) {
             if (in.isBlank()) {
                 throw new IllegalArgumentException("--input must not be empty");
@@ -212,6 +263,36 @@ public final class IndexJobConfig implements Serializable {
 
     public List<String> inputs() {
         return inputs;
+    }
+
+    /** Whether the job reads a queue (STREAMING) rather than URL lists (BATCH). */
+    public boolean streaming() {
+        return streaming;
+    }
+
+    /** The queue a stream reads; null in BATCH. */
+    public QueueSettings queue() {
+        return queue;
+    }
+
+    /** STREAMING: the checkpoint interval; null in BATCH. */
+    public Duration checkpointInterval() {
+        return checkpointInterval;
+    }
+
+    /** STREAMING: where checkpoints go, if given. */
+    public String checkpointDir() {
+        return checkpointDir;
+    }
+
+    /** STREAMING: where the savepoint of a stop goes, if given. */
+    public String savepointDir() {
+        return savepointDir;
+    }
+
+    /** STREAMING: the savepoint to restore, if given. */
+    public String fromSavepoint() {
+        return fromSavepoint;
     }
 
     /** Near-duplicate removal, or null when it is off. */

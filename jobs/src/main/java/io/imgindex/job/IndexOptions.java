@@ -16,6 +16,16 @@ public final class IndexOptions {
 
     private IndexOptions() {}
 
+    // --- how
+
+    public static final ConfigOption<String> MODE = ConfigOptions.key("mode")
+            .stringType()
+            .defaultValue("batch")
+            .withDescription("batch: index the --input lists into one new generation and stop. streaming: read"
+                    + " image URLs from a RabbitMQ queue (--rabbitmq-uri, --queue) until stopped, and publish each"
+                    + " completed checkpoint as a new generation; locally, SIGTERM or Ctrl-C stops it with a"
+                    + " savepoint.");
+
     // --- where from, where to
 
     public static final ConfigOption<List<String>> INPUT = ConfigOptions.key("input")
@@ -196,6 +206,64 @@ public final class IndexOptions {
             .defaultValue(Duration.ofMinutes(5))
             .withDescription("Longest wait for one image's embedding before it fails with EMBEDDING_FAILED.");
 
+    // --- streaming
+
+    public static final ConfigOption<String> RABBITMQ_URI = ConfigOptions.key("rabbitmq-uri")
+            .stringType()
+            .defaultValue("amqp://127.0.0.1:5672/%2f")
+            .withDescription("STREAMING: the broker, amqp://host:port/vhost or amqps://… (TLS, verified)."
+                    + " Credentials come from the environment, IMGINDEX_RABBITMQ_USERNAME and"
+                    + " IMGINDEX_RABBITMQ_PASSWORD (default: RabbitMQ's guest account, loopback only), never"
+                    + " from the URI.");
+
+    public static final ConfigOption<String> QUEUE = ConfigOptions.key("queue")
+            .stringType()
+            .noDefaultValue()
+            .withDescription("STREAMING: the queue to read (declared durable if missing). Each message is a JSON"
+                    + " object {\"url\", \"id\", other members as metadata} or a bare URL, with a correlation"
+                    + " id ('imgindex enroll' publishes such messages).");
+
+    public static final ConfigOption<Integer> RABBITMQ_PREFETCH = ConfigOptions.key("rabbitmq.prefetch")
+            .intType()
+            .defaultValue(500)
+            .withDescription("STREAMING: messages the broker sends ahead of acknowledgement. Messages are"
+                    + " acknowledged when the checkpoint covering them completes, so this caps the messages taken"
+                    + " per checkpoint interval.");
+
+    public static final ConfigOption<Duration> RABBITMQ_DELIVERY_TIMEOUT = ConfigOptions.key(
+                    "rabbitmq.delivery-timeout")
+            .durationType()
+            .defaultValue(Duration.ofMillis(200))
+            .withDescription("STREAMING: how long the source waits for a message before checking whether to"
+                    + " stop; short, so a stop with a savepoint is quick.");
+
+    public static final ConfigOption<Duration> CHECKPOINT_INTERVAL = ConfigOptions.key("checkpoint-interval")
+            .durationType()
+            .defaultValue(Duration.ofSeconds(10))
+            .withDescription("STREAMING: how often a checkpoint is taken. Each completed checkpoint that brought"
+                    + " new rows is published as a generation: this is the index's freshness.");
+
+    public static final ConfigOption<String> CHECKPOINT_DIR = ConfigOptions.key("checkpoint-dir")
+            .stringType()
+            .noDefaultValue()
+            .withDescription("STREAMING: where checkpoints are kept (a folder, file: or s3a:). Default on an"
+                    + " embedded cluster: <output>/<name>/_flink/checkpoints; on a cluster, its"
+                    + " state.checkpoints.dir.");
+
+    public static final ConfigOption<String> SAVEPOINT_DIR = ConfigOptions.key("savepoint-dir")
+            .stringType()
+            .noDefaultValue()
+            .withDescription("STREAMING: where the savepoint taken when the job is stopped goes. Default on an"
+                    + " embedded cluster: <output>/<name>/_flink/savepoints; on a cluster, its"
+                    + " state.savepoints.dir.");
+
+    public static final ConfigOption<String> FROM_SAVEPOINT = ConfigOptions.key("from-savepoint")
+            .stringType()
+            .noDefaultValue()
+            .withDescription("STREAMING: restore the job from this savepoint (or retained checkpoint): its"
+                    + " deduplication state, counts and committed files carry on, and messages not acknowledged"
+                    + " before it are read again.");
+
     // --- near-duplicates
 
     public static final ConfigOption<Boolean> NEAR_DUP = ConfigOptions.key("near-dup")
@@ -254,6 +322,7 @@ public final class IndexOptions {
 
     /** Every option, in the order {@code --help} lists them. */
     public static final List<ConfigOption<?>> ALL = List.of(
+            MODE,
             INPUT,
             OUTPUT,
             NAME,
@@ -292,6 +361,14 @@ public final class IndexOptions {
             NEAR_DUP_PROBES,
             NEAR_DUP_BUCKET_CAPACITY,
             NEAR_DUP_COMPARED,
+            RABBITMQ_URI,
+            QUEUE,
+            RABBITMQ_PREFETCH,
+            RABBITMQ_DELIVERY_TIMEOUT,
+            CHECKPOINT_INTERVAL,
+            CHECKPOINT_DIR,
+            SAVEPOINT_DIR,
+            FROM_SAVEPOINT,
             NEAR_DUP_TTL,
             OUTPUT_FILE_SIZE);
 }

@@ -15,6 +15,7 @@ import io.imgindex.output.GenerationReport;
 import io.imgindex.output.GenerationTarget;
 import io.imgindex.output.GenerationWriter;
 import io.imgindex.output.InputTally;
+import io.imgindex.output.StreamingCommitter;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -33,8 +34,10 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
  * </pre>
  *
  * Every item ends in exactly one table; the tally and the writers report to the committer, which refuses to
- * commit counts that do not add up. The same wiring serves BATCH and STREAMING; only the dedup functions
- * differ in how they pick the kept item. Stateful operators carry {@code uid}s so savepoints map onto them.
+ * commit counts that do not add up. The same wiring serves BATCH and STREAMING: the dedup functions differ in how
+ * they pick the kept item, and in STREAMING the tally and writers report at every checkpoint and a {@link
+ * StreamingCommitter} publishes each completed checkpoint as a generation. Stateful operators carry {@code uid}s
+ * so savepoints map onto them.
  */
 public final class IndexPipeline {
 
@@ -49,8 +52,9 @@ public final class IndexPipeline {
             DataStream<Item> items, IndexJobConfig config, GenerationTarget target, boolean batch) {
         TypeInformation<Item> itemType = TypeInformation.of(Item.class);
 
-        SingleOutputStreamOperator<Item> read =
-                items.transform("tally input", itemType, new InputTally()).uid("input-tally");
+        SingleOutputStreamOperator<Item> read = items.transform(
+                        "tally input", itemType, new InputTally(target.streaming()))
+                .uid("input-tally");
         SingleOutputStreamOperator<Item> pending = read.process(new TerminalSplitter(), itemType)
                 .name("split bad records")
                 .uid("split");
@@ -115,7 +119,10 @@ public final class IndexPipeline {
                 .uid("writer");
 
         return written.union(read.getSideOutput(InputTally.REPORTS))
-                .transform("commit generation", Types.STRING, new GenerationCommitter(target))
+                .transform(
+                        "commit generation",
+                        Types.STRING,
+                        target.streaming() ? new StreamingCommitter(target) : new GenerationCommitter(target))
                 .setParallelism(1)
                 .setMaxParallelism(1)
                 .uid("committer");

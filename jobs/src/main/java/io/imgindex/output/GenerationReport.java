@@ -26,6 +26,18 @@ public class GenerationReport {
     /** Metadata key to {@code number} or {@code string}. */
     public Map<String, String> metadataColumns = new HashMap<>();
 
+    /**
+     * STREAMING: the checkpoint whose barrier followed this report ({@link #END_OF_INPUT} when the input ended);
+     * the report counts what happened since the task's previous report.
+     */
+    public long checkpoint = END_OF_INPUT;
+
+    /** STREAMING: the token in the names of the reporting writer's files (null for the input tally). */
+    public String writerToken;
+
+    /** {@link #checkpoint} of a report sent because the input ended. */
+    public static final long END_OF_INPUT = Long.MAX_VALUE;
+
     public GenerationReport() {}
 
     /** Flink type information without Kryo: the maps get Flink's map serializer. */

@@ -22,6 +22,8 @@ import org.apache.flink.core.fs.Path;
  * @param inputs the inputs as given
  * @param startedAt when the run started (ISO-8601)
  * @param options explicit options, {@code key=value}
+ * @param streamRun STREAMING: the run whose files go to {@code streams/<run>/} (each commit is a generation of
+ *     its own that lists them); null in BATCH, where files go into the generation's folder
  */
 public record GenerationTarget(
         String output,
@@ -35,7 +37,8 @@ public record GenerationTarget(
         String mode,
         List<String> inputs,
         String startedAt,
-        List<String> options)
+        List<String> options,
+        String streamRun)
         implements Serializable {
 
     private static final long serialVersionUID = 1L;
@@ -44,6 +47,74 @@ public record GenerationTarget(
         IndexLayout.checkIndexName(name);
         inputs = List.copyOf(inputs);
         options = List.copyOf(options);
+        if (streamRun != null) {
+            IndexLayout.streamDir(streamRun); // checks it
+        }
+    }
+
+    /** A BATCH target. */
+    public GenerationTarget(
+            String output,
+            String name,
+            long generation,
+            int shards,
+            String modelId,
+            int dimension,
+            String metric,
+            long fileSizeBytes,
+            String mode,
+            List<String> inputs,
+            String startedAt,
+            List<String> options) {
+        this(
+                output,
+                name,
+                generation,
+                shards,
+                modelId,
+                dimension,
+                metric,
+                fileSizeBytes,
+                mode,
+                inputs,
+                startedAt,
+                options,
+                null);
+    }
+
+    /** The same as the target of a streaming run: its files go to {@code streams/<run>/}. */
+    public GenerationTarget streaming(String run, List<String> streamInputs) {
+        return new GenerationTarget(
+                output,
+                name,
+                generation,
+                shards,
+                modelId,
+                dimension,
+                metric,
+                fileSizeBytes,
+                "STREAMING",
+                streamInputs,
+                startedAt,
+                options,
+                run);
+    }
+
+    /** Whether this is a streaming run's target. */
+    public boolean streaming() {
+        return streamRun != null;
+    }
+
+    /** Where writers put their files: the generation's folder, or the stream run's. */
+    public Path writeDir() {
+        return streamRun == null ? generationDir() : new Path(indexRoot(), IndexLayout.streamDir(streamRun));
+    }
+
+    /** How a manifest names a file written at {@code relative} under {@link #writeDir()}. */
+    public String manifestPath(String relative) {
+        return streamRun == null
+                ? relative
+                : IndexLayout.INDEX_ROOT_PREFIX + IndexLayout.streamDir(streamRun) + "/" + relative;
     }
 
     /** The root of the index, {@code <output>/<name>}, as a Flink path. */
@@ -74,6 +145,18 @@ public record GenerationTarget(
     /** The same target for another generation number. */
     public GenerationTarget withGeneration(long n) {
         return new GenerationTarget(
-                output, name, n, shards, modelId, dimension, metric, fileSizeBytes, mode, inputs, startedAt, options);
+                output,
+                name,
+                n,
+                shards,
+                modelId,
+                dimension,
+                metric,
+                fileSizeBytes,
+                mode,
+                inputs,
+                startedAt,
+                options,
+                streamRun);
     }
 }

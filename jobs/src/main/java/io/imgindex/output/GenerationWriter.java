@@ -31,6 +31,12 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  *
  * <p>File names carry the task's index and attempt number, so a retried task never overwrites a file of the
  * attempt before it; the committer keeps only the files reported by successful tasks.
+ *
+ * <p>STREAMING: files go to the stream run's folder and are named with a token drawn when the task starts (no
+ * restart or restore reuses a name). Before each checkpoint barrier the task finishes its open files and sends
+ * their report, tagged with the checkpoint, ahead of the barrier; the committer publishes them once that
+ * checkpoint completes. Files begun after the barrier belong to the next checkpoint. The writer keeps no state:
+ * what it had not reported when it failed is written again from the replayed input, under new names.
  */
 public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
         implements OneInputStreamOperator<Item, GenerationReport>, BoundedOneInput {
@@ -42,6 +48,7 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
     private transient List<FileEntry> finished;
     private transient GenerationReport report;
     private transient int sequence;
+    private transient String token;
 
     public GenerationWriter(GenerationTarget target) {
         this.target = target;
@@ -62,6 +69,21 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
         open = new HashMap<>();
         finished = new ArrayList<>();
         report = new GenerationReport();
+        if (target.streaming()) {
+            // Random, with the attempt number for people reading the names: unique across failovers and restores.
+            token = String.format(
+                    "%08x%02x",
+                    java.util.concurrent.ThreadLocalRandom.current().nextInt(),
+                    getRuntimeContext().getTaskInfo().getAttemptNumber() & 0xff);
+        }
+    }
+
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        super.prepareSnapshotPreBarrier(checkpointId);
+        if (target.streaming()) {
+            emitReport(checkpointId);
+        }
     }
 
     @Override
@@ -134,12 +156,21 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
 
     @Override
     public void endInput() throws Exception {
+        emitReport(GenerationReport.END_OF_INPUT);
+    }
+
+    /** Finishes the open files and sends what this task wrote since its last report. */
+    private void emitReport(long checkpointId) throws IOException {
         for (OpenFile f : open.values()) {
             finished.add(f.finish());
         }
         open.clear();
         report.files = finished.toArray(new FileEntry[0]);
+        report.checkpoint = checkpointId;
+        report.writerToken = token;
         output.collect(new StreamRecord<>(report));
+        finished = new ArrayList<>();
+        report = new GenerationReport();
     }
 
     @Override
@@ -171,14 +202,12 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
         String key = table.dirName() + "/" + shard;
         OpenFile f = open.get(key);
         if (f == null) {
-            f = OpenFile.create(
-                    target.generationDir(),
-                    table,
-                    shard,
-                    IndexLayout.partFileName(
-                            getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
-                            getRuntimeContext().getTaskInfo().getAttemptNumber(),
-                            sequence++));
+            int task = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+            String fileName = target.streaming()
+                    ? IndexLayout.partFileName(task, token, sequence++)
+                    : IndexLayout.partFileName(
+                            task, getRuntimeContext().getTaskInfo().getAttemptNumber(), sequence++);
+            f = OpenFile.create(target, table, shard, fileName);
             open.put(key, f);
         }
         return (TableWriter<T>) f.writer;
@@ -209,9 +238,10 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
             this.done = done;
         }
 
-        static OpenFile create(Path generationDir, Table table, int shard, String fileName) throws IOException {
-            String relative = IndexLayout.tableDir(table, shard) + "/" + fileName;
-            Path done = new Path(generationDir, relative);
+        static OpenFile create(GenerationTarget target, Table table, int shard, String fileName) throws IOException {
+            String inDir = IndexLayout.tableDir(table, shard) + "/" + fileName;
+            String relative = target.manifestPath(inDir);
+            Path done = new Path(target.writeDir(), inDir);
             FileSystem fs = done.getFileSystem();
             boolean rename = fs.getKind() != FileSystemKind.OBJECT_STORE;
             Path writing = rename ? new Path(done.getParent(), "." + fileName + ".inprogress") : done;

@@ -12,7 +12,8 @@ import org.apache.flink.util.OutputTag;
 /**
  * Counts the input at the source: records read and lines skipped. Passes records on, drops skipped lines, and
  * when the input ends sends its counts on {@link #REPORTS} to the committer, which checks them against the rows
- * written: {@code read == indexed + duplicates + failed}.
+ * written: {@code read == indexed + duplicates + failed}. In STREAMING it also sends what it counted since its
+ * last report ahead of every checkpoint barrier, so each commit knows how many records came before it.
  */
 public class InputTally extends AbstractStreamOperator<Item>
         implements OneInputStreamOperator<Item, Item>, BoundedOneInput {
@@ -23,8 +24,26 @@ public class InputTally extends AbstractStreamOperator<Item>
     public static final OutputTag<GenerationReport> REPORTS =
             new OutputTag<>("input-tally", TypeInformation.of(GenerationReport.class));
 
+    private final boolean streaming;
     private transient long read;
     private transient long skipped;
+
+    public InputTally() {
+        this(false);
+    }
+
+    /** @param streaming whether to report before each checkpoint barrier */
+    public InputTally(boolean streaming) {
+        this.streaming = streaming;
+    }
+
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        super.prepareSnapshotPreBarrier(checkpointId);
+        if (streaming) {
+            report(checkpointId);
+        }
+    }
 
     @Override
     public void processElement(StreamRecord<Item> record) {
@@ -38,9 +57,16 @@ public class InputTally extends AbstractStreamOperator<Item>
 
     @Override
     public void endInput() {
+        report(GenerationReport.END_OF_INPUT);
+    }
+
+    private void report(long checkpointId) {
         GenerationReport report = new GenerationReport();
         report.read = read;
         report.skippedLines = skipped;
+        report.checkpoint = checkpointId;
         output.collect(REPORTS, new StreamRecord<>(report));
+        read = 0;
+        skipped = 0;
     }
 }

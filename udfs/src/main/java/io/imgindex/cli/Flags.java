@@ -3,6 +3,7 @@ package io.imgindex.cli;
 import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -24,7 +25,12 @@ import org.apache.flink.configuration.description.TextElement;
 public final class Flags {
 
     /** What a command line said. */
-    public record Parsed(Configuration options, Map<String, String> flinkConf, boolean help) {}
+    public record Parsed(Configuration options, Map<String, String> flinkConf, boolean help, List<String> arguments) {
+
+        public Parsed(Configuration options, Map<String, String> flinkConf, boolean help) {
+            this(options, flinkConf, help, List.of());
+        }
+    }
 
     private Flags() {}
 
@@ -35,6 +41,18 @@ public final class Flags {
      *     argument
      */
     public static Parsed parse(String[] args, List<ConfigOption<?>> options) {
+        return parse(args, options, false);
+    }
+
+    /**
+     * Parses {@code args} against {@code options}, keeping the arguments that are not flags (file names) in
+     * {@link Parsed#arguments()}; {@code --} ends the flags.
+     */
+    public static Parsed parseWithArguments(String[] args, List<ConfigOption<?>> options) {
+        return parse(args, options, true);
+    }
+
+    private static Parsed parse(String[] args, List<ConfigOption<?>> options, boolean takeArguments) {
         Map<String, ConfigOption<?>> byKey = new LinkedHashMap<>();
         for (ConfigOption<?> o : options) {
             byKey.put(o.key(), o);
@@ -44,10 +62,19 @@ public final class Flags {
         Map<String, List<String>> lists = new LinkedHashMap<>();
         Set<String> seen = new HashSet<>();
         boolean help = false;
+        List<String> arguments = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             if (arg.equals("--help") || arg.equals("-h")) {
                 help = true;
+                continue;
+            }
+            if (takeArguments && arg.equals("--")) {
+                arguments.addAll(Arrays.asList(args).subList(i + 1, args.length));
+                break;
+            }
+            if (takeArguments && (!arg.startsWith("-") || arg.equals("-"))) {
+                arguments.add(arg);
                 continue;
             }
             if (!arg.startsWith("--") || arg.length() == 2) {
@@ -100,7 +127,7 @@ public final class Flags {
             ConfigOption<List<String>> listOption = (ConfigOption<List<String>>) byKey.get(e.getKey());
             conf.set(listOption, List.copyOf(e.getValue()));
         }
-        return new Parsed(conf, flink, help);
+        return new Parsed(conf, flink, help, List.copyOf(arguments));
     }
 
     /** The {@code --help} text of a command. */

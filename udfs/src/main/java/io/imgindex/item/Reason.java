@@ -7,6 +7,11 @@ package io.imgindex.item;
 public enum Reason {
     /** The input line could not be parsed (bad CSV or JSON, no url column, an invalid id). */
     BAD_RECORD("the input line could not be parsed"),
+    /**
+     * A queue message without a correlation id: the stream source cannot tell its redelivery from a new message,
+     * so it is recorded (and acknowledged) instead of processed.
+     */
+    NO_CORRELATION_ID("the queue message has no correlation id"),
     /** The URL does not parse, or its scheme is not http, https, s3a or file. */
     BAD_URL("the URL is malformed or its scheme is not supported"),
     /** Another input line already used this id. */

@@ -1,0 +1,349 @@
+package io.imgindex.job;
+
+import io.imgindex.format.IndexLayout;
+import io.imgindex.format.LatestPointer;
+import io.imgindex.format.Manifest;
+import io.imgindex.format.ManifestCodec;
+import io.imgindex.item.Item;
+import io.imgindex.output.GenerationTarget;
+import io.imgindex.output.Generations;
+import io.imgindex.stream.UrlQueueSource;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.api.common.RuntimeExecutionMode;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExecutionOptions;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.core.plugin.PluginUtils;
+import org.apache.flink.runtime.jobgraph.SavepointConfigOptions;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The streaming job: image URLs from a RabbitMQ queue through the same pipeline as the batch job, with exactly-once
+ * checkpoints, each completed checkpoint published as a generation (see {@code StreamingCommitter}).
+ *
+ * <p>On a cluster {@link #run} submits the job and waits for it; the cluster (or the Flink Kubernetes Operator)
+ * takes savepoints and restores. On the embedded MiniCluster of {@code bin/imgindex}, the job runs until SIGTERM
+ * or Ctrl-C, then stops <em>with a savepoint</em> and prints its path; {@code --from-savepoint PATH} restores it.
+ */
+public final class StreamingRun {
+
+    private static final Logger LOG = LoggerFactory.getLogger(StreamingRun.class);
+
+    /** The uid of the source: the savepoint state of the queue's unacknowledged ids is keyed by it. */
+    public static final String SOURCE_UID = "rabbitmq-source";
+
+    private StreamingRun() {}
+
+    /**
+     * A future completed by the first SIGTERM or SIGINT. The JVM's default handlers are replaced, so the process
+     * does not start shutting down (which would tear the embedded cluster down under the savepoint); a second
+     * signal while stopping exits at once.
+     */
+    public static CompletableFuture<Void> stopOnSignal() {
+        CompletableFuture<Void> stop = new CompletableFuture<>();
+        for (String name : List.of("TERM", "INT")) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> {
+                    if (!stop.complete(null)) {
+                        System.err.println("imgindex: second signal, exiting without waiting for the savepoint");
+                        Runtime.getRuntime().halt(130);
+                    }
+                });
+            } catch (IllegalArgumentException e) {
+                // The signal is not available on this platform (or reserved by the JVM): one less way to stop.
+                LOG.debug("Cannot handle SIG{}: {}", name, e.getMessage());
+            }
+        }
+        return stop;
+    }
+
+    /**
+     * Runs the streaming job.
+     *
+     * @param stop on an embedded cluster, completing it stops the job with a savepoint; ignored on a cluster
+     * @param progress receives a line for people when the job starts and at every commit
+     */
+    public static IndexJob.Result run(
+            IndexJobConfig config,
+            Map<String, String> flinkSettings,
+            CompletableFuture<?> stop,
+            Consumer<String> progress)
+            throws Exception {
+        return run(config, flinkSettings, stop, progress, UnaryOperator.identity());
+    }
+
+    /** The same with a step between the source and the pipeline (tests inject failures there). */
+    static IndexJob.Result run(
+            IndexJobConfig config,
+            Map<String, String> flinkSettings,
+            CompletableFuture<?> stop,
+            Consumer<String> progress,
+            UnaryOperator<DataStream<Item>> afterSource)
+            throws Exception {
+        long start = System.nanoTime();
+        Configuration flinkConf = Configuration.fromMap(flinkSettings);
+        flinkConf.set(ExecutionOptions.RUNTIME_MODE, RuntimeExecutionMode.STREAMING);
+        flinkConf.set(PipelineOptions.GENERIC_TYPES, false);
+        if (config.fromSavepoint() != null) {
+            flinkConf.set(SavepointConfigOptions.SAVEPOINT_PATH, config.fromSavepoint());
+        }
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flinkConf);
+        boolean local = env instanceof LocalStreamEnvironment;
+        GenerationTarget target = target(config, Instant.now());
+        String root = target.indexRoot().toString();
+        configureCheckpoints(env, config, flinkSettings, local, root);
+        if (local) {
+            FileSystem.initialize(flinkConf, PluginUtils.createPluginManagerFromRootFolder(flinkConf));
+            if (!flinkSettings.containsKey(RestartStrategyOptions.RESTART_STRATEGY.key())) {
+                // A broker that is down should end a local run with its error, not retry for ever.
+                Configuration restart = new Configuration();
+                restart.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+                restart.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
+                restart.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(2));
+                env.configure(restart);
+            }
+            if (config.parallelism() == null) {
+                env.setParallelism(Runtime.getRuntime().availableProcessors());
+            }
+        }
+        if (config.parallelism() != null) {
+            env.setParallelism(config.parallelism());
+        }
+        build(env, config, target, afterSource);
+        String jobName =
+                "imgindex stream " + config.name() + " from " + config.queue().queue();
+        LOG.info("Near-duplicates: {}", config.nearDupNote());
+        if (!local) {
+            JobExecutionResult r = env.execute(jobName);
+            LOG.info("Job {} ended", r.getJobID());
+            return result(target, start, config, null);
+        }
+        JobClient client = env.executeAsync(jobName);
+        String savepointDir = config.savepointDir() != null
+                ? config.savepointDir()
+                : new Path(target.indexRoot(), "_flink/savepoints").toString();
+        progress.accept("imgindex: streaming " + config.queue().uri() + " queue '"
+                + config.queue().queue()
+                + "' into " + root + " (job " + client.getJobID() + ", stream run " + target.streamRun() + ")"
+                + (config.fromSavepoint() != null ? ", restored from " + config.fromSavepoint() : "")
+                + "\n  each checkpoint (every " + config.checkpointInterval().toMillis() / 1000.0
+                + " s) with new rows becomes a generation; stop with Ctrl-C or SIGTERM (a savepoint goes to "
+                + savepointDir + ")");
+        CompletableFuture<JobExecutionResult> done = client.getJobExecutionResult();
+        long shown = latestGeneration(target).orElse(-1L);
+        String savepoint = null;
+        while (true) {
+            if (stop.isDone() && savepoint == null) {
+                progress.accept("imgindex: stopping with a savepoint ...");
+                savepoint = stopWithSavepoint(client, done, savepointDir);
+            }
+            try {
+                done.get(500, TimeUnit.MILLISECONDS);
+                break;
+            } catch (TimeoutException e) {
+                // Still running: report new commits, then wait again.
+            }
+            long latest = latestGeneration(target).orElse(-1L);
+            if (latest > shown) {
+                shown = latest;
+                Manifest m = manifest(target, latest);
+                if (m != null && target.streamRun().equals(m.run().stream())) {
+                    progress.accept("  generation " + latest + " (checkpoint "
+                            + m.run().checkpoint() + "): " + m.counts().summary());
+                }
+            }
+        }
+        return result(target, start, config, savepoint);
+    }
+
+    /**
+     * Stops the job with a savepoint, trying again while it cannot be taken yet (tasks still starting, or
+     * restarting after a failure), for up to two minutes.
+     *
+     * @return the savepoint's path, or null if the job ended by itself meanwhile
+     */
+    private static String stopWithSavepoint(
+            JobClient client, CompletableFuture<JobExecutionResult> done, String savepointDir) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        while (true) {
+            try {
+                return client.stopWithSavepoint(false, savepointDir, SavepointFormatType.CANONICAL)
+                        .get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (done.isDone() || System.nanoTime() > deadline) {
+                    if (done.isDone()) {
+                        return null;
+                    }
+                    throw e;
+                }
+                // Typically "not all required tasks are currently running": the job is (re)starting.
+                LOG.info("No savepoint yet ({}); trying again", rootMessage(e));
+                Thread.sleep(500);
+            }
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return String.valueOf(t.getMessage());
+    }
+
+    /** Adds the source and the pipeline to the environment. */
+    static void build(
+            StreamExecutionEnvironment env,
+            IndexJobConfig config,
+            GenerationTarget target,
+            UnaryOperator<DataStream<Item>> afterSource) {
+        DataStream<Item> items = env.addSource(
+                        new UrlQueueSource(config.queue()),
+                        "rabbitmq " + config.queue().queue(),
+                        TypeInformation.of(Item.class))
+                .setParallelism(1)
+                .uid(SOURCE_UID);
+        IndexPipeline.build(afterSource.apply(items), config, target, false)
+                .sinkTo(new DiscardingSink<>())
+                .name("done")
+                .setParallelism(1);
+    }
+
+    /** The target of a streaming run: a new run folder under {@code streams/}, whatever it is restored from. */
+    public static GenerationTarget target(IndexJobConfig config, Instant startedAt) {
+        String run = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+                        .withZone(ZoneOffset.UTC)
+                        .format(startedAt)
+                + "-" + String.format("%06x", ThreadLocalRandom.current().nextInt(1 << 24));
+        return IndexJob.target(config, startedAt.toString())
+                .streaming(run, List.of("amqp:" + config.queue().queue()));
+    }
+
+    private static void configureCheckpoints(
+            StreamExecutionEnvironment env,
+            IndexJobConfig config,
+            Map<String, String> flinkSettings,
+            boolean local,
+            String indexRoot) {
+        Configuration c = new Configuration();
+        if (!flinkSettings.containsKey(CheckpointingOptions.CHECKPOINTING_INTERVAL.key())) {
+            c.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, config.checkpointInterval());
+        }
+        // The commit protocol needs aligned exactly-once barriers: every report before barrier c reaches the
+        // committer before it snapshots c.
+        c.set(CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE, CheckpointingMode.EXACTLY_ONCE);
+        c.set(CheckpointingOptions.ENABLE_UNALIGNED, false);
+        c.set(
+                CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+                ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+        String checkpoints = config.checkpointDir() != null
+                ? config.checkpointDir()
+                : local && !flinkSettings.containsKey(CheckpointingOptions.CHECKPOINTS_DIRECTORY.key())
+                        ? indexRoot + "/_flink/checkpoints"
+                        : null;
+        if (checkpoints != null) {
+            c.set(
+                    CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+                    GenerationTarget.outputPath(checkpoints).toString());
+        }
+        if (config.savepointDir() != null) {
+            c.set(
+                    CheckpointingOptions.SAVEPOINT_DIRECTORY,
+                    GenerationTarget.outputPath(config.savepointDir()).toString());
+        }
+        env.configure(c);
+    }
+
+    private static IndexJob.Result result(GenerationTarget target, long start, IndexJobConfig config, String savepoint)
+            throws IOException {
+        Optional<Long> latest = latestGeneration(target);
+        Manifest m = latest.map(n -> manifest(target, n)).orElse(null);
+        String path = latest.map(
+                        n -> new Path(new Path(target.indexRoot(), IndexLayout.generationDir(n)), IndexLayout.MANIFEST)
+                                .toString())
+                .orElse(null);
+        return new IndexJob.Result(
+                m, path, Duration.ofNanos(System.nanoTime() - start), config.nearDupNote(), savepoint);
+    }
+
+    private static Optional<Long> latestGeneration(GenerationTarget target) {
+        try {
+            return Generations.readLatest(target.indexRoot()).map(LatestPointer::generation);
+        } catch (IOException | RuntimeException e) {
+            // A pointer being replaced, or the store briefly unreachable: the next look will tell.
+            return Optional.empty();
+        }
+    }
+
+    private static Manifest manifest(GenerationTarget target, long generation) {
+        Path p = new Path(new Path(target.indexRoot(), IndexLayout.generationDir(generation)), IndexLayout.MANIFEST);
+        try {
+            return ManifestCodec.decodeManifest(Generations.readAll(p.getFileSystem(), p));
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** The lines printed when a streaming run ends. */
+    static String summary(IndexJob.Result r) {
+        StringBuilder s = new StringBuilder();
+        if (r.savepoint() != null) {
+            s.append("imgindex: stopped with a savepoint at ")
+                    .append(r.savepoint())
+                    .append('\n');
+            s.append("  resume with the same command and --from-savepoint ")
+                    .append(r.savepoint())
+                    .append('\n');
+        } else {
+            s.append("imgindex: the stream job ended\n");
+        }
+        Manifest m = r.manifest();
+        if (m == null) {
+            s.append("  nothing committed yet\n");
+        } else {
+            s.append("  latest generation ")
+                    .append(m.generation())
+                    .append(" of index '")
+                    .append(m.indexName())
+                    .append("' at ")
+                    .append(r.manifestPath())
+                    .append('\n');
+            s.append("  ").append(m.counts().summary()).append('\n');
+            if (!m.counts().failedByReason().isEmpty()) {
+                s.append("  failed by reason: ")
+                        .append(m.counts().failedByReason())
+                        .append('\n');
+            }
+        }
+        s.append(String.format("  ran %.1f s%n", r.took().toMillis() / 1000.0));
+        return s.toString();
+    }
+}

@@ -1,0 +1,301 @@
+package io.imgindex.output;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.imgindex.format.Counts;
+import io.imgindex.format.IndexLayout;
+import io.imgindex.format.LatestPointer;
+import io.imgindex.format.Manifest;
+import io.imgindex.format.ManifestCodec;
+import io.imgindex.format.ManifestFile;
+import io.imgindex.format.RunInfo;
+import io.imgindex.format.Table;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
+import org.apache.flink.core.fs.FileStatus;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.BoundedOneInput;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Commits a streaming run (parallelism 1): every completed checkpoint that brought anything new becomes a new
+ * generation of the index, whose manifest lists every file the run has committed so far (they stay in the run's
+ * folder, {@code streams/<run>/}, and each manifest names them relative to the index root), with counts that add
+ * up: {@code read == indexed + duplicates + failed + in_flight}. Then {@code _LATEST} moves to it, and servers
+ * that follow it switch over. Emits each manifest's path.
+ *
+ * <p>Protocol (a two-phase commit on Flink's checkpoints). The writers and the input tally send their reports
+ * ahead of each checkpoint barrier; with aligned checkpoints all reports before barrier {@code c} have arrived
+ * when this operator snapshots {@code c}, so it stores them as pending for {@code c} in its operator state. When
+ * {@code c} completes, they are published. A restored state's pending reports belong to a checkpoint that did
+ * complete (the one restored), so they are published at once; a restore can publish the same content twice under
+ * two generation numbers, never lose it or publish it half. Nothing of a failed attempt that was not in a
+ * completed checkpoint is ever listed: its input is replayed and written again under new names; its files are
+ * deleted at the first commit after the restart.
+ *
+ * <p>A restore from an older savepoint continues from that savepoint's view of the index: the next generation
+ * lists what the savepoint had committed, plus what comes after; the generations committed in between stay on
+ * the store (a server can be switched back to them).
+ */
+public class StreamingCommitter extends AbstractStreamOperator<String>
+        implements OneInputStreamOperator<GenerationReport, String>, BoundedOneInput {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Its own logger (the one inherited is named after Flink's base class). */
+    private static final Logger LOG = LoggerFactory.getLogger(StreamingCommitter.class);
+
+    private static final ObjectMapper JSON =
+            new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    private final GenerationTarget target;
+    private transient ListState<byte[]> stored;
+    private transient State state;
+    private transient List<GenerationReport> received;
+    private transient Set<String> liveTokens;
+    private transient boolean leftoversRemoved;
+
+    /** What survives a restart: what is committed, and the reports waiting for their checkpoint. */
+    public static class State {
+        /** Every file committed so far, by manifest path. */
+        public List<FileEntry> files = new ArrayList<>();
+
+        public long read;
+        public long skippedLines;
+        public Map<String, Long> failedByReason = new HashMap<>();
+        public Map<String, Long> duplicatesByMatch = new HashMap<>();
+        public Map<String, String> metadataColumns = new HashMap<>();
+        /** The last generation published, 0 before the first. */
+        public long generation;
+        /** The checkpoint of the last generation published. */
+        public long checkpoint = -1;
+        /** Reports by the checkpoint they wait for. */
+        public TreeMap<Long, List<GenerationReport>> pending = new TreeMap<>();
+    }
+
+    public StreamingCommitter(GenerationTarget target) {
+        if (!target.streaming()) {
+            throw new IllegalArgumentException("a streaming committer needs a streaming target");
+        }
+        this.target = target;
+    }
+
+    @Override
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        stored = context.getOperatorStateStore()
+                .getListState(new ListStateDescriptor<>("streaming-commits", BytePrimitiveArraySerializer.INSTANCE));
+        state = new State();
+        received = new ArrayList<>();
+        liveTokens = new HashSet<>();
+        if (context.isRestored()) {
+            for (byte[] bytes : stored.get()) {
+                state = JSON.readValue(bytes, State.class);
+            }
+            long restored = context.getRestoredCheckpointId().orElse(Long.MAX_VALUE);
+            LOG.info(
+                    "Restored the stream's commits at checkpoint {}: generation {}, {} files, {} reports pending",
+                    restored,
+                    state.generation,
+                    state.files.size(),
+                    state.pending.values().stream().mapToInt(List::size).sum());
+            // Pending reports in a restored state were part of a completed checkpoint: publish them now.
+            commitUpTo(Long.MAX_VALUE, restored, false);
+        }
+    }
+
+    @Override
+    public void processElement(StreamRecord<GenerationReport> record) {
+        GenerationReport r = record.getValue();
+        if (r.writerToken != null) {
+            liveTokens.add(r.writerToken);
+        }
+        received.add(r);
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        if (!received.isEmpty()) {
+            state.pending
+                    .computeIfAbsent(context.getCheckpointId(), k -> new ArrayList<>())
+                    .addAll(received);
+            received = new ArrayList<>();
+        }
+        stored.update(List.of(JSON.writeValueAsBytes(state)));
+    }
+
+    @Override
+    public void notifyCheckpointComplete(long checkpointId) throws Exception {
+        super.notifyCheckpointComplete(checkpointId);
+        commitUpTo(checkpointId, checkpointId, true);
+    }
+
+    @Override
+    public void endInput() throws Exception {
+        // A bounded input (tests, a finite queue drain): what arrived is complete.
+        state.pending
+                .computeIfAbsent(GenerationReport.END_OF_INPUT, k -> new ArrayList<>())
+                .addAll(received);
+        received = new ArrayList<>();
+        commitUpTo(GenerationReport.END_OF_INPUT, state.checkpoint, true);
+    }
+
+    /**
+     * Adds the reports pending for checkpoints up to {@code upTo} and publishes a generation if anything is new.
+     *
+     * @param clean whether every live writer has reported since this operator started, so that the files of
+     *     failed attempts can be told apart and removed
+     */
+    private void commitUpTo(long upTo, long checkpoint, boolean clean) throws IOException {
+        boolean changed = false;
+        while (!state.pending.isEmpty() && state.pending.firstKey() <= upTo) {
+            for (GenerationReport r : state.pending.pollFirstEntry().getValue()) {
+                changed |= add(r);
+            }
+        }
+        if (changed) {
+            publish(checkpoint == GenerationReport.END_OF_INPUT ? state.checkpoint : checkpoint);
+        }
+        if (clean && !leftoversRemoved) {
+            removeLeftovers();
+            leftoversRemoved = true;
+        }
+    }
+
+    private boolean add(GenerationReport r) {
+        for (FileEntry f : r.files) {
+            state.files.add(f);
+        }
+        state.read += r.read;
+        state.skippedLines += r.skippedLines;
+        r.failedByReason.forEach((k, v) -> state.failedByReason.merge(k, v, Long::sum));
+        r.duplicatesByMatch.forEach((k, v) -> state.duplicatesByMatch.merge(k, v, Long::sum));
+        r.metadataColumns.forEach((k, v) -> state.metadataColumns.merge(k, v, GenerationReport::mergeColumnType));
+        return r.files.length > 0 || r.read > 0 || r.skippedLines > 0;
+    }
+
+    private void publish(long checkpoint) throws IOException {
+        List<ManifestFile> files = new ArrayList<>();
+        for (FileEntry f : state.files) {
+            files.add(f.toManifestFile());
+        }
+        long indexed = rows(files, Table.INDEX);
+        long duplicates = rows(files, Table.DUPLICATES);
+        long failed = rows(files, Table.FAILURES);
+        Counts counts = new Counts(
+                state.read,
+                state.skippedLines,
+                indexed,
+                duplicates,
+                failed,
+                state.failedByReason,
+                state.duplicatesByMatch,
+                state.read - indexed - duplicates - failed);
+        if (!counts.balanced()) {
+            // More rows than records read means something was written twice: never publish that.
+            throw new IllegalStateException("refusing to commit checkpoint " + checkpoint + " of stream "
+                    + target.streamRun() + ": the counts do not add up, " + counts.summary() + ", failed by reason "
+                    + state.failedByReason);
+        }
+        Path root = target.indexRoot();
+        long generation = Generations.reserveNext(
+                root,
+                "{\"stream\":\"" + target.streamRun() + "\",\"checkpoint\":" + checkpoint + ",\"started_at\":\""
+                        + target.startedAt() + "\"}\n");
+        String now = Instant.now().toString();
+        Manifest manifest = Manifest.current(
+                        target.name(),
+                        generation,
+                        target.model(),
+                        target.shards(),
+                        counts,
+                        state.metadataColumns,
+                        files,
+                        new RunInfo(
+                                target.mode(),
+                                target.inputs(),
+                                target.startedAt(),
+                                now,
+                                target.options(),
+                                target.streamRun(),
+                                checkpoint))
+                .validate();
+        Path manifestPath = new Path(new Path(root, IndexLayout.generationDir(generation)), IndexLayout.MANIFEST);
+        Generations.writeAtomically(manifestPath, ManifestCodec.encode(manifest));
+        Optional<LatestPointer> latest = Generations.readLatest(root);
+        if (latest.isEmpty() || latest.get().generation() < generation) {
+            Generations.writeAtomically(
+                    new Path(root, IndexLayout.LATEST), ManifestCodec.encode(LatestPointer.to(generation, now)));
+        }
+        state.generation = generation;
+        state.checkpoint = checkpoint;
+        LOG.info(
+                "Committed checkpoint {} of stream {} as generation {} of {}: {}",
+                checkpoint,
+                target.streamRun(),
+                generation,
+                target.name(),
+                counts.summary());
+        output.collect(new StreamRecord<>(manifestPath.toString()));
+    }
+
+    /**
+     * Deletes the files in this run's folder that no commit lists and no writer of this attempt made: what
+     * failed attempts left behind. Every writer reports before each barrier, so by the first commit every live
+     * writer's token is known.
+     */
+    private void removeLeftovers() throws IOException {
+        Path dir = target.writeDir();
+        FileSystem fs = dir.getFileSystem();
+        Set<String> committed = new HashSet<>();
+        for (FileEntry f : state.files) {
+            committed.add(f.path);
+        }
+        for (FileStatus sub : list(fs, dir)) {
+            if (!sub.isDir()) {
+                continue;
+            }
+            for (FileStatus file : list(fs, sub.getPath())) {
+                String name = file.getPath().getName();
+                String token = IndexLayout.partFileToken(name);
+                boolean ours = name.endsWith(".inprogress") || IndexLayout.isDataFile(name);
+                String manifestPath = target.manifestPath(sub.getPath().getName() + "/" + name);
+                if (ours && token != null && !liveTokens.contains(token) && !committed.contains(manifestPath)) {
+                    LOG.info("Removing {}: written by a failed attempt, never committed", file.getPath());
+                    fs.delete(file.getPath(), false);
+                }
+            }
+        }
+    }
+
+    private static FileStatus[] list(FileSystem fs, Path dir) throws IOException {
+        FileStatus[] s = fs.exists(dir) ? fs.listStatus(dir) : null;
+        return s == null ? new FileStatus[0] : s;
+    }
+
+    private static long rows(List<ManifestFile> files, Table table) {
+        return files.stream()
+                .filter(f -> f.tableKind() == table)
+                .mapToLong(ManifestFile::rows)
+                .sum();
+    }
+}

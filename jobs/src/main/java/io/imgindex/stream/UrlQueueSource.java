@@ -1,0 +1,40 @@
+package io.imgindex.stream;
+
+import com.rabbitmq.client.ConnectionFactory;
+import io.imgindex.item.Item;
+import org.apache.flink.streaming.connectors.rabbitmq.RMQSource;
+import org.apache.flink.streaming.connectors.rabbitmq.common.RMQConnectionConfig;
+
+/**
+ * The stream job's source: Flink's RabbitMQ source over a durable queue, with correlation ids on, so that with
+ * checkpointing a message is acknowledged only once the checkpoint that covers its processing has completed, and
+ * a redelivered message already processed is dropped (exactly-once). Runs with parallelism 1 (RabbitMQ gives no
+ * partitioned replay; the source's dedup needs one consumer).
+ *
+ * <p>The connection is made on the task manager from {@link RabbitMq#connectionFactory}: credentials come from
+ * that process's environment and are never serialised with the job.
+ */
+public final class UrlQueueSource extends RMQSource<Item> {
+
+    private static final long serialVersionUID = 1L;
+
+    private final String uri;
+
+    public UrlQueueSource(QueueSettings settings) {
+        super(
+                new RMQConnectionConfig.Builder()
+                        .setUri(settings.uri())
+                        .setPrefetchCount(settings.prefetch())
+                        .setDeliveryTimeout(settings.deliveryTimeout().toMillis())
+                        .build(),
+                settings.queue(),
+                true,
+                new UrlMessageSchema(settings.queue()));
+        this.uri = settings.uri();
+    }
+
+    @Override
+    protected ConnectionFactory setupConnectionFactory() {
+        return RabbitMq.connectionFactory(uri);
+    }
+}

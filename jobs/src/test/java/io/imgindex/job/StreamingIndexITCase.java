@@ -1,0 +1,400 @@
+package io.imgindex.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.imgindex.cli.Flags;
+import io.imgindex.format.DuplicateRow;
+import io.imgindex.format.FailureRow;
+import io.imgindex.format.GenerationReader;
+import io.imgindex.format.IndexLayout;
+import io.imgindex.format.IndexRow;
+import io.imgindex.format.Manifest;
+import io.imgindex.format.ManifestFile;
+import io.imgindex.item.Item;
+import io.imgindex.testing.RabbitMqBroker;
+import io.imgindex.testing.TestHttpServer;
+import io.imgindex.testing.TestImages;
+import java.awt.Color;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.api.common.state.CheckpointListener;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.hadoop.conf.Configuration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The stream job against the real RabbitMQ broker, on an embedded cluster as {@code bin/imgindex} runs it, with
+ * messages published by the plain AMQP client. Exactly once: N messages, a stop with a savepoint in the middle,
+ * M more while it is down, a restore: the latest generation holds N + M distinct rows over the index, duplicates
+ * and failures tables, one per message, nothing lost, nothing twice. The same after a task failure injected in
+ * the middle and recovered from a checkpoint. Poison messages (no correlation id, a body that does not parse, not
+ * UTF-8, a bad URL) are recorded as failures and acknowledged.
+ */
+class StreamingIndexITCase {
+
+    static TestHttpServer server;
+    static RabbitMqBroker broker;
+    static final ExecutorService jobs = Executors.newCachedThreadPool();
+
+    @TempDir
+    Path work;
+
+    String queue;
+
+    @BeforeAll
+    static void start() {
+        broker = RabbitMqBroker.connect();
+        server = new TestHttpServer();
+        for (String name : List.of("coffee.jpg", "castle.jpg", "cat.png", "rocket.webp", "beach.jpg")) {
+            server.bytes("/img/" + name, TestImages.sample(name), "image/jpeg");
+        }
+        server.bytes("/copy/coffee.jpg", TestImages.sample("coffee.jpg"), "image/jpeg");
+        server.status("/missing.jpg", 404);
+        for (int i = 0; i < 120; i++) {
+            // Distinct images, so each message has its own outcome.
+            Color c = new Color((i * 37) % 256, (i * 91) % 256, (i * 53) % 256);
+            server.bytes(
+                    "/gen/" + i + ".png",
+                    TestImages.twoColours(64 + i, 48, c, new Color(255 - c.getRed(), c.getBlue(), i), "png"),
+                    "image/png");
+        }
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        server.close();
+        broker.close();
+        jobs.shutdownNow();
+    }
+
+    @AfterEach
+    void deleteQueue() {
+        if (queue != null) {
+            broker.delete(queue);
+        }
+    }
+
+    IndexJobConfig config(Path out, String... more) {
+        List<String> args = new ArrayList<>(List.of(
+                "--mode",
+                "streaming",
+                "--rabbitmq-uri",
+                RabbitMqBroker.URI,
+                "--queue",
+                queue,
+                "--model",
+                "imgindex-thumb-v1",
+                "--model-cache",
+                "target/model-cache",
+                "--output",
+                out.toString(),
+                "--name",
+                "stream",
+                "--shards",
+                "2",
+                "--parallelism",
+                "2",
+                "--allow-network",
+                "127.0.0.0/8",
+                "--checkpoint-interval",
+                "500ms",
+                "--embed.batch-size",
+                "4",
+                "--fetch.max-attempts",
+                "1"));
+        args.addAll(List.of(more));
+        return IndexJobConfig.from(
+                Flags.parse(args.toArray(new String[0]), IndexOptions.ALL).options());
+    }
+
+    /** A running stream job: stop it with {@link #stop()}. */
+    final class Running {
+        final CompletableFuture<Void> stop = new CompletableFuture<>();
+        final Future<IndexJob.Result> result;
+
+        Running(IndexJobConfig config, UnaryOperator<DataStream<Item>> hook) {
+            result = jobs.submit(() -> StreamingRun.run(config, Map.of(), stop, line -> {}, hook));
+        }
+
+        IndexJob.Result stop() throws Exception {
+            stop.complete(null);
+            return result.get(2, TimeUnit.MINUTES);
+        }
+    }
+
+    /** The messages published so far: correlation id to the outcome expected. */
+    final Map<String, String> expected = new HashMap<>();
+
+    int published;
+
+    /** Publishes {@code n} messages: mostly distinct images, with copies, failures and poison among them. */
+    void publish(int n) throws Exception {
+        for (int k = 0; k < n; k++, published++) {
+            int i = published;
+            String cid = "m-" + i;
+            String base = server.base();
+            switch (i % 10) {
+                case 3 -> {
+                    broker.publish(queue, cid, "{\"url\": \"" + base + "/missing.jpg?" + i + "\"}");
+                    expected.put(cid, "HTTP_404");
+                }
+                case 5 -> {
+                    broker.publish(
+                            queue,
+                            cid,
+                            "{\"url\": \"" + base + "/copy/coffee.jpg?" + i + "\", \"id\": \"c" + i + "\"}");
+                    expected.put(cid, "index|duplicate"); // the same bytes: whichever arrives first is kept
+                }
+                case 7 -> {
+                    // Poison of four kinds, in turn.
+                    switch ((i / 10) % 4) {
+                        case 0 -> {
+                            broker.publish(queue, null, "{\"url\": \"" + base + "/img/cat.png?" + i + "\"}");
+                            expected.put(
+                                    "sha256:" + sha256("{\"url\": \"" + base + "/img/cat.png?" + i + "\"}"),
+                                    "NO_CORRELATION_ID");
+                        }
+                        case 1 -> {
+                            broker.publish(queue, cid, "{this is not json");
+                            expected.put(cid, "BAD_RECORD");
+                        }
+                        case 2 -> {
+                            broker.publish(queue, cid, new byte[] {(byte) 0xff, (byte) 0xfe, 0x41});
+                            expected.put(cid, "BAD_RECORD");
+                        }
+                        default -> {
+                            broker.publish(queue, cid, "ftp://example.org/" + i + ".jpg");
+                            expected.put(cid, "BAD_URL");
+                        }
+                    }
+                }
+                case 9 -> {
+                    broker.publish(queue, cid, base + "/gen/" + i + ".png"); // a bare URL
+                    expected.put(cid, "index|duplicate");
+                }
+                default -> {
+                    broker.publish(
+                            queue,
+                            cid,
+                            "{\"id\": \"g" + i + "\", \"url\": \"" + base + "/gen/" + i + ".png\", \"batch\": " + i / 10
+                                    + "}");
+                    expected.put(cid, "index|duplicate");
+                }
+            }
+        }
+    }
+
+    static String sha256(String s) {
+        return io.imgindex.format.Sha256.hex(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Waits until the latest generation has every published message decided. */
+    static Manifest awaitCommitted(Path out, long records) throws Exception {
+        GenerationReader reader = GenerationReader.open(out.toString(), "stream", new Configuration());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        Manifest m = null;
+        while (System.nanoTime() < deadline) {
+            var latest = reader.latest();
+            if (latest.isPresent()) {
+                m = reader.manifest(latest.get().generation());
+                if (m.counts().read() == records && m.counts().inFlight() == 0) {
+                    return m;
+                }
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("not all " + records + " messages committed in time; latest: "
+                + (m == null ? "none" : m.counts().summary()));
+    }
+
+    /** Reads the generation back and checks that every message is in it once, with the expected outcome. */
+    void assertExactlyOnce(Path out, Manifest m) throws Exception {
+        GenerationReader reader = GenerationReader.open(out.toString(), "stream", new Configuration());
+        reader.verify(m);
+        List<String> sources = new ArrayList<>();
+        Map<String, String> outcome = new HashMap<>();
+        reader.readIndex(m, (IndexRow r) -> {
+            sources.add(r.source());
+            outcome.put(r.source(), "index");
+        });
+        reader.readDuplicates(m, (DuplicateRow r) -> {
+            sources.add(r.source());
+            outcome.put(r.source(), "duplicate");
+        });
+        reader.readFailures(m, (FailureRow r) -> {
+            sources.add(r.source());
+            outcome.put(r.source(), r.reason());
+        });
+        assertThat(sources).as("one row per message").doesNotHaveDuplicates().hasSize(expected.size());
+        assertThat(m.counts().balanced()).isTrue();
+        assertThat(m.counts().read()).isEqualTo(expected.size());
+        for (Map.Entry<String, String> e : expected.entrySet()) {
+            String got = outcome.get("amqp:" + queue + "#" + e.getKey());
+            assertThat(got).as("outcome of message " + e.getKey()).isNotNull();
+            assertThat(e.getValue().split("\\|"))
+                    .as("outcome of message " + e.getKey())
+                    .contains(got);
+        }
+    }
+
+    @Test
+    void stopWithSavepointPublishMoreRestoreGivesEveryMessageOnce() throws Exception {
+        queue = broker.newQueue("it-savepoint");
+        Path out = work.resolve("out");
+        Running first = new Running(config(out), UnaryOperator.identity());
+        publish(20);
+        awaitCommitted(out, 20);
+        publish(20);
+        // At once: some of these are through, some in flight, some still in the queue: the stop falls in the middle.
+        IndexJob.Result stopped = first.stop();
+        assertThat(stopped.savepoint()).as("the stop wrote a savepoint").isNotNull();
+        assertThat(Path.of(java.net.URI.create(stopped.savepoint()))).exists();
+
+        publish(35); // while the job is down: they wait in the queue
+        assertThat(broker.ready(queue)).isGreaterThanOrEqualTo(35);
+
+        Running second = new Running(config(out, "--from-savepoint", stopped.savepoint()), UnaryOperator.identity());
+        Manifest m = awaitCommitted(out, 75);
+        IndexJob.Result end = second.stop();
+        assertThat(end.savepoint()).isNotNull();
+
+        assertExactlyOnce(out, m);
+        assertThat(m.run().mode()).isEqualTo("STREAMING");
+        assertThat(m.files()).allSatisfy(f -> assertThat(f.shared()).isTrue());
+        // Both runs' files are listed: the restored run carries on from what the first committed.
+        assertThat(m.files().stream().map(f -> f.path().split("/")[2]).distinct())
+                .hasSize(2);
+        assertThat(m.counts().failedByReason()).containsKeys("NO_CORRELATION_ID", "BAD_RECORD", "BAD_URL", "HTTP_404");
+        assertThat(broker.ready(queue)).as("every message acknowledged").isZero();
+        // Every commit is a generation of its own; the earlier ones stay complete and readable.
+        GenerationReader reader = GenerationReader.open(out.toString(), "stream", new Configuration());
+        assertThat(reader.generations().size()).isGreaterThan(1);
+        for (long g : reader.generations()) {
+            Manifest earlier = reader.manifest(g);
+            assertThat(earlier.counts().balanced()).isTrue();
+            assertThat(earlier.counts().read()).isLessThanOrEqualTo(75);
+        }
+    }
+
+    /** Throws once, on the first attempt, at the first record after a checkpoint completed and {@code after} records. */
+    static final class FailOnce extends RichMapFunction<Item, Item> implements CheckpointListener {
+        static final AtomicBoolean failed = new AtomicBoolean();
+        private final int after;
+        private transient int seen;
+        private transient boolean checkpointed;
+
+        FailOnce(int after) {
+            this.after = after;
+        }
+
+        @Override
+        public void open(OpenContext context) {
+            seen = 0;
+        }
+
+        @Override
+        public Item map(Item item) {
+            seen++;
+            if (checkpointed
+                    && seen > after
+                    && getRuntimeContext().getTaskInfo().getAttemptNumber() == 0
+                    && failed.compareAndSet(false, true)) {
+                throw new IllegalStateException("injected failure after " + seen + " records");
+            }
+            return item;
+        }
+
+        @Override
+        public void notifyCheckpointComplete(long checkpointId) {
+            checkpointed = true;
+        }
+    }
+
+    @Test
+    void aTaskFailureRecoveredFromACheckpointGivesEveryMessageOnce() throws Exception {
+        queue = broker.newQueue("it-failover");
+        Path out = work.resolve("out");
+        FailOnce.failed.set(false);
+        Running job = new Running(
+                config(out),
+                items -> items.map(new FailOnce(15)).name("inject a failure").setParallelism(1));
+        publish(20);
+        awaitCommitted(out, 20); // a checkpoint has completed with these
+        publish(30); // the failure comes among these
+        Manifest m = awaitCommitted(out, 50);
+        job.stop();
+        assertThat(FailOnce.failed).as("the failure was injected").isTrue();
+        assertExactlyOnce(out, m);
+
+        // What the failed attempt had written but not committed is gone from the run's folder.
+        Set<String> listed = new HashSet<>();
+        for (ManifestFile f : m.files()) {
+            listed.add(f.path());
+        }
+        Path runDir = out.resolve("stream").resolve(IndexLayout.STREAMS);
+        List<String> unlisted = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(runDir)) {
+            files.filter(Files::isRegularFile).forEach(p -> {
+                String rel =
+                        "../" + out.resolve("stream").relativize(p).toString().replace('\\', '/');
+                if (!listed.contains(rel)) {
+                    unlisted.add(rel);
+                }
+            });
+        }
+        assertThat(unlisted).as("files no commit lists").isEmpty();
+    }
+
+    @Test
+    void refusesCredentialsInTheUriAndStreamingOptionsInBatch() {
+        queue = null;
+        Path out = work.resolve("out");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> IndexJobConfig.from(Flags.parse(
+                                new String[] {
+                                    "--mode",
+                                    "streaming",
+                                    "--queue",
+                                    "q",
+                                    "--rabbitmq-uri",
+                                    "amqp://user:secret@127.0.0.1:5672/",
+                                    "--model",
+                                    "imgindex-thumb-v1",
+                                    "--output",
+                                    out.toString()
+                                },
+                                IndexOptions.ALL)
+                        .options()))
+                .hasMessageContaining("IMGINDEX_RABBITMQ_PASSWORD")
+                .hasMessageNotContaining("secret");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> IndexJobConfig.from(Flags.parse(
+                                new String[] {"--input", "x.txt", "--queue", "q", "--model", "imgindex-thumb-v1"},
+                                IndexOptions.ALL)
+                        .options()))
+                .hasMessageContaining("--queue needs --mode streaming");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> IndexJobConfig.from(Flags.parse(
+                                new String[] {"--mode", "streaming", "--model", "imgindex-thumb-v1"}, IndexOptions.ALL)
+                        .options()))
+                .hasMessageContaining("--queue is required");
+    }
+}
