@@ -10,6 +10,7 @@ import io.imgindex.input.UrlListParser;
 import io.imgindex.item.Item;
 import io.imgindex.item.Status;
 import io.imgindex.job.IndexOptions;
+import io.imgindex.stream.QueueSettings;
 import io.imgindex.stream.RabbitMq;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -58,8 +59,12 @@ public final class EnrollCommand {
             .defaultValue(1000)
             .withDescription("Messages sent ahead of the broker's confirms.");
 
-    public static final List<ConfigOption<?>> OPTIONS =
-            List.of(IndexOptions.RABBITMQ_URI, IndexOptions.QUEUE, CONFIRM_TIMEOUT, MAX_IN_FLIGHT);
+    public static final List<ConfigOption<?>> OPTIONS = List.of(
+            IndexOptions.RABBITMQ_URI,
+            IndexOptions.QUEUE,
+            IndexOptions.RABBITMQ_QUEUE_TYPE,
+            CONFIRM_TIMEOUT,
+            MAX_IN_FLIGHT);
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_LISTED = 20;
@@ -89,7 +94,12 @@ public final class EnrollCommand {
             throw new UsageException("--max-in-flight must be positive, was " + inFlight);
         }
         List<Path> files = files(parsed.arguments());
-        Outcome o = enroll(uri, queue, files, inFlight, parsed.options().get(CONFIRM_TIMEOUT));
+        String queueType = parsed.options().get(IndexOptions.RABBITMQ_QUEUE_TYPE);
+        if (!queueType.equals("classic") && !queueType.equals("quorum")) {
+            throw new UsageException("--rabbitmq.queue-type must be classic or quorum, was '" + queueType + "'");
+        }
+        Outcome o =
+                enroll(uri, queue, queueType, files, inFlight, parsed.options().get(CONFIRM_TIMEOUT));
         out.printf(
                 "imgindex: enrolled %d records into queue '%s' at %s: %d confirmed by the broker%s (skipped lines"
                         + " %d)%n",
@@ -112,15 +122,16 @@ public final class EnrollCommand {
     }
 
     /** Publishes every record of the files and waits for the broker's confirms. */
-    public static Outcome enroll(String uri, String queue, List<Path> files, int maxInFlight, Duration confirmTimeout)
+    public static Outcome enroll(
+            String uri, String queue, String queueType, List<Path> files, int maxInFlight, Duration confirmTimeout)
             throws Exception {
         long published = 0;
         long skipped = 0;
         List<String> notPublished = new ArrayList<>();
         try (Connection connection = RabbitMq.connectionFactory(uri).newConnection("imgindex-enroll");
                 Channel channel = connection.createChannel()) {
-            // The same declaration as the job's source: a durable queue.
-            channel.queueDeclare(queue, true, false, false, null);
+            // The same declaration as the job's source.
+            QueueSettings.declare(channel, queue, queueType);
             channel.confirmSelect();
             Confirms confirms = new Confirms();
             channel.addConfirmListener(confirms);

@@ -72,7 +72,8 @@ public final class IndexJobConfig implements Serializable {
                         c.get(IndexOptions.RABBITMQ_URI),
                         queueName,
                         c.get(IndexOptions.RABBITMQ_PREFETCH),
-                        c.get(IndexOptions.RABBITMQ_DELIVERY_TIMEOUT));
+                        c.get(IndexOptions.RABBITMQ_DELIVERY_TIMEOUT),
+                        c.get(IndexOptions.RABBITMQ_QUEUE_TYPE));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(
                         e.getMessage().startsWith("--") ? e.getMessage() : "--rabbitmq-uri: " + e.getMessage(), e);

@@ -223,6 +223,12 @@ public final class IndexOptions {
                     + " object {\"url\", \"id\", other members as metadata} or a bare URL, with a correlation"
                     + " id ('imgindex enroll' publishes such messages).");
 
+    public static final ConfigOption<String> RABBITMQ_QUEUE_TYPE = ConfigOptions.key("rabbitmq.queue-type")
+            .stringType()
+            .defaultValue("classic")
+            .withDescription("STREAMING and enroll: how the queue is declared when it does not exist: classic, or"
+                    + " quorum (replicated over a RabbitMQ cluster). An existing queue must match.");
+
     public static final ConfigOption<Integer> RABBITMQ_PREFETCH = ConfigOptions.key("rabbitmq.prefetch")
             .intType()
             .defaultValue(500)
@@ -363,6 +369,7 @@ public final class IndexOptions {
             NEAR_DUP_COMPARED,
             RABBITMQ_URI,
             QUEUE,
+            RABBITMQ_QUEUE_TYPE,
             RABBITMQ_PREFETCH,
             RABBITMQ_DELIVERY_TIMEOUT,
             CHECKPOINT_INTERVAL,

@@ -13,10 +13,24 @@ import java.time.Duration;
  *     this bounds the messages taken per checkpoint interval
  * @param deliveryTimeout how long the source waits for a message before it checks whether to stop; short, so a
  *     stop with a savepoint is quick
+ * @param queueType {@code classic} or {@code quorum} (replicated): how the queue is declared if it does not exist;
+ *     a queue that exists must have been declared the same way
  */
-public record QueueSettings(String uri, String queue, int prefetch, Duration deliveryTimeout) implements Serializable {
+public record QueueSettings(String uri, String queue, int prefetch, Duration deliveryTimeout, String queueType)
+        implements Serializable {
 
     private static final long serialVersionUID = 1L;
+
+    /** Declares the queue as the job and {@code imgindex enroll} both expect it: durable, of the given type. */
+    public static void declare(com.rabbitmq.client.Channel channel, String queue, String queueType)
+            throws java.io.IOException {
+        channel.queueDeclare(
+                queue,
+                true,
+                false,
+                false,
+                "quorum".equals(queueType) ? java.util.Map.of("x-queue-type", "quorum") : null);
+    }
 
     public QueueSettings {
         uri = RabbitMq.check(uri);
@@ -25,6 +39,10 @@ public record QueueSettings(String uri, String queue, int prefetch, Duration del
         }
         if (prefetch < 1 || prefetch > 65_535) {
             throw new IllegalArgumentException("--rabbitmq.prefetch must be within 1..65535, was " + prefetch);
+        }
+        if (!"classic".equals(queueType) && !"quorum".equals(queueType)) {
+            throw new IllegalArgumentException(
+                    "--rabbitmq.queue-type must be classic or quorum, was '" + queueType + "'");
         }
         if (deliveryTimeout.isNegative() || deliveryTimeout.isZero()) {
             throw new IllegalArgumentException("--rabbitmq.delivery-timeout must be positive, was " + deliveryTimeout);

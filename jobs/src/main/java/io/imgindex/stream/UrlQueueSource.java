@@ -19,6 +19,7 @@ public final class UrlQueueSource extends RMQSource<Item> {
     private static final long serialVersionUID = 1L;
 
     private final String uri;
+    private final String queueType;
 
     public UrlQueueSource(QueueSettings settings) {
         super(
@@ -31,6 +32,12 @@ public final class UrlQueueSource extends RMQSource<Item> {
                 true,
                 new UrlMessageSchema(settings.queue()));
         this.uri = settings.uri();
+        this.queueType = settings.queueType();
+    }
+
+    @Override
+    protected void setupQueue() throws java.io.IOException {
+        QueueSettings.declare(channel, queueName, queueType);
     }
 
     @Override
