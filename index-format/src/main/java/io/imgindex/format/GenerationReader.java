@@ -221,10 +221,7 @@ public final class GenerationReader {
 
     /** The absolute path of a listed file: in the generation's folder, or under the index root for a shared one. */
     public Path dataPath(long generation, ManifestFile file) {
-        if (file.shared()) {
-            return new Path(root, file.path().substring(IndexLayout.INDEX_ROOT_PREFIX.length()));
-        }
-        return new Path(new Path(root, IndexLayout.generationDir(generation)), file.path());
+        return new Path(root, IndexLayout.rootRelative(generation, file.path()));
     }
 
     private <T> void read(Manifest manifest, Table table, Function<Group, T> convert, Consumer<T> sink)

@@ -122,6 +122,16 @@ public final class IndexLayout {
         return null;
     }
 
+    /**
+     * Where a file a generation's manifest lists lives, relative to the index root: in the generation's folder,
+     * or, for a shared file ({@code ../…}), where the path points.
+     */
+    public static String rootRelative(long generation, String filePath) {
+        return filePath.startsWith(INDEX_ROOT_PREFIX)
+                ? filePath.substring(INDEX_ROOT_PREFIX.length())
+                : generationDir(generation) + "/" + filePath;
+    }
+
     /** Whether a file name is a finished data file (not hidden, not in progress). */
     public static boolean isDataFile(String name) {
         return name.endsWith(PARQUET_SUFFIX) && !name.startsWith(".") && !name.startsWith("_");

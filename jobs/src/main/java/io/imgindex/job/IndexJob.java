@@ -113,8 +113,8 @@ public final class IndexJob {
         if (config.parallelism() != null) {
             env.setParallelism(config.parallelism());
         }
-        List<Path> inputs = inputPaths(config.inputs());
         GenerationTarget target = target(config, Instant.now().toString());
+        List<Path> inputs = inputPaths(config.inputs(), target);
         long generation =
                 Generations.reserveNext(target.indexRoot(), "{\"started_at\":\"" + target.startedAt() + "\"}\n");
         target = target.withGeneration(generation);
@@ -159,9 +159,15 @@ public final class IndexJob {
                 config.explicitOptions());
     }
 
-    private static List<Path> inputPaths(List<String> inputs) throws IOException {
+    private static List<Path> inputPaths(List<String> inputs, GenerationTarget target) throws IOException {
         List<Path> paths = new ArrayList<>();
         for (String in : inputs) {
+            if (GenerationInput.isGeneration(in)) {
+                // A backfill: the generation's rows, as a list under the new index.
+                paths.add(GenerationInput.materialise(
+                        in, target.indexRoot(), target.startedAt().replaceAll("[^0-9A-Za-z]", "")));
+                continue;
+            }
             Path p = GenerationTarget.outputPath(in);
             if (!p.getFileSystem().exists(p)) {
                 throw new IllegalArgumentException("--input " + in + ": no such file or folder");

@@ -51,6 +51,7 @@ public final class IndexJobConfig implements Serializable {
     private final String checkpointDir;
     private final String savepointDir;
     private final String fromSavepoint;
+    private final String baseGeneration;
 
     private IndexJobConfig(Configuration c) {
         String mode = c.get(IndexOptions.MODE).strip().toLowerCase(java.util.Locale.ROOT);
@@ -102,6 +103,13 @@ public final class IndexJobConfig implements Serializable {
         checkpointDir = c.getOptional(IndexOptions.CHECKPOINT_DIR).orElse(null);
         savepointDir = c.getOptional(IndexOptions.SAVEPOINT_DIR).orElse(null);
         fromSavepoint = c.getOptional(IndexOptions.FROM_SAVEPOINT).orElse(null);
+        baseGeneration = c.get(IndexOptions.BASE_GENERATION).strip();
+        if (!baseGeneration.equals("latest")
+                && !baseGeneration.equals("none")
+                && !baseGeneration.matches("[1-9][0-9]{0,17}")) {
+            throw new IllegalArgumentException(
+                    "--base-generation must be latest, none or a generation number, was '" + baseGeneration + "'");
+        }
         for (String in : inputs) {
             if (in.isBlank()) {
                 throw new IllegalArgumentException("--input must not be empty");
@@ -289,6 +297,11 @@ public final class IndexJobConfig implements Serializable {
     /** STREAMING: where the savepoint of a stop goes, if given. */
     public String savepointDir() {
         return savepointDir;
+    }
+
+    /** STREAMING: {@code latest}, {@code none} or a generation number. */
+    public String baseGeneration() {
+        return baseGeneration;
     }
 
     /** STREAMING: the savepoint to restore, if given. */

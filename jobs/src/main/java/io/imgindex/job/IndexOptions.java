@@ -34,7 +34,8 @@ public final class IndexOptions {
             .noDefaultValue()
             .withDescription("A URL list, or a folder of them: a local path, file:, or s3a:. Repeatable."
                     + " Text (one URL per line), CSV (*.csv, header with url and optional id) or JSON lines"
-                    + " (*.jsonl); .gz is read too.");
+                    + " (*.jsonl); .gz is read too. A backfill: an index's _LATEST (or a generation's"
+                    + " _manifest.json) reads every row that generation accounts for, to index them again.");
 
     public static final ConfigOption<String> OUTPUT = ConfigOptions.key("output")
             .stringType()
@@ -243,6 +244,14 @@ public final class IndexOptions {
             .withDescription("STREAMING: how long the source waits for a message before checking whether to"
                     + " stop; short, so a stop with a savepoint is quick.");
 
+    public static final ConfigOption<String> BASE_GENERATION = ConfigOptions.key("base-generation")
+            .stringType()
+            .defaultValue("latest")
+            .withDescription("STREAMING, when not restored from a savepoint: the generation the stream builds on."
+                    + " latest: the index's latest generation (a batch run or backfill, or an earlier stream), so"
+                    + " every commit lists its rows too; none: start empty; or a number. It must have the job's"
+                    + " model and number of shards. Its images are not known to this run's deduplication.");
+
     public static final ConfigOption<Duration> CHECKPOINT_INTERVAL = ConfigOptions.key("checkpoint-interval")
             .durationType()
             .defaultValue(Duration.ofSeconds(10))
@@ -372,6 +381,7 @@ public final class IndexOptions {
             RABBITMQ_QUEUE_TYPE,
             RABBITMQ_PREFETCH,
             RABBITMQ_DELIVERY_TIMEOUT,
+            BASE_GENERATION,
             CHECKPOINT_INTERVAL,
             CHECKPOINT_DIR,
             SAVEPOINT_DIR,

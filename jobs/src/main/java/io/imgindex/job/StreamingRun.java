@@ -118,6 +118,10 @@ public final class StreamingRun {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flinkConf);
         boolean local = env instanceof LocalStreamEnvironment;
         GenerationTarget target = target(config, Instant.now());
+        if (config.fromSavepoint() == null) {
+            // A fresh stream builds on a committed generation (a restored one carries its own in its state).
+            target = target.streaming(target.streamRun(), target.inputs(), base(config, target));
+        }
         String root = target.indexRoot().toString();
         configureCheckpoints(env, config, flinkSettings, local, root);
         if (local) {
@@ -154,6 +158,7 @@ public final class StreamingRun {
                 + config.queue().queue()
                 + "' into " + root + " (job " + client.getJobID() + ", stream run " + target.streamRun() + ")"
                 + (config.fromSavepoint() != null ? ", restored from " + config.fromSavepoint() : "")
+                + (target.baseGeneration() > 0 ? ", building on generation " + target.baseGeneration() : "")
                 + "\n  each checkpoint (every " + config.checkpointInterval().toMillis() / 1000.0
                 + " s) with new rows becomes a generation; stop with Ctrl-C or SIGTERM (a savepoint goes to "
                 + savepointDir + ")");
@@ -244,7 +249,44 @@ public final class StreamingRun {
                         .format(startedAt)
                 + "-" + String.format("%06x", ThreadLocalRandom.current().nextInt(1 << 24));
         return IndexJob.target(config, startedAt.toString())
-                .streaming(run, List.of("amqp:" + config.queue().queue()));
+                .streaming(run, List.of("amqp:" + config.queue().queue()), 0);
+    }
+
+    /**
+     * The generation {@code --base-generation} names, checked against the job: the same model and shards.
+     *
+     * @return its number, 0 for none
+     */
+    static long base(IndexJobConfig config, GenerationTarget target) throws IOException {
+        String wanted = config.baseGeneration();
+        if (wanted.equals("none")) {
+            return 0;
+        }
+        long n;
+        if (wanted.equals("latest")) {
+            Optional<LatestPointer> latest = Generations.readLatest(target.indexRoot());
+            if (latest.isEmpty()) {
+                return 0; // a new index
+            }
+            n = latest.get().generation();
+        } else {
+            n = Long.parseLong(wanted);
+        }
+        Manifest m = manifest(target, n);
+        if (m == null) {
+            throw new IllegalArgumentException("--base-generation " + wanted + ": generation " + n + " of "
+                    + target.indexRoot() + " is not committed (no readable manifest)");
+        }
+        if (!m.model().id().equals(target.modelId()) || m.model().dimension() != target.dimension()) {
+            throw new IllegalArgumentException("--base-generation " + wanted + ": generation " + n + " was made by"
+                    + " model " + m.model().id() + " (" + m.model().dimension() + " dimensions), this job embeds with "
+                    + target.modelId() + ": backfill into a new index name instead, or give --base-generation none");
+        }
+        if (m.shards() != target.shards()) {
+            throw new IllegalArgumentException("--base-generation " + wanted + ": generation " + n + " has "
+                    + m.shards() + " shards, this job writes " + target.shards() + " (--shards)");
+        }
+        return n;
     }
 
     private static void configureCheckpoints(

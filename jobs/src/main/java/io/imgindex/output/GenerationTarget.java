@@ -24,6 +24,7 @@ import org.apache.flink.core.fs.Path;
  * @param options explicit options, {@code key=value}
  * @param streamRun STREAMING: the run whose files go to {@code streams/<run>/} (each commit is a generation of
  *     its own that lists them); null in BATCH, where files go into the generation's folder
+ * @param baseGeneration STREAMING: the committed generation whose rows a fresh stream builds on (0: none)
  */
 public record GenerationTarget(
         String output,
@@ -38,7 +39,8 @@ public record GenerationTarget(
         List<String> inputs,
         String startedAt,
         List<String> options,
-        String streamRun)
+        String streamRun,
+        long baseGeneration)
         implements Serializable {
 
     private static final long serialVersionUID = 1L;
@@ -79,11 +81,16 @@ public record GenerationTarget(
                 inputs,
                 startedAt,
                 options,
-                null);
+                null,
+                0);
     }
 
-    /** The same as the target of a streaming run: its files go to {@code streams/<run>/}. */
-    public GenerationTarget streaming(String run, List<String> streamInputs) {
+    /**
+     * The same as the target of a streaming run: its files go to {@code streams/<run>/}.
+     *
+     * @param base the committed generation it builds on, 0 for none
+     */
+    public GenerationTarget streaming(String run, List<String> streamInputs, long base) {
         return new GenerationTarget(
                 output,
                 name,
@@ -97,7 +104,8 @@ public record GenerationTarget(
                 streamInputs,
                 startedAt,
                 options,
-                run);
+                run,
+                base);
     }
 
     /** Whether this is a streaming run's target. */
@@ -157,6 +165,7 @@ public record GenerationTarget(
                 inputs,
                 startedAt,
                 options,
-                streamRun);
+                streamRun,
+                baseGeneration);
     }
 }

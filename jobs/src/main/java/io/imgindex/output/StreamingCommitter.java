@@ -119,7 +119,40 @@ public class StreamingCommitter extends AbstractStreamOperator<String>
                     state.pending.values().stream().mapToInt(List::size).sum());
             // Pending reports in a restored state were part of a completed checkpoint: publish them now.
             commitUpTo(Long.MAX_VALUE, restored, false);
+        } else if (target.baseGeneration() > 0) {
+            adoptBase(target.baseGeneration());
         }
+    }
+
+    /**
+     * Starts from a committed generation: its files (named from the index root, where they stay) and counts become
+     * what this run has committed, so every commit lists them too. Records that generation had in flight belong
+     * to the run (and savepoint) that read them, not to this one: they are left out, with a warning.
+     */
+    private void adoptBase(long generation) throws IOException {
+        Path root = target.indexRoot();
+        Path path = new Path(new Path(root, IndexLayout.generationDir(generation)), IndexLayout.MANIFEST);
+        Manifest base = ManifestCodec.decodeManifest(Generations.readAll(path.getFileSystem(), path));
+        for (ManifestFile f : base.files()) {
+            FileEntry e = FileEntry.of(f);
+            e.path = IndexLayout.INDEX_ROOT_PREFIX + IndexLayout.rootRelative(generation, f.path());
+            state.files.add(e);
+        }
+        Counts c = base.counts();
+        if (c.inFlight() > 0) {
+            LOG.warn(
+                    "Generation {} had {} records in flight; they are not carried over (restore that run's savepoint"
+                            + " to finish them)",
+                    generation,
+                    c.inFlight());
+        }
+        state.read = c.indexed() + c.duplicates() + c.failed();
+        state.skippedLines = c.skippedLines();
+        state.failedByReason.putAll(c.failedByReason());
+        state.duplicatesByMatch.putAll(c.duplicatesByMatch());
+        state.metadataColumns.putAll(base.metadataColumns());
+        state.generation = generation;
+        LOG.info("Stream {} builds on generation {}: {}", target.streamRun(), generation, c.summary());
     }
 
     @Override

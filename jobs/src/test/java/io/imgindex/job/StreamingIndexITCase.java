@@ -96,6 +96,10 @@ class StreamingIndexITCase {
     }
 
     IndexJobConfig config(Path out, String... more) {
+        return configFor(out, "stream", more);
+    }
+
+    IndexJobConfig configFor(Path out, String name, String... more) {
         List<String> args = new ArrayList<>(List.of(
                 "--mode",
                 "streaming",
@@ -110,7 +114,7 @@ class StreamingIndexITCase {
                 "--output",
                 out.toString(),
                 "--name",
-                "stream",
+                name,
                 "--shards",
                 "2",
                 "--parallelism",
@@ -211,7 +215,11 @@ class StreamingIndexITCase {
 
     /** Waits until the latest generation has every published message decided. */
     static Manifest awaitCommitted(Path out, long records) throws Exception {
-        GenerationReader reader = GenerationReader.open(out.toString(), "stream", new Configuration());
+        return awaitCommitted(out, "stream", records);
+    }
+
+    static Manifest awaitCommitted(Path out, String name, long records) throws Exception {
+        GenerationReader reader = GenerationReader.open(out.toString(), name, new Configuration());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         Manifest m = null;
         while (System.nanoTime() < deadline) {
@@ -364,6 +372,71 @@ class StreamingIndexITCase {
             });
         }
         assertThat(unlisted).as("files no commit lists").isEmpty();
+    }
+
+    /** The URLs of every row a generation accounts for. */
+    static List<String> urls(Path out, String name, Manifest m) throws Exception {
+        GenerationReader reader = GenerationReader.open(out.toString(), name, new Configuration());
+        List<String> urls = new ArrayList<>();
+        reader.readIndex(m, r -> urls.add(r.url()));
+        reader.readDuplicates(m, r -> urls.add(r.url()));
+        reader.readFailures(m, r -> urls.add(r.url()));
+        return urls;
+    }
+
+    /**
+     * Reprocessing by backfill: everything the stream ingested is indexed again by a batch run into a new index
+     * (here with another shard count); then a fresh stream on the new index builds on the backfill.
+     */
+    @Test
+    void backfillIntoANewGenerationThenStreamOnTopOfIt() throws Exception {
+        queue = broker.newQueue("it-backfill");
+        Path out = work.resolve("out");
+        Running stream = new Running(config(out), UnaryOperator.identity());
+        publish(20);
+        Manifest streamed = awaitCommitted(out, 20);
+        stream.stop();
+        GenerationReader old = GenerationReader.open(out.toString(), "stream", new Configuration());
+        long oldLatest = old.latest().orElseThrow().generation();
+
+        Flags.Parsed p = Flags.parse(
+                new String[] {
+                    "--input", out.resolve("stream").resolve(IndexLayout.LATEST).toString(),
+                    "--output", out.toString(),
+                    "--name", "stream-v2",
+                    "--shards", "2",
+                    "--model", "imgindex-thumb-v1",
+                    "--model-cache", "target/model-cache",
+                    "--allow-network", "127.0.0.0/8",
+                    "--parallelism", "2",
+                    "--fetch.max-attempts", "1"
+                },
+                IndexOptions.ALL);
+        IndexJob.Result backfill = IndexJob.run(IndexJobConfig.from(p.options()), p.flinkConf());
+        Manifest v2 = backfill.manifest();
+        assertThat(v2.counts().balanced()).isTrue();
+        assertThat(v2.counts().read()).as("every row of the stream, once").isEqualTo(20);
+        assertThat(urls(out, "stream-v2", v2)).containsExactlyInAnyOrderElementsOf(urls(out, "stream", streamed));
+        assertThat(old.latest().orElseThrow().generation())
+                .as("the source index untouched")
+                .isEqualTo(oldLatest);
+
+        // A fresh stream on the new index: every commit lists the backfill's rows too.
+        broker.delete(queue);
+        queue = broker.newQueue("it-backfill-next");
+        int before = published;
+        Running next = new Running(configFor(out, "stream-v2"), UnaryOperator.identity());
+        publish(10);
+        Manifest grown = awaitCommitted(out, "stream-v2", 30);
+        next.stop();
+        assertThat(published - before).isEqualTo(10);
+        assertThat(grown.counts().balanced()).isTrue();
+        assertThat(grown.files())
+                .anySatisfy(f -> assertThat(f.path()).startsWith("../generation=" + v2.generation() + "/"))
+                .anySatisfy(f -> assertThat(f.path()).startsWith("../streams/"));
+        GenerationReader reader = GenerationReader.open(out.toString(), "stream-v2", new Configuration());
+        reader.verify(grown);
+        assertThat(urls(out, "stream-v2", grown)).hasSize(30).containsAll(urls(out, "stream-v2", v2));
     }
 
     @Test
