@@ -59,14 +59,19 @@ public final class IndexJob {
      * @param manifest the committed manifest, or null when the job was submitted detached and is still running
      */
     public record Result(
-            Manifest manifest, String manifestPath, Duration took, String nearDuplicates, String savepoint) {
+            Manifest manifest,
+            String manifestPath,
+            Duration took,
+            String nearDuplicates,
+            String savepoint,
+            boolean streaming) {
 
         public Result(Manifest manifest, String manifestPath, Duration took) {
-            this(manifest, manifestPath, took, null, null);
+            this(manifest, manifestPath, took, null, null, false);
         }
 
         public Result(Manifest manifest, String manifestPath, Duration took, String nearDuplicates) {
-            this(manifest, manifestPath, took, nearDuplicates, null);
+            this(manifest, manifestPath, took, nearDuplicates, null, false);
         }
     }
 
@@ -180,7 +185,7 @@ public final class IndexJob {
     /** The lines printed when a run ends. */
     public static String summary(Result r) {
         Manifest m = r.manifest();
-        if (r.savepoint() != null || (m != null && "STREAMING".equals(m.run().mode()))) {
+        if (r.streaming()) {
             return StreamingRun.summary(r);
         }
         if (m == null) {

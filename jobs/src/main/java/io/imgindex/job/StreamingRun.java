@@ -147,6 +147,12 @@ public final class StreamingRun {
         LOG.info("Near-duplicates: {}", config.nearDupNote());
         if (!local) {
             JobExecutionResult r = env.execute(jobName);
+            if (!r.isJobExecutionResult()) {
+                // Submitted detached (flink run -d, application clusters): it runs until stopped or cancelled.
+                progress.accept("imgindex: submitted stream job " + r.getJobID() + " (stream run " + target.streamRun()
+                        + "); it runs until stopped with a savepoint or cancelled");
+                return result(target, start, config, null);
+            }
             LOG.info("Job {} ended", r.getJobID());
             return result(target, start, config, null);
         }
@@ -333,7 +339,7 @@ public final class StreamingRun {
                                 .toString())
                 .orElse(null);
         return new IndexJob.Result(
-                m, path, Duration.ofNanos(System.nanoTime() - start), config.nearDupNote(), savepoint);
+                m, path, Duration.ofNanos(System.nanoTime() - start), config.nearDupNote(), savepoint, true);
     }
 
     private static Optional<Long> latestGeneration(GenerationTarget target) {
@@ -365,7 +371,7 @@ public final class StreamingRun {
                     .append(r.savepoint())
                     .append('\n');
         } else {
-            s.append("imgindex: the stream job ended\n");
+            s.append("imgindex: no savepoint taken (the job was submitted detached, or ended by itself)\n");
         }
         Manifest m = r.manifest();
         if (m == null) {
