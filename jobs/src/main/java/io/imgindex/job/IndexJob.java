@@ -182,6 +182,16 @@ public final class IndexJob {
         return paths;
     }
 
+    /** Failures by reason for people: {@code NOT_FOUND 1, HTTP_404 2}. */
+    static String reasons(Map<String, Long> byReason) {
+        StringBuilder reasons = new StringBuilder();
+        byReason.forEach((k, v) -> reasons.append(reasons.length() == 0 ? "" : ", ")
+                .append(k)
+                .append(' ')
+                .append(v));
+        return reasons.toString();
+    }
+
     /** The lines printed when a run ends. */
     public static String summary(Result r) {
         Manifest m = r.manifest();
@@ -201,12 +211,9 @@ public final class IndexJob {
                 .append('\n');
         s.append("  ").append(m.counts().summary()).append('\n');
         if (!m.counts().failedByReason().isEmpty()) {
-            StringBuilder reasons = new StringBuilder();
-            m.counts().failedByReason().forEach((k, v) -> reasons.append(reasons.length() == 0 ? "" : ", ")
-                    .append(k)
-                    .append(' ')
-                    .append(v));
-            s.append("  failed by reason: ").append(reasons).append('\n');
+            s.append("  failed by reason: ")
+                    .append(reasons(m.counts().failedByReason()))
+                    .append('\n');
         }
         s.append(String.format(
                 "  model %s (%d dimensions, %s), %d shards, %d files, %.1f s%n",

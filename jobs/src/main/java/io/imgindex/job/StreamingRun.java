@@ -31,13 +31,13 @@ import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.core.plugin.PluginUtils;
-import org.apache.flink.runtime.jobgraph.SavepointConfigOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -113,7 +113,7 @@ public final class StreamingRun {
         flinkConf.set(ExecutionOptions.RUNTIME_MODE, RuntimeExecutionMode.STREAMING);
         flinkConf.set(PipelineOptions.GENERIC_TYPES, false);
         if (config.fromSavepoint() != null) {
-            flinkConf.set(SavepointConfigOptions.SAVEPOINT_PATH, config.fromSavepoint());
+            flinkConf.set(StateRecoveryOptions.SAVEPOINT_PATH, config.fromSavepoint());
         }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flinkConf);
         boolean local = env instanceof LocalStreamEnvironment;

@@ -1,0 +1,276 @@
+package io.imgindex.output;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.imgindex.format.GenerationReader;
+import io.imgindex.format.IndexLayout;
+import io.imgindex.format.IndexRow;
+import io.imgindex.format.Manifest;
+import io.imgindex.format.ManifestFile;
+import io.imgindex.format.TableWriter;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.apache.hadoop.conf.Configuration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The streaming commit protocol on Flink's operator harness: nothing is published before its checkpoint
+ * completes; a completed checkpoint becomes a generation listing every file so far with counts that add up (in
+ * flight included); an idle checkpoint publishes nothing; a state restored with pending reports publishes them;
+ * counts with more rows than records are refused; a fresh stream builds on a base generation.
+ */
+class StreamingCommitterTest {
+
+    @TempDir
+    Path out;
+
+    GenerationTarget target(String run, long base) {
+        return new GenerationTarget(
+                        out.toString(),
+                        "idx",
+                        0,
+                        1,
+                        "m",
+                        2,
+                        "cosine",
+                        1 << 20,
+                        "STREAMING",
+                        List.of("amqp:q"),
+                        "t0",
+                        List.of())
+                .streaming(run, List.of("amqp:q"), base);
+    }
+
+    /** Writes a file of {@code rows} index rows into the run's folder and reports it as a writer would. */
+    GenerationReport written(GenerationTarget t, String name, int rows, long checkpoint) throws Exception {
+        String inDir = "shard=0/" + name;
+        Path file = Path.of(t.writeDir().toUri()).resolve(inDir);
+        Files.createDirectories(file.getParent());
+        ManifestFile entry;
+        try (OutputStream s = Files.newOutputStream(file);
+                TableWriter<IndexRow> w = TableWriter.index(s, t.manifestPath(inDir), 0)) {
+            for (int i = 0; i < rows; i++) {
+                w.write(new IndexRow(
+                        name + i,
+                        "http://x/" + name + i,
+                        new float[] {1, 0},
+                        "m",
+                        1,
+                        1,
+                        "png",
+                        1,
+                        "00",
+                        0,
+                        null,
+                        Map.of()));
+            }
+            entry = w.finish();
+        }
+        GenerationReport r = new GenerationReport();
+        r.files = new FileEntry[] {FileEntry.of(entry)};
+        r.checkpoint = checkpoint;
+        r.writerToken = "tok";
+        return r;
+    }
+
+    static GenerationReport tally(long read, long checkpoint) {
+        GenerationReport r = new GenerationReport();
+        r.read = read;
+        r.checkpoint = checkpoint;
+        return r;
+    }
+
+    static OneInputStreamOperatorTestHarness<GenerationReport, String> harness(GenerationTarget t) throws Exception {
+        return new OneInputStreamOperatorTestHarness<>(new StreamingCommitter(t));
+    }
+
+    GenerationReader reader() throws Exception {
+        return GenerationReader.open(out.toString(), "idx", new Configuration());
+    }
+
+    @Test
+    void publishesEachCompletedCheckpointAsAGenerationOfEverythingSoFar() throws Exception {
+        GenerationTarget t = target("r1", 0);
+        try (var h = harness(t)) {
+            h.open();
+            h.processElement(new StreamRecord<>(tally(5, 1)));
+            h.processElement(new StreamRecord<>(written(t, "part-00000-tok-0.parquet", 3, 1)));
+            h.snapshot(1, 10);
+            assertThat(reader().latest())
+                    .as("nothing before the checkpoint completes")
+                    .isEmpty();
+            h.notifyOfCompletedCheckpoint(1);
+            Manifest first = reader().manifest(reader().latest().orElseThrow().generation());
+            assertThat(first.counts().read()).isEqualTo(5);
+            assertThat(first.counts().indexed()).isEqualTo(3);
+            assertThat(first.counts().inFlight()).isEqualTo(2);
+            assertThat(first.counts().balanced()).isTrue();
+            assertThat(first.run().checkpoint()).isEqualTo(1L);
+            assertThat(first.run().stream()).isEqualTo("r1");
+            assertThat(first.files()).singleElement().satisfies(f -> assertThat(f.path())
+                    .isEqualTo("../streams/r1/shard=0/part-00000-tok-0.parquet"));
+
+            h.processElement(new StreamRecord<>(written(t, "part-00000-tok-1.parquet", 2, 2)));
+            h.snapshot(2, 20);
+            h.notifyOfCompletedCheckpoint(2);
+            Manifest second = reader().manifest(reader().latest().orElseThrow().generation());
+            assertThat(second.generation()).isGreaterThan(first.generation());
+            assertThat(second.files()).hasSize(2);
+            assertThat(second.counts().inFlight()).isZero();
+            reader().verify(second);
+
+            long before = reader().latest().orElseThrow().generation();
+            h.snapshot(3, 30);
+            h.notifyOfCompletedCheckpoint(3);
+            assertThat(reader().latest().orElseThrow().generation())
+                    .as("an idle checkpoint publishes nothing")
+                    .isEqualTo(before);
+            assertThat(h.extractOutputValues()).hasSize(2);
+        }
+    }
+
+    @Test
+    void aRestoredStateWithPendingReportsPublishesThem() throws Exception {
+        GenerationTarget t = target("r1", 0);
+        OperatorSubtaskState snapshot;
+        try (var h = harness(t)) {
+            h.open();
+            h.processElement(new StreamRecord<>(tally(4, 1)));
+            h.processElement(new StreamRecord<>(written(t, "part-00000-tok-0.parquet", 4, 1)));
+            snapshot = h.snapshot(1, 10);
+            // The job fails before checkpoint 1's completion reaches this operator.
+        }
+        assertThat(reader().latest()).isEmpty();
+        try (var h = harness(target("r2", 0))) {
+            h.initializeState(snapshot);
+            h.open();
+            Manifest m = reader().manifest(reader().latest().orElseThrow().generation());
+            assertThat(m.counts().read()).isEqualTo(4);
+            assertThat(m.counts().indexed()).isEqualTo(4);
+            assertThat(m.files()).singleElement().satisfies(f -> assertThat(f.path())
+                    .startsWith("../streams/r1/"));
+        }
+    }
+
+    /**
+     * Reprocessing from an earlier savepoint: the next commit lists what that savepoint had committed plus what
+     * comes after; the generations committed in between stay complete on the store.
+     */
+    @Test
+    void restoringAnEarlierSavepointContinuesFromItsViewOfTheIndex() throws Exception {
+        GenerationTarget t = target("r1", 0);
+        OperatorSubtaskState early;
+        long later;
+        try (var h = harness(t)) {
+            h.open();
+            h.processElement(new StreamRecord<>(tally(2, 1)));
+            h.processElement(new StreamRecord<>(written(t, "part-00000-tok-0.parquet", 2, 1)));
+            h.snapshot(1, 10);
+            h.notifyOfCompletedCheckpoint(1);
+            early = h.snapshot(2, 20); // a savepoint after the first commit
+            h.notifyOfCompletedCheckpoint(2);
+            h.processElement(new StreamRecord<>(tally(3, 3)));
+            h.processElement(new StreamRecord<>(written(t, "part-00000-tok-1.parquet", 3, 3)));
+            h.snapshot(3, 30);
+            h.notifyOfCompletedCheckpoint(3);
+            later = reader().latest().orElseThrow().generation();
+        }
+        assertThat(reader().manifest(later).counts().read()).isEqualTo(5);
+
+        GenerationTarget again = target("r2", 0);
+        try (var h = harness(again)) {
+            h.initializeState(early);
+            h.open();
+            h.processElement(new StreamRecord<>(tally(1, 3)));
+            h.processElement(new StreamRecord<>(written(again, "part-00000-tok-0.parquet", 1, 3)));
+            h.snapshot(3, 30);
+            h.notifyOfCompletedCheckpoint(3);
+        }
+        Manifest m = reader().manifest(reader().latest().orElseThrow().generation());
+        assertThat(m.generation()).isGreaterThan(later);
+        assertThat(m.counts().read()).isEqualTo(3);
+        assertThat(m.files())
+                .extracting(ManifestFile::path)
+                .containsExactlyInAnyOrder(
+                        "../streams/r1/shard=0/part-00000-tok-0.parquet",
+                        "../streams/r2/shard=0/part-00000-tok-0.parquet");
+        reader().verify(m);
+        reader().verify(reader().manifest(later)); // the generation committed in between is still whole
+    }
+
+    @Test
+    void refusesMoreRowsThanRecords() throws Exception {
+        GenerationTarget t = target("r1", 0);
+        try (var h = harness(t)) {
+            h.open();
+            h.processElement(new StreamRecord<>(tally(1, 1)));
+            h.processElement(new StreamRecord<>(written(t, "part-00000-tok-0.parquet", 2, 1)));
+            h.snapshot(1, 10);
+            assertThatThrownBy(() -> h.notifyOfCompletedCheckpoint(1))
+                    .hasMessageContaining("refusing to commit checkpoint 1")
+                    .hasMessageContaining("DOES NOT ADD UP");
+        }
+        assertThat(reader().latest()).isEmpty();
+    }
+
+    @Test
+    void removesWhatAFailedAttemptLeftInTheRunFolder() throws Exception {
+        GenerationTarget t = target("r1", 0);
+        Path leftover = Path.of(t.writeDir().toUri()).resolve("shard=0/part-00001-deadbeef00-0.parquet");
+        Path inProgress = Path.of(t.writeDir().toUri()).resolve("shard=0/.part-00001-deadbeef00-1.parquet.inprogress");
+        Files.createDirectories(leftover.getParent());
+        Files.write(leftover, new byte[] {1});
+        Files.write(inProgress, new byte[] {1});
+        try (var h = harness(t)) {
+            h.open();
+            h.processElement(new StreamRecord<>(tally(1, 1)));
+            h.processElement(new StreamRecord<>(written(t, "part-00000-tok-0.parquet", 1, 1)));
+            h.snapshot(1, 10);
+            h.notifyOfCompletedCheckpoint(1);
+        }
+        assertThat(leftover).doesNotExist();
+        assertThat(inProgress).doesNotExist();
+        assertThat(Path.of(t.writeDir().toUri()).resolve("shard=0/part-00000-tok-0.parquet"))
+                .exists();
+    }
+
+    @Test
+    void aFreshStreamBuildsOnABaseGeneration() throws Exception {
+        GenerationTarget first = target("r1", 0);
+        try (var h = harness(first)) {
+            h.open();
+            h.processElement(new StreamRecord<>(tally(3, 1)));
+            h.processElement(new StreamRecord<>(written(first, "part-00000-tok-0.parquet", 3, 1)));
+            h.snapshot(1, 10);
+            h.notifyOfCompletedCheckpoint(1);
+        }
+        long base = reader().latest().orElseThrow().generation();
+        GenerationTarget next = target("r2", base);
+        try (var h = harness(next)) {
+            h.open();
+            h.processElement(new StreamRecord<>(tally(2, 1)));
+            h.processElement(new StreamRecord<>(written(next, "part-00000-tok-0.parquet", 2, 1)));
+            h.snapshot(1, 10);
+            h.notifyOfCompletedCheckpoint(1);
+        }
+        Manifest m = reader().manifest(reader().latest().orElseThrow().generation());
+        assertThat(m.counts().read()).isEqualTo(5);
+        assertThat(m.counts().balanced()).isTrue();
+        assertThat(m.files())
+                .extracting(ManifestFile::path)
+                .containsExactlyInAnyOrder(
+                        "../streams/r1/shard=0/part-00000-tok-0.parquet",
+                        "../streams/r2/shard=0/part-00000-tok-0.parquet");
+        reader().verify(m);
+        assertThat(IndexLayout.rootRelative(m.generation(), m.files().get(0).path()))
+                .startsWith("streams/");
+    }
+}
