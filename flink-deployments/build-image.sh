@@ -40,11 +40,12 @@ tr ':' '\n' < index-server/target/launcher/runtime.classpath | xargs -I{} cp {} 
 cp bin/conf/log4j2.properties "$ctx/server/conf/"
 cat > "$ctx/server/serve" <<'SH'
 #!/bin/sh
-# The index server in the imgindex image: bin/imgindex serve without the build.
-exec java -Dlog4j2.configurationFile=/opt/imgindex/server/conf/log4j2.properties \
+# The index server in the imgindex image (/opt/imgindex/server/serve): bin/imgindex serve without the build.
+here="$(cd "$(dirname "$0")" && pwd)"
+exec java -Dlog4j2.configurationFile="$here/conf/log4j2.properties" \
   -Dimgindex.log.level="${IMGINDEX_LOG_LEVEL:-WARN}" -Dimgindex.app.log.level="${IMGINDEX_LOG_LEVEL:-INFO}" \
   -Djava.util.logging.manager=org.apache.logging.log4j.jul.LogManager ${IMGINDEX_JAVA_OPTS:-} \
-  -cp "/opt/imgindex/server/lib/*" io.imgindex.server.ServeCli "$@"
+  -cp "$here/lib/*" io.imgindex.server.ServeCli "$@"
 SH
 chmod +x "$ctx/server/serve"
 # The default model, converted with npm pack as on a workstation.
