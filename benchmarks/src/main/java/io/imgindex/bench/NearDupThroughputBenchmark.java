@@ -24,10 +24,11 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 /**
  * Throughput and state of the near-duplicate operator on synthetic vectors, next to the embedding step's.
  *
- * <p>{@code benchmarks/run NearDupThroughputBenchmark N DIM [CHECKS]}: N clustered unit vectors of DIM dimensions
+ * <p>{@code benchmarks/run NearDupThroughputBenchmark N DIM [CHECKS] [heap|rocksdb]}: N clustered unit vectors of
+ * DIM dimensions
  * (a shared positive offset, like image embeddings), a quarter of them planted near-copies of a recent vector
  * (cosine 0.88 to 1.0). They go through {@link NearDuplicateFunction} in Flink's operator harness (STREAMING,
- * heap keyed state, the default parameters, threshold 0.86); the state size is computed from what it holds (leaders, bucket entries, decisions). Then
+ * heap or RocksDB keyed state, the default parameters, threshold 0.86); the state size is computed from what it holds (leaders, bucket entries, decisions). Then
  * CHECKS items the operator kept are compared exhaustively with every item kept before them: a kept item with
  * a similar earlier kept item is a miss of the buckets (recall against exhaustive comparison). In the same run,
  * the default model embeds sample photos (decode + model, batch 32, all cores) for the comparison.
@@ -40,7 +41,9 @@ public final class NearDupThroughputBenchmark {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
         int dim = args.length > 1 ? Integer.parseInt(args[1]) : 1792;
         int checks = args.length > 2 ? Integer.parseInt(args[2]) : 500;
-        Machine.print("near-duplicate throughput: " + n + " vectors x " + dim + " dimensions, threshold " + THRESHOLD);
+        boolean rocksdb = args.length > 3 && args[3].equals("rocksdb");
+        Machine.print("near-duplicate throughput: " + n + " vectors x " + dim + " dimensions, threshold " + THRESHOLD
+                + ", " + (rocksdb ? "RocksDB" : "heap") + " keyed state");
         double embedRate = embeddingRate();
 
         NearDupParams params = NearDupParams.withThreshold(THRESHOLD);
@@ -49,6 +52,13 @@ public final class NearDupThroughputBenchmark {
         Path checkpoints = Files.createTempDirectory("near-dup-checkpoints-");
         harness.setCheckpointStorage(
                 new org.apache.flink.runtime.state.storage.FileSystemCheckpointStorage(checkpoints.toUri()));
+        if (rocksdb) {
+            var backend = new org.apache.flink.contrib.streaming.state.EmbeddedRocksDBStateBackend();
+            // The harness's mock task has almost no managed memory: let RocksDB size its own buffers instead, as a
+            // task manager with managed memory would.
+            backend.getMemoryConfiguration().setUseManagedMemory(false);
+            harness.setStateBackend(backend);
+        }
         harness.open();
         Generator gen = new Generator(dim, 42L);
         // A copy of every kept vector for the exhaustive check, when the heap holds it beside the operator's state.
@@ -86,7 +96,7 @@ public final class NearDupThroughputBenchmark {
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        int entries = harness.numKeyedStateEntries();
+        int entries = rocksdb ? -1 : harness.numKeyedStateEntries(); // the harness counts heap state only
         harness.close();
         int duplicates = n - leaders;
         // Serialized sizes of the operator's state: a leader is its handle, id and vector; a bucket entry a handle;

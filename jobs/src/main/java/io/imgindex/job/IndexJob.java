@@ -45,13 +45,16 @@ public final class IndexJob {
     private static final Logger LOG = LoggerFactory.getLogger(IndexJob.class);
 
     /** The {@code --help} text. */
-    public static final String USAGE =
-            "imgindex index --input PATH [--input PATH ...] [--output DIR_OR_URI]" + " [--name NAME] [options]";
+    public static final String USAGE = "imgindex index --input PATH [--input PATH ...] [--output DIR_OR_URI]"
+            + " [--name NAME] [options]\n       imgindex index --mode streaming --queue NAME [--rabbitmq-uri"
+            + " amqp://HOST:PORT/VHOST] [--output DIR_OR_URI] [--name NAME] [--from-savepoint PATH] [options]";
 
     public static final String SUMMARY = "Indexes the images listed in URL files: fetches, validates and"
-            + " decodes each one, embeds it with a TensorFlow model, drops exact and near-identical duplicates, and writes a new"
-            + " generation of Parquet files under <output>/<name>/generation=<n>/, with a manifest and the"
-            + " _LATEST pointer. Every URL ends in the index, the duplicates or the failures table.";
+            + " decodes each one, embeds it with a TensorFlow model, drops exact and near-identical duplicates, and"
+            + " writes a new generation of Parquet files under <output>/<name>/generation=<n>/, with a manifest and"
+            + " the _LATEST pointer. Every URL ends in the index, the duplicates or the failures table. With --mode"
+            + " streaming it reads URLs from a RabbitMQ queue until stopped, exactly once, and publishes every"
+            + " completed checkpoint as a new generation.";
 
     /**
      * What a run produced.
