@@ -48,18 +48,6 @@ public record Counts(
         this(read, skippedLines, indexed, duplicates, failed, failedByReason, Map.of(), 0);
     }
 
-    /** Counts of a complete run: nothing in flight. */
-    public Counts(
-            long read,
-            long skippedLines,
-            long indexed,
-            long duplicates,
-            long failed,
-            Map<String, Long> failedByReason,
-            Map<String, Long> duplicatesByMatch) {
-        this(read, skippedLines, indexed, duplicates, failed, failedByReason, duplicatesByMatch, 0);
-    }
-
     /**
      * Whether the counts add up: every record read is accounted for once (or is in flight), and the reasons sum to
      * failed.

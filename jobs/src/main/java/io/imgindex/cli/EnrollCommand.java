@@ -27,7 +27,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 import org.apache.flink.configuration.ConfigOption;
@@ -229,7 +228,8 @@ public final class EnrollCommand {
     /** Tracks publisher confirms by sequence number. */
     private static final class Confirms implements ConfirmListener {
         private final ConcurrentSkipListMap<Long, Message> outstanding = new ConcurrentSkipListMap<>();
-        private final List<Message> refused = new CopyOnWriteArrayList<>();
+        /** Guarded by this object's lock, like the settling of confirms. */
+        private final List<Message> refused = new ArrayList<>();
 
         void sent(long seq, Message m) {
             outstanding.put(seq, m);

@@ -71,7 +71,7 @@ final class GenerationInput {
             manifestPath = named;
             indexRoot = named.getParent().getParent();
         }
-        Manifest m = ManifestCodec.decodeManifest(Generations.readAll(fs, manifestPath));
+        Manifest m = Generations.readManifest(manifestPath);
         Path list = new Path(
                 outputRoot,
                 "_inputs/backfill-" + m.indexName() + "-generation-" + m.generation() + "-" + runId + ".jsonl");

@@ -3,7 +3,6 @@ package io.imgindex.job;
 import io.imgindex.cli.Flags;
 import io.imgindex.format.IndexLayout;
 import io.imgindex.format.Manifest;
-import io.imgindex.format.ManifestCodec;
 import io.imgindex.input.UrlListFormat;
 import io.imgindex.item.Item;
 import io.imgindex.output.GenerationTarget;
@@ -145,8 +144,7 @@ public final class IndexJob {
             return new Result(
                     null, manifestPath.toString(), Duration.ofNanos(System.nanoTime() - start), config.nearDupNote());
         }
-        Manifest manifest =
-                ManifestCodec.decodeManifest(Generations.readAll(manifestPath.getFileSystem(), manifestPath));
+        Manifest manifest = Generations.readManifest(manifestPath);
         return new Result(
                 manifest, manifestPath.toString(), Duration.ofNanos(System.nanoTime() - start), config.nearDupNote());
     }
@@ -185,14 +183,18 @@ public final class IndexJob {
         return paths;
     }
 
-    /** Failures by reason for people: {@code NOT_FOUND 1, HTTP_404 2}. */
-    static String reasons(Map<String, Long> byReason) {
-        StringBuilder reasons = new StringBuilder();
-        byReason.forEach((k, v) -> reasons.append(reasons.length() == 0 ? "" : ", ")
-                .append(k)
-                .append(' ')
-                .append(v));
-        return reasons.toString();
+    /** A generation's counts for people, and its failures by reason: {@code NOT_FOUND 1, HTTP_404 2}. */
+    static String countLines(Manifest m) {
+        StringBuilder s = new StringBuilder("  ").append(m.counts().summary()).append('\n');
+        if (!m.counts().failedByReason().isEmpty()) {
+            StringBuilder reasons = new StringBuilder();
+            m.counts().failedByReason().forEach((k, v) -> reasons.append(reasons.length() == 0 ? "" : ", ")
+                    .append(k)
+                    .append(' ')
+                    .append(v));
+            s.append("  failed by reason: ").append(reasons).append('\n');
+        }
+        return s.toString();
     }
 
     /** The lines printed when a run ends. */
@@ -212,12 +214,7 @@ public final class IndexJob {
                 .append("' at ")
                 .append(r.manifestPath())
                 .append('\n');
-        s.append("  ").append(m.counts().summary()).append('\n');
-        if (!m.counts().failedByReason().isEmpty()) {
-            s.append("  failed by reason: ")
-                    .append(reasons(m.counts().failedByReason()))
-                    .append('\n');
-        }
+        s.append(countLines(m));
         s.append(String.format(
                 "  model %s (%d dimensions, %s), %d shards, %d files, %.1f s%n",
                 m.model().id(),

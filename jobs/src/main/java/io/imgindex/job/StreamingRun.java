@@ -1,9 +1,7 @@
 package io.imgindex.job;
 
-import io.imgindex.format.IndexLayout;
 import io.imgindex.format.LatestPointer;
 import io.imgindex.format.Manifest;
-import io.imgindex.format.ManifestCodec;
 import io.imgindex.item.Item;
 import io.imgindex.output.GenerationTarget;
 import io.imgindex.output.Generations;
@@ -147,13 +145,13 @@ public final class StreamingRun {
         LOG.info("Near-duplicates: {}", config.nearDupNote());
         if (!local) {
             JobExecutionResult r = env.execute(jobName);
-            if (!r.isJobExecutionResult()) {
+            if (r.isJobExecutionResult()) {
+                LOG.info("Job {} ended", r.getJobID());
+            } else {
                 // Submitted detached (flink run -d, application clusters): it runs until stopped or cancelled.
                 progress.accept("imgindex: submitted stream job " + r.getJobID() + " (stream run " + target.streamRun()
                         + "); it runs until stopped with a savepoint or cancelled");
-                return result(target, start, config, null);
             }
-            LOG.info("Job {} ended", r.getJobID());
             return result(target, start, config, null);
         }
         JobClient client = env.executeAsync(jobName);
@@ -330,13 +328,12 @@ public final class StreamingRun {
         env.configure(c);
     }
 
-    private static IndexJob.Result result(GenerationTarget target, long start, IndexJobConfig config, String savepoint)
-            throws IOException {
+    private static IndexJob.Result result(
+            GenerationTarget target, long start, IndexJobConfig config, String savepoint) {
         Optional<Long> latest = latestGeneration(target);
         Manifest m = latest.map(n -> manifest(target, n)).orElse(null);
         String path = latest.map(
-                        n -> new Path(new Path(target.indexRoot(), IndexLayout.generationDir(n)), IndexLayout.MANIFEST)
-                                .toString())
+                        n -> Generations.manifestPath(target.indexRoot(), n).toString())
                 .orElse(null);
         return new IndexJob.Result(
                 m, path, Duration.ofNanos(System.nanoTime() - start), config.nearDupNote(), savepoint, true);
@@ -352,10 +349,10 @@ public final class StreamingRun {
     }
 
     private static Manifest manifest(GenerationTarget target, long generation) {
-        Path p = new Path(new Path(target.indexRoot(), IndexLayout.generationDir(generation)), IndexLayout.MANIFEST);
         try {
-            return ManifestCodec.decodeManifest(Generations.readAll(p.getFileSystem(), p));
+            return Generations.readManifest(Generations.manifestPath(target.indexRoot(), generation));
         } catch (IOException | RuntimeException e) {
+            // Not there (yet), or unreadable: callers treat it as no commit to show.
             return null;
         }
     }
@@ -384,12 +381,7 @@ public final class StreamingRun {
                     .append("' at ")
                     .append(r.manifestPath())
                     .append('\n');
-            s.append("  ").append(m.counts().summary()).append('\n');
-            if (!m.counts().failedByReason().isEmpty()) {
-                s.append("  failed by reason: ")
-                        .append(m.counts().failedByReason())
-                        .append('\n');
-            }
+            s.append(IndexJob.countLines(m));
         }
         s.append(String.format("  ran %.1f s%n", r.took().toMillis() / 1000.0));
         return s.toString();

@@ -1,8 +1,14 @@
 package io.imgindex.output;
 
+import io.imgindex.format.Counts;
+import io.imgindex.format.ManifestFile;
+import io.imgindex.format.Table;
 import io.imgindex.item.PojoTypes;
 import java.lang.reflect.Type;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.typeinfo.TypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInfoFactory;
@@ -51,6 +57,60 @@ public class GenerationReport {
                             "duplicatesByMatch", Types.MAP(Types.STRING, Types.LONG),
                             "metadataColumns", Types.MAP(Types.STRING, Types.STRING)));
         }
+    }
+
+    /** Adds another report's files and counts to this one (a total; its checkpoint and token are not kept). */
+    public void add(GenerationReport r) {
+        FileEntry[] all = Arrays.copyOf(files, files.length + r.files.length);
+        System.arraycopy(r.files, 0, all, files.length, r.files.length);
+        files = all;
+        read += r.read;
+        skippedLines += r.skippedLines;
+        r.failedByReason.forEach((k, v) -> failedByReason.merge(k, v, Long::sum));
+        r.duplicatesByMatch.forEach((k, v) -> duplicatesByMatch.merge(k, v, Long::sum));
+        r.metadataColumns.forEach((k, v) -> metadataColumns.merge(k, v, GenerationReport::mergeColumnType));
+    }
+
+    /** Whether the report brings anything: files, or records read or skipped (not named as a bean property). */
+    public boolean bringsAnything() {
+        return files.length > 0 || read > 0 || skippedLines > 0;
+    }
+
+    /** The files as a manifest lists them. */
+    public List<ManifestFile> manifestFiles() {
+        List<ManifestFile> out = new ArrayList<>(files.length);
+        for (FileEntry f : files) {
+            out.add(f.toManifestFile());
+        }
+        return out;
+    }
+
+    /**
+     * What a total adds up to: rows per table from the files, the rest from the reports.
+     *
+     * @param streaming whether records read but not written yet count as in flight (a stream's commit); in a
+     *     finished run nothing is in flight
+     */
+    public Counts counts(boolean streaming) {
+        long indexed = 0;
+        long duplicates = 0;
+        long failed = 0;
+        for (FileEntry f : files) {
+            switch (Table.ofName(f.table)) {
+                case INDEX -> indexed += f.rows;
+                case DUPLICATES -> duplicates += f.rows;
+                default -> failed += f.rows;
+            }
+        }
+        return new Counts(
+                read,
+                skippedLines,
+                indexed,
+                duplicates,
+                failed,
+                failedByReason,
+                duplicatesByMatch,
+                streaming ? read - indexed - duplicates - failed : 0);
     }
 
     /** Merges a column's type seen in two places: a column is a number only if it is one everywhere. */

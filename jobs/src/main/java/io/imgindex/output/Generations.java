@@ -2,6 +2,7 @@ package io.imgindex.output;
 
 import io.imgindex.format.IndexLayout;
 import io.imgindex.format.LatestPointer;
+import io.imgindex.format.Manifest;
 import io.imgindex.format.ManifestCodec;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -10,17 +11,22 @@ import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.UUID;
+import java.util.function.Predicate;
 import org.apache.flink.core.fs.FSDataOutputStream;
 import org.apache.flink.core.fs.FileStatus;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.FileSystemKind;
 import org.apache.flink.core.fs.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Generation bookkeeping on any Flink file system: reserving the next number, reading and replacing the
  * {@code _LATEST} pointer, writing small files so that readers see either the old or the new content.
  */
 public final class Generations {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Generations.class);
 
     /** A marker written when a generation's number is reserved; a generation without a manifest is incomplete. */
     public static final String STARTED_MARKER = "_STARTED";
@@ -107,6 +113,64 @@ public final class Generations {
             fs.delete(tmp, false);
             throw new IOException("could not rename " + tmp + " to " + target);
         }
+    }
+
+    /**
+     * Points {@code _LATEST} at a just-committed generation, unless it already points at a newer one (then it is
+     * left, with a warning: a later generation wins).
+     *
+     * @return whether the pointer moved
+     */
+    public static boolean moveLatest(Path indexRoot, long generation, String committedAt) throws IOException {
+        Optional<LatestPointer> latest = readLatest(indexRoot);
+        if (latest.isPresent() && latest.get().generation() >= generation) {
+            LOG.warn(
+                    "{} points to generation {}, newer than {}: left as it is",
+                    IndexLayout.LATEST,
+                    latest.get().generation(),
+                    generation);
+            return false;
+        }
+        writeAtomically(
+                new Path(indexRoot, IndexLayout.LATEST),
+                ManifestCodec.encode(LatestPointer.to(generation, committedAt)));
+        return true;
+    }
+
+    /** The manifest of generation {@code n} under an index root. */
+    public static Path manifestPath(Path indexRoot, long generation) {
+        return new Path(new Path(indexRoot, IndexLayout.generationDir(generation)), IndexLayout.MANIFEST);
+    }
+
+    /** Reads and validates a manifest. */
+    public static Manifest readManifest(Path manifest) throws IOException {
+        return ManifestCodec.decodeManifest(readAll(manifest.getFileSystem(), manifest));
+    }
+
+    /**
+     * Deletes the data and in-progress files in the table folders under {@code dir} ({@code shard=<k>/},
+     * {@code duplicates/}, {@code failures/}) that {@code unwanted} names by their path relative to {@code dir}.
+     */
+    static void removeDataFiles(Path dir, Predicate<String> unwanted, String why) throws IOException {
+        FileSystem fs = dir.getFileSystem();
+        for (FileStatus sub : list(fs, dir)) {
+            if (!sub.isDir()) {
+                continue;
+            }
+            for (FileStatus file : list(fs, sub.getPath())) {
+                String name = file.getPath().getName();
+                boolean ours = name.endsWith(".inprogress") || IndexLayout.isDataFile(name);
+                if (ours && unwanted.test(sub.getPath().getName() + "/" + name)) {
+                    LOG.info("Removing {}: {}", file.getPath(), why);
+                    fs.delete(file.getPath(), false);
+                }
+            }
+        }
+    }
+
+    private static FileStatus[] list(FileSystem fs, Path dir) throws IOException {
+        FileStatus[] s = fs.exists(dir) ? fs.listStatus(dir) : null;
+        return s == null ? new FileStatus[0] : s;
     }
 
     /** Reads a whole (small) file. */

@@ -4,27 +4,19 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.imgindex.format.Counts;
 import io.imgindex.format.IndexLayout;
-import io.imgindex.format.LatestPointer;
 import io.imgindex.format.Manifest;
 import io.imgindex.format.ManifestCodec;
-import io.imgindex.format.ManifestFile;
 import io.imgindex.format.RunInfo;
-import io.imgindex.format.Table;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
-import org.apache.flink.core.fs.FileStatus;
-import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
@@ -75,14 +67,8 @@ public class StreamingCommitter extends AbstractStreamOperator<String>
 
     /** What survives a restart: what is committed, and the reports waiting for their checkpoint. */
     public static class State {
-        /** Every file committed so far, by manifest path. */
-        public List<FileEntry> files = new ArrayList<>();
-
-        public long read;
-        public long skippedLines;
-        public Map<String, Long> failedByReason = new HashMap<>();
-        public Map<String, Long> duplicatesByMatch = new HashMap<>();
-        public Map<String, String> metadataColumns = new HashMap<>();
+        /** Everything committed so far: every file (by manifest path) and the counts, as one total report. */
+        public GenerationReport committed = new GenerationReport();
         /** The last generation published, 0 before the first. */
         public long generation;
         /** The checkpoint of the last generation published. */
@@ -115,7 +101,7 @@ public class StreamingCommitter extends AbstractStreamOperator<String>
                     "Restored the stream's commits at checkpoint {}: generation {}, {} files, {} reports pending",
                     restored,
                     state.generation,
-                    state.files.size(),
+                    state.committed.files.length,
                     state.pending.values().stream().mapToInt(List::size).sum());
             // Pending reports in a restored state were part of a completed checkpoint: publish them now.
             commitUpTo(Long.MAX_VALUE, restored, false);
@@ -130,14 +116,7 @@ public class StreamingCommitter extends AbstractStreamOperator<String>
      * to the run (and savepoint) that read them, not to this one: they are left out, with a warning.
      */
     private void adoptBase(long generation) throws IOException {
-        Path root = target.indexRoot();
-        Path path = new Path(new Path(root, IndexLayout.generationDir(generation)), IndexLayout.MANIFEST);
-        Manifest base = ManifestCodec.decodeManifest(Generations.readAll(path.getFileSystem(), path));
-        for (ManifestFile f : base.files()) {
-            FileEntry e = FileEntry.of(f);
-            e.path = IndexLayout.INDEX_ROOT_PREFIX + IndexLayout.rootRelative(generation, f.path());
-            state.files.add(e);
-        }
+        Manifest base = Generations.readManifest(Generations.manifestPath(target.indexRoot(), generation));
         Counts c = base.counts();
         if (c.inFlight() > 0) {
             LOG.warn(
@@ -146,11 +125,19 @@ public class StreamingCommitter extends AbstractStreamOperator<String>
                     generation,
                     c.inFlight());
         }
-        state.read = c.indexed() + c.duplicates() + c.failed();
-        state.skippedLines = c.skippedLines();
-        state.failedByReason.putAll(c.failedByReason());
-        state.duplicatesByMatch.putAll(c.duplicatesByMatch());
-        state.metadataColumns.putAll(base.metadataColumns());
+        GenerationReport committed = state.committed;
+        committed.files = base.files().stream()
+                .map(f -> {
+                    FileEntry e = FileEntry.of(f);
+                    e.path = IndexLayout.INDEX_ROOT_PREFIX + IndexLayout.rootRelative(generation, f.path());
+                    return e;
+                })
+                .toArray(FileEntry[]::new);
+        committed.read = c.indexed() + c.duplicates() + c.failed();
+        committed.skippedLines = c.skippedLines();
+        committed.failedByReason.putAll(c.failedByReason());
+        committed.duplicatesByMatch.putAll(c.duplicatesByMatch());
+        committed.metadataColumns.putAll(base.metadataColumns());
         state.generation = generation;
         LOG.info("Stream {} builds on generation {}: {}", target.streamRun(), generation, c.summary());
     }
@@ -202,7 +189,8 @@ public class StreamingCommitter extends AbstractStreamOperator<String>
         boolean changed = false;
         while (!state.pending.isEmpty() && state.pending.firstKey() <= upTo) {
             for (GenerationReport r : state.pending.pollFirstEntry().getValue()) {
-                changed |= add(r);
+                state.committed.add(r);
+                changed |= r.bringsAnything();
             }
         }
         if (changed) {
@@ -214,40 +202,13 @@ public class StreamingCommitter extends AbstractStreamOperator<String>
         }
     }
 
-    private boolean add(GenerationReport r) {
-        for (FileEntry f : r.files) {
-            state.files.add(f);
-        }
-        state.read += r.read;
-        state.skippedLines += r.skippedLines;
-        r.failedByReason.forEach((k, v) -> state.failedByReason.merge(k, v, Long::sum));
-        r.duplicatesByMatch.forEach((k, v) -> state.duplicatesByMatch.merge(k, v, Long::sum));
-        r.metadataColumns.forEach((k, v) -> state.metadataColumns.merge(k, v, GenerationReport::mergeColumnType));
-        return r.files.length > 0 || r.read > 0 || r.skippedLines > 0;
-    }
-
     private void publish(long checkpoint) throws IOException {
-        List<ManifestFile> files = new ArrayList<>();
-        for (FileEntry f : state.files) {
-            files.add(f.toManifestFile());
-        }
-        long indexed = rows(files, Table.INDEX);
-        long duplicates = rows(files, Table.DUPLICATES);
-        long failed = rows(files, Table.FAILURES);
-        Counts counts = new Counts(
-                state.read,
-                state.skippedLines,
-                indexed,
-                duplicates,
-                failed,
-                state.failedByReason,
-                state.duplicatesByMatch,
-                state.read - indexed - duplicates - failed);
+        Counts counts = state.committed.counts(true);
         if (!counts.balanced()) {
             // More rows than records read means something was written twice: never publish that.
             throw new IllegalStateException("refusing to commit checkpoint " + checkpoint + " of stream "
                     + target.streamRun() + ": the counts do not add up, " + counts.summary() + ", failed by reason "
-                    + state.failedByReason);
+                    + state.committed.failedByReason);
         }
         Path root = target.indexRoot();
         long generation = Generations.reserveNext(
@@ -261,8 +222,8 @@ public class StreamingCommitter extends AbstractStreamOperator<String>
                         target.model(),
                         target.shards(),
                         counts,
-                        state.metadataColumns,
-                        files,
+                        state.committed.metadataColumns,
+                        state.committed.manifestFiles(),
                         new RunInfo(
                                 target.mode(),
                                 target.inputs(),
@@ -272,13 +233,9 @@ public class StreamingCommitter extends AbstractStreamOperator<String>
                                 target.streamRun(),
                                 checkpoint))
                 .validate();
-        Path manifestPath = new Path(new Path(root, IndexLayout.generationDir(generation)), IndexLayout.MANIFEST);
+        Path manifestPath = Generations.manifestPath(root, generation);
         Generations.writeAtomically(manifestPath, ManifestCodec.encode(manifest));
-        Optional<LatestPointer> latest = Generations.readLatest(root);
-        if (latest.isEmpty() || latest.get().generation() < generation) {
-            Generations.writeAtomically(
-                    new Path(root, IndexLayout.LATEST), ManifestCodec.encode(LatestPointer.to(generation, now)));
-        }
+        Generations.moveLatest(root, generation, now);
         state.generation = generation;
         state.checkpoint = checkpoint;
         LOG.info(
@@ -297,38 +254,18 @@ public class StreamingCommitter extends AbstractStreamOperator<String>
      * writer's token is known.
      */
     private void removeLeftovers() throws IOException {
-        Path dir = target.writeDir();
-        FileSystem fs = dir.getFileSystem();
         Set<String> committed = new HashSet<>();
-        for (FileEntry f : state.files) {
+        for (FileEntry f : state.committed.files) {
             committed.add(f.path);
         }
-        for (FileStatus sub : list(fs, dir)) {
-            if (!sub.isDir()) {
-                continue;
-            }
-            for (FileStatus file : list(fs, sub.getPath())) {
-                String name = file.getPath().getName();
-                String token = IndexLayout.partFileToken(name);
-                boolean ours = name.endsWith(".inprogress") || IndexLayout.isDataFile(name);
-                String manifestPath = target.manifestPath(sub.getPath().getName() + "/" + name);
-                if (ours && token != null && !liveTokens.contains(token) && !committed.contains(manifestPath)) {
-                    LOG.info("Removing {}: written by a failed attempt, never committed", file.getPath());
-                    fs.delete(file.getPath(), false);
-                }
-            }
-        }
-    }
-
-    private static FileStatus[] list(FileSystem fs, Path dir) throws IOException {
-        FileStatus[] s = fs.exists(dir) ? fs.listStatus(dir) : null;
-        return s == null ? new FileStatus[0] : s;
-    }
-
-    private static long rows(List<ManifestFile> files, Table table) {
-        return files.stream()
-                .filter(f -> f.tableKind() == table)
-                .mapToLong(ManifestFile::rows)
-                .sum();
+        Generations.removeDataFiles(
+                target.writeDir(),
+                relative -> {
+                    String token = IndexLayout.partFileToken(relative.substring(relative.indexOf('/') + 1));
+                    return token != null
+                            && !liveTokens.contains(token)
+                            && !committed.contains(target.manifestPath(relative));
+                },
+                "written by a failed attempt, never committed");
     }
 }

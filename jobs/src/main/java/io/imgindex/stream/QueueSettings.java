@@ -1,7 +1,10 @@
 package io.imgindex.stream;
 
+import com.rabbitmq.client.Channel;
+import java.io.IOException;
 import java.io.Serializable;
 import java.time.Duration;
+import java.util.Map;
 
 /**
  * Where the stream job reads image URLs from: a durable RabbitMQ queue. Holds no credentials (see {@link
@@ -22,14 +25,9 @@ public record QueueSettings(String uri, String queue, int prefetch, Duration del
     private static final long serialVersionUID = 1L;
 
     /** Declares the queue as the job and {@code imgindex enroll} both expect it: durable, of the given type. */
-    public static void declare(com.rabbitmq.client.Channel channel, String queue, String queueType)
-            throws java.io.IOException {
+    public static void declare(Channel channel, String queue, String queueType) throws IOException {
         channel.queueDeclare(
-                queue,
-                true,
-                false,
-                false,
-                "quorum".equals(queueType) ? java.util.Map.of("x-queue-type", "quorum") : null);
+                queue, true, false, false, "quorum".equals(queueType) ? Map.of("x-queue-type", "quorum") : null);
     }
 
     public QueueSettings {

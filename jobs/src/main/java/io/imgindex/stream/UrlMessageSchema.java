@@ -6,10 +6,12 @@ import io.imgindex.format.Sha256;
 import io.imgindex.input.UrlListParser;
 import io.imgindex.item.Item;
 import io.imgindex.item.Reason;
+import io.imgindex.item.Status;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.connectors.rabbitmq.RMQDeserializationSchema;
 
@@ -42,7 +44,7 @@ public final class UrlMessageSchema implements RMQDeserializationSchema<Item> {
         String messageId = identified ? correlationId : "sha256:" + Sha256.hex(body);
         String source = "amqp:" + queue + "#" + messageId;
         Item item = parse(body, source);
-        if (!identified && item.status != io.imgindex.item.Status.FAILED) {
+        if (!identified && item.status != Status.FAILED) {
             item.fail(
                     Reason.NO_CORRELATION_ID,
                     "message has no correlation id, so a redelivery cannot be told from a"
@@ -64,7 +66,7 @@ public final class UrlMessageSchema implements RMQDeserializationSchema<Item> {
                     .toString();
         } catch (CharacterCodingException e) {
             String shown = new String(body, 0, Math.min(body.length, MAX_SHOWN), StandardCharsets.ISO_8859_1);
-            return Item.pending(null, shown, java.util.Map.of(), source)
+            return Item.pending(null, shown, Map.of(), source)
                     .fail(Reason.BAD_RECORD, "message body is not UTF-8 text (" + body.length + " bytes)");
         }
         return UrlListParser.parseMessage(text, source);

@@ -2,6 +2,7 @@ package io.imgindex.stream;
 
 import com.rabbitmq.client.ConnectionFactory;
 import io.imgindex.item.Item;
+import java.io.IOException;
 import org.apache.flink.streaming.connectors.rabbitmq.RMQSource;
 import org.apache.flink.streaming.connectors.rabbitmq.common.RMQConnectionConfig;
 
@@ -36,7 +37,7 @@ public final class UrlQueueSource extends RMQSource<Item> {
     }
 
     @Override
-    protected void setupQueue() throws java.io.IOException {
+    protected void setupQueue() throws IOException {
         QueueSettings.declare(channel, queueName, queueType);
     }
 

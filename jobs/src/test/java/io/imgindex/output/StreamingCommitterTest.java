@@ -92,6 +92,24 @@ class StreamingCommitterTest {
         return new OneInputStreamOperatorTestHarness<>(new StreamingCommitter(t));
     }
 
+    /** Sends the reports that precede barrier {@code id} and takes the checkpoint's snapshot. */
+    static OperatorSubtaskState snapshot(
+            OneInputStreamOperatorTestHarness<GenerationReport, String> h, long id, GenerationReport... reports)
+            throws Exception {
+        for (GenerationReport r : reports) {
+            h.processElement(new StreamRecord<>(r));
+        }
+        return h.snapshot(id, id * 10);
+    }
+
+    /** The same, then the checkpoint completes. */
+    static void complete(
+            OneInputStreamOperatorTestHarness<GenerationReport, String> h, long id, GenerationReport... reports)
+            throws Exception {
+        snapshot(h, id, reports);
+        h.notifyOfCompletedCheckpoint(id);
+    }
+
     GenerationReader reader() throws Exception {
         return GenerationReader.open(out.toString(), "idx", new Configuration());
     }
@@ -101,9 +119,7 @@ class StreamingCommitterTest {
         GenerationTarget t = target("r1", 0);
         try (var h = harness(t)) {
             h.open();
-            h.processElement(new StreamRecord<>(tally(5, 1)));
-            h.processElement(new StreamRecord<>(written(t, "part-00000-tok-0.parquet", 3, 1)));
-            h.snapshot(1, 10);
+            snapshot(h, 1, tally(5, 1), written(t, "part-00000-tok-0.parquet", 3, 1));
             assertThat(reader().latest())
                     .as("nothing before the checkpoint completes")
                     .isEmpty();
@@ -118,9 +134,7 @@ class StreamingCommitterTest {
             assertThat(first.files()).singleElement().satisfies(f -> assertThat(f.path())
                     .isEqualTo("../streams/r1/shard=0/part-00000-tok-0.parquet"));
 
-            h.processElement(new StreamRecord<>(written(t, "part-00000-tok-1.parquet", 2, 2)));
-            h.snapshot(2, 20);
-            h.notifyOfCompletedCheckpoint(2);
+            complete(h, 2, written(t, "part-00000-tok-1.parquet", 2, 2));
             Manifest second = reader().manifest(reader().latest().orElseThrow().generation());
             assertThat(second.generation()).isGreaterThan(first.generation());
             assertThat(second.files()).hasSize(2);
@@ -128,8 +142,7 @@ class StreamingCommitterTest {
             reader().verify(second);
 
             long before = reader().latest().orElseThrow().generation();
-            h.snapshot(3, 30);
-            h.notifyOfCompletedCheckpoint(3);
+            complete(h, 3);
             assertThat(reader().latest().orElseThrow().generation())
                     .as("an idle checkpoint publishes nothing")
                     .isEqualTo(before);
@@ -143,9 +156,7 @@ class StreamingCommitterTest {
         OperatorSubtaskState snapshot;
         try (var h = harness(t)) {
             h.open();
-            h.processElement(new StreamRecord<>(tally(4, 1)));
-            h.processElement(new StreamRecord<>(written(t, "part-00000-tok-0.parquet", 4, 1)));
-            snapshot = h.snapshot(1, 10);
+            snapshot = snapshot(h, 1, tally(4, 1), written(t, "part-00000-tok-0.parquet", 4, 1));
             // The job fails before checkpoint 1's completion reaches this operator.
         }
         assertThat(reader().latest()).isEmpty();
@@ -171,16 +182,10 @@ class StreamingCommitterTest {
         long later;
         try (var h = harness(t)) {
             h.open();
-            h.processElement(new StreamRecord<>(tally(2, 1)));
-            h.processElement(new StreamRecord<>(written(t, "part-00000-tok-0.parquet", 2, 1)));
-            h.snapshot(1, 10);
-            h.notifyOfCompletedCheckpoint(1);
+            complete(h, 1, tally(2, 1), written(t, "part-00000-tok-0.parquet", 2, 1));
             early = h.snapshot(2, 20); // a savepoint after the first commit
             h.notifyOfCompletedCheckpoint(2);
-            h.processElement(new StreamRecord<>(tally(3, 3)));
-            h.processElement(new StreamRecord<>(written(t, "part-00000-tok-1.parquet", 3, 3)));
-            h.snapshot(3, 30);
-            h.notifyOfCompletedCheckpoint(3);
+            complete(h, 3, tally(3, 3), written(t, "part-00000-tok-1.parquet", 3, 3));
             later = reader().latest().orElseThrow().generation();
         }
         assertThat(reader().manifest(later).counts().read()).isEqualTo(5);
@@ -189,10 +194,7 @@ class StreamingCommitterTest {
         try (var h = harness(again)) {
             h.initializeState(early);
             h.open();
-            h.processElement(new StreamRecord<>(tally(1, 3)));
-            h.processElement(new StreamRecord<>(written(again, "part-00000-tok-0.parquet", 1, 3)));
-            h.snapshot(3, 30);
-            h.notifyOfCompletedCheckpoint(3);
+            complete(h, 3, tally(1, 3), written(again, "part-00000-tok-0.parquet", 1, 3));
         }
         Manifest m = reader().manifest(reader().latest().orElseThrow().generation());
         assertThat(m.generation()).isGreaterThan(later);
@@ -211,9 +213,7 @@ class StreamingCommitterTest {
         GenerationTarget t = target("r1", 0);
         try (var h = harness(t)) {
             h.open();
-            h.processElement(new StreamRecord<>(tally(1, 1)));
-            h.processElement(new StreamRecord<>(written(t, "part-00000-tok-0.parquet", 2, 1)));
-            h.snapshot(1, 10);
+            snapshot(h, 1, tally(1, 1), written(t, "part-00000-tok-0.parquet", 2, 1));
             assertThatThrownBy(() -> h.notifyOfCompletedCheckpoint(1))
                     .hasMessageContaining("refusing to commit checkpoint 1")
                     .hasMessageContaining("DOES NOT ADD UP");
@@ -231,10 +231,7 @@ class StreamingCommitterTest {
         Files.write(inProgress, new byte[] {1});
         try (var h = harness(t)) {
             h.open();
-            h.processElement(new StreamRecord<>(tally(1, 1)));
-            h.processElement(new StreamRecord<>(written(t, "part-00000-tok-0.parquet", 1, 1)));
-            h.snapshot(1, 10);
-            h.notifyOfCompletedCheckpoint(1);
+            complete(h, 1, tally(1, 1), written(t, "part-00000-tok-0.parquet", 1, 1));
         }
         assertThat(leftover).doesNotExist();
         assertThat(inProgress).doesNotExist();
@@ -247,19 +244,13 @@ class StreamingCommitterTest {
         GenerationTarget first = target("r1", 0);
         try (var h = harness(first)) {
             h.open();
-            h.processElement(new StreamRecord<>(tally(3, 1)));
-            h.processElement(new StreamRecord<>(written(first, "part-00000-tok-0.parquet", 3, 1)));
-            h.snapshot(1, 10);
-            h.notifyOfCompletedCheckpoint(1);
+            complete(h, 1, tally(3, 1), written(first, "part-00000-tok-0.parquet", 3, 1));
         }
         long base = reader().latest().orElseThrow().generation();
         GenerationTarget next = target("r2", base);
         try (var h = harness(next)) {
             h.open();
-            h.processElement(new StreamRecord<>(tally(2, 1)));
-            h.processElement(new StreamRecord<>(written(next, "part-00000-tok-0.parquet", 2, 1)));
-            h.snapshot(1, 10);
-            h.notifyOfCompletedCheckpoint(1);
+            complete(h, 1, tally(2, 1), written(next, "part-00000-tok-0.parquet", 2, 1));
         }
         Manifest m = reader().manifest(reader().latest().orElseThrow().generation());
         assertThat(m.counts().read()).isEqualTo(5);
