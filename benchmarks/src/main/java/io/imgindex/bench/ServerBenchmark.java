@@ -246,7 +246,7 @@ public final class ServerBenchmark {
                 "8"));
         args.addAll(List.of(extra));
         conf.forEach((k, v) -> args.addAll(List.of("--conf", k + "=" + v)));
-        Flags.Parsed p = Flags.parse(args.toArray(new String[0]), ServeOptions.ALL);
+        Flags.Parsed p = Flags.parse(args.toArray(new String[0]), ServeOptions.ALL, Flags.Conf.S3);
         return ShardServer.start(p.options(), p.flinkConf(), null);
     }
 

@@ -110,8 +110,14 @@ class FlinkDeploymentResourcesTest {
         assertThat(stream.getJob().getUpgradeMode()).isEqualTo(UpgradeMode.SAVEPOINT);
         assertThat(stream.getJob().getArgs()).containsSequence("--mode", "streaming");
         Map<String, String> conf = stream.getFlinkConfiguration();
-        assertThat(conf.get("state.checkpoints.dir")).startsWith("s3a://");
-        assertThat(conf.get("state.savepoints.dir")).startsWith("s3a://");
+        assertThat(conf.get("execution.checkpointing.dir")).startsWith("s3a://");
+        assertThat(conf.get("execution.checkpointing.savepoint-dir")).startsWith("s3a://");
+        // The operator (built on Flink 1.19) reads the savepoint directory under its old key only.
+        assertThat(conf.get("state.savepoints.dir")).isEqualTo(conf.get("execution.checkpointing.savepoint-dir"));
+        // Flink 1.20 deprecates these names; the resources use the new ones.
+        assertThat(conf)
+                .doesNotContainKeys(
+                        "state.checkpoints.dir", "state.checkpoints.num-retained", "state.backend.incremental");
         assertThat(conf.get("high-availability.type")).isEqualTo("kubernetes");
         assertThat(conf.get("high-availability.storageDir")).startsWith("s3a://");
         assertThat(conf.get("execution.checkpointing.externalized-checkpoint-retention"))

@@ -87,4 +87,12 @@ public record Counts(
                 skippedLines,
                 balanced() ? "" : " DOES NOT ADD UP");
     }
+
+    /** Failures by reason for people, sorted by code: {@code HTTP_404 2, NOT_FOUND 1}; empty when none failed. */
+    public String failuresByReason() {
+        StringBuilder s = new StringBuilder();
+        failedByReason.forEach((k, v) ->
+                s.append(s.length() == 0 ? "" : ", ").append(k).append(' ').append(v));
+        return s.toString();
+    }
 }

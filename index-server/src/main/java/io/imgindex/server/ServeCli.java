@@ -32,9 +32,9 @@ public final class ServeCli {
     static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
         AutoCloseable server;
         try {
-            Flags.Parsed parsed = Flags.parse(args, ServeOptions.ALL);
+            Flags.Parsed parsed = Flags.parse(args, ServeOptions.ALL, Flags.Conf.S3);
             if (parsed.help()) {
-                out.println(Flags.help(USAGE, SUMMARY, ServeOptions.ALL));
+                out.println(Flags.help(USAGE, SUMMARY, ServeOptions.ALL, Flags.Conf.S3));
                 return 0;
             }
             String token = System.getenv("IMGINDEX_ADMIN_TOKEN");

@@ -28,7 +28,7 @@ public final class ImgIndexCli {
               import-model
                         convert a TensorFlow.js model, or describe a SavedModel, for use by imgindex
 
-            Run 'imgindex COMMAND --help' for a command's options.""";
+            Run 'imgindex COMMAND --help' for a command's options, 'imgindex --version' for the version.""";
 
     private static final Logger LOG = LoggerFactory.getLogger(ImgIndexCli.class);
 
@@ -44,14 +44,18 @@ public final class ImgIndexCli {
             out.println(COMMANDS);
             return args.length == 0 ? 2 : 0;
         }
+        if (args[0].equals("--version") || args[0].equals("version")) {
+            out.println(Version.line());
+            return 0;
+        }
         String command = args[0];
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         try {
             switch (command) {
                 case "index": {
-                    Flags.Parsed parsed = Flags.parse(rest, IndexOptions.ALL);
+                    Flags.Parsed parsed = Flags.parse(rest, IndexOptions.ALL, Flags.Conf.FLINK);
                     if (parsed.help()) {
-                        out.println(Flags.help(IndexJob.USAGE, IndexJob.SUMMARY, IndexOptions.ALL));
+                        out.println(Flags.help(IndexJob.USAGE, IndexJob.SUMMARY, IndexOptions.ALL, Flags.Conf.FLINK));
                         return 0;
                     }
                     IndexJobConfig config = IndexJobConfig.from(parsed.options());
@@ -59,26 +63,31 @@ public final class ImgIndexCli {
                     return 0;
                 }
                 case "inspect": {
-                    Flags.Parsed parsed = Flags.parse(rest, InspectCommand.OPTIONS);
+                    Flags.Parsed parsed = Flags.parse(rest, InspectCommand.OPTIONS, Flags.Conf.S3);
                     if (parsed.help()) {
-                        out.println(Flags.help(InspectCommand.USAGE, InspectCommand.SUMMARY, InspectCommand.OPTIONS));
+                        out.println(Flags.help(
+                                InspectCommand.USAGE, InspectCommand.SUMMARY, InspectCommand.OPTIONS, Flags.Conf.S3));
                         return 0;
                     }
                     return InspectCommand.run(parsed, out);
                 }
                 case "enroll": {
-                    Flags.Parsed parsed = Flags.parseWithArguments(rest, EnrollCommand.OPTIONS);
+                    Flags.Parsed parsed = Flags.parseWithArguments(rest, EnrollCommand.OPTIONS, Flags.Conf.NONE);
                     if (parsed.help()) {
-                        out.println(Flags.help(EnrollCommand.USAGE, EnrollCommand.SUMMARY, EnrollCommand.OPTIONS));
+                        out.println(Flags.help(
+                                EnrollCommand.USAGE, EnrollCommand.SUMMARY, EnrollCommand.OPTIONS, Flags.Conf.NONE));
                         return 0;
                     }
                     return EnrollCommand.run(parsed, out);
                 }
                 case "import-model": {
-                    Flags.Parsed parsed = Flags.parse(rest, ImportModelCommand.OPTIONS);
+                    Flags.Parsed parsed = Flags.parse(rest, ImportModelCommand.OPTIONS, Flags.Conf.NONE);
                     if (parsed.help()) {
                         out.println(Flags.help(
-                                ImportModelCommand.USAGE, ImportModelCommand.SUMMARY, ImportModelCommand.OPTIONS));
+                                ImportModelCommand.USAGE,
+                                ImportModelCommand.SUMMARY,
+                                ImportModelCommand.OPTIONS,
+                                Flags.Conf.NONE));
                         return 0;
                     }
                     return ImportModelCommand.run(parsed, out);

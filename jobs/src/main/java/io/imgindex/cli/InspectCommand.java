@@ -83,7 +83,7 @@ public final class InspectCommand {
                 m.model().id(), m.model().dimension(), m.model().metric(), m.shards(), m.formatVersion());
         out.println(m.counts().summary());
         if (!m.counts().failedByReason().isEmpty()) {
-            out.println("failed by reason: " + m.counts().failedByReason());
+            out.println("failed by reason: " + m.counts().failuresByReason());
         }
         long bytes = m.files().stream().mapToLong(ManifestFile::bytes).sum();
         try {

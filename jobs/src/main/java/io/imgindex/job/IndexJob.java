@@ -81,9 +81,9 @@ public final class IndexJob {
 
     /** Runs the job on whatever cluster the environment points to. */
     public static void main(String[] args) throws Exception {
-        Flags.Parsed parsed = Flags.parse(args, IndexOptions.ALL);
+        Flags.Parsed parsed = Flags.parse(args, IndexOptions.ALL, Flags.Conf.FLINK);
         if (parsed.help()) {
-            System.out.println(Flags.help(USAGE, SUMMARY, IndexOptions.ALL));
+            System.out.println(Flags.help(USAGE, SUMMARY, IndexOptions.ALL, Flags.Conf.FLINK));
             return;
         }
         Result result = run(IndexJobConfig.from(parsed.options()), parsed.flinkConf());
@@ -187,12 +187,9 @@ public final class IndexJob {
     static String countLines(Manifest m) {
         StringBuilder s = new StringBuilder("  ").append(m.counts().summary()).append('\n');
         if (!m.counts().failedByReason().isEmpty()) {
-            StringBuilder reasons = new StringBuilder();
-            m.counts().failedByReason().forEach((k, v) -> reasons.append(reasons.length() == 0 ? "" : ", ")
-                    .append(k)
-                    .append(' ')
-                    .append(v));
-            s.append("  failed by reason: ").append(reasons).append('\n');
+            s.append("  failed by reason: ")
+                    .append(m.counts().failuresByReason())
+                    .append('\n');
         }
         return s.toString();
     }

@@ -79,8 +79,8 @@ public final class IndexJobConfig implements Serializable {
                 throw new IllegalArgumentException(
                         e.getMessage().startsWith("--") ? e.getMessage() : "--rabbitmq-uri: " + e.getMessage(), e);
             }
-            checkpointInterval = c.get(IndexOptions.CHECKPOINT_INTERVAL);
-            if (checkpointInterval.compareTo(Duration.ofMillis(100)) < 0) {
+            checkpointInterval = c.getOptional(IndexOptions.CHECKPOINT_INTERVAL).orElse(null);
+            if (checkpointInterval != null && checkpointInterval.compareTo(Duration.ofMillis(100)) < 0) {
                 throw new IllegalArgumentException(
                         "--checkpoint-interval must be at least 100ms, was " + checkpointInterval);
             }
@@ -201,7 +201,7 @@ public final class IndexJobConfig implements Serializable {
                 .orElseGet(() -> ModelCatalog.nearDuplicateThreshold(card).orElse(null));
         if (!c.get(IndexOptions.NEAR_DUP)) {
             nearDup = null;
-            nearDupNote = "off (--near-dup false)";
+            nearDupNote = "off (--no-near-dup)";
         } else if (threshold == null) {
             nearDup = null;
             nearDupNote = "off: model " + card.id() + " has no near_duplicate_threshold in its card; give"
@@ -284,7 +284,7 @@ public final class IndexJobConfig implements Serializable {
         return queue;
     }
 
-    /** STREAMING: the checkpoint interval; null in BATCH. */
+    /** STREAMING: the checkpoint interval given with --checkpoint-interval; null when not given, and in BATCH. */
     public Duration checkpointInterval() {
         return checkpointInterval;
     }

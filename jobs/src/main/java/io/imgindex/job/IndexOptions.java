@@ -252,11 +252,15 @@ public final class IndexOptions {
                     + " every commit lists its rows too; none: start empty; or a number. It must have the job's"
                     + " model and number of shards. Its images are not known to this run's deduplication.");
 
+    /** The checkpoint interval when neither the flag nor the cluster sets one. */
+    public static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(10);
+
     public static final ConfigOption<Duration> CHECKPOINT_INTERVAL = ConfigOptions.key("checkpoint-interval")
             .durationType()
-            .defaultValue(Duration.ofSeconds(10))
+            .noDefaultValue()
             .withDescription("STREAMING: how often a checkpoint is taken. Each completed checkpoint that brought"
-                    + " new rows is published as a generation: this is the index's freshness.");
+                    + " new rows is published as a generation: this is the index's freshness. Default: the"
+                    + " cluster's execution.checkpointing.interval (or --conf's), else 10 s.");
 
     public static final ConfigOption<String> CHECKPOINT_DIR = ConfigOptions.key("checkpoint-dir")
             .stringType()

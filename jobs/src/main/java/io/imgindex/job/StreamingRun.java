@@ -163,7 +163,8 @@ public final class StreamingRun {
                 + "' into " + root + " (job " + client.getJobID() + ", stream run " + target.streamRun() + ")"
                 + (config.fromSavepoint() != null ? ", restored from " + config.fromSavepoint() : "")
                 + (target.baseGeneration() > 0 ? ", building on generation " + target.baseGeneration() : "")
-                + "\n  each checkpoint (every " + config.checkpointInterval().toMillis() / 1000.0
+                + "\n  each checkpoint (every "
+                + checkpointInterval(env, config).toMillis() / 1000.0
                 + " s) with new rows becomes a generation; stop with Ctrl-C or SIGTERM (a savepoint goes to "
                 + savepointDir + ")");
         CompletableFuture<JobExecutionResult> done = client.getJobExecutionResult();
@@ -293,6 +294,20 @@ public final class StreamingRun {
         return n;
     }
 
+    /**
+     * How often checkpoints (and so commits) happen: {@code --checkpoint-interval} when given, else the
+     * {@code execution.checkpointing.interval} of the cluster or of {@code --conf}, else 10 s. A default of the job's
+     * own must not override what a cluster's operator configured.
+     */
+    static Duration checkpointInterval(StreamExecutionEnvironment env, IndexJobConfig config) {
+        if (config.checkpointInterval() != null) {
+            return config.checkpointInterval();
+        }
+        return env.getConfiguration()
+                .getOptional(CheckpointingOptions.CHECKPOINTING_INTERVAL)
+                .orElse(IndexOptions.DEFAULT_CHECKPOINT_INTERVAL);
+    }
+
     private static void configureCheckpoints(
             StreamExecutionEnvironment env,
             IndexJobConfig config,
@@ -300,9 +315,7 @@ public final class StreamingRun {
             boolean local,
             String indexRoot) {
         Configuration c = new Configuration();
-        if (!flinkSettings.containsKey(CheckpointingOptions.CHECKPOINTING_INTERVAL.key())) {
-            c.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, config.checkpointInterval());
-        }
+        c.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, checkpointInterval(env, config));
         // The commit protocol needs aligned exactly-once barriers: every report before barrier c reaches the
         // committer before it snapshots c.
         c.set(CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE, CheckpointingMode.EXACTLY_ONCE);

@@ -61,7 +61,7 @@ class FlagsTest {
 
     @Test
     void helpListsEveryOptionWithItsDefault() {
-        String help = Flags.help("imgindex index ...", "Indexes.", IndexOptions.ALL);
+        String help = Flags.help("imgindex index ...", "Indexes.", IndexOptions.ALL, Flags.Conf.FLINK);
 
         for (var o : IndexOptions.ALL) {
             assertThat(help).contains("--" + o.key());
@@ -72,6 +72,39 @@ class FlagsTest {
         assertThat(help).doesNotContain("Description@");
         assertThat(help).contains("Number of shards the index table is split into (1..4096).");
         assertThat(parse("--help").help()).isTrue();
+    }
+
+    @Test
+    void booleansAreBareFlagsWithANegatedForm() {
+        assertThat(parse("--near-dup=false").options().get(IndexOptions.NEAR_DUP))
+                .isFalse();
+        assertThat(parse("--no-near-dup").options().get(IndexOptions.NEAR_DUP)).isFalse();
+        assertThat(parse("--near-dup").options().get(IndexOptions.NEAR_DUP)).isTrue();
+        assertThat(parse().options().get(IndexOptions.NEAR_DUP)).isTrue();
+        // A value after a bare flag is refused with what works, not read as a stray argument.
+        assertThatThrownBy(() -> parse("--near-dup", "false"))
+                .isInstanceOf(UsageException.class)
+                .hasMessage("--near-dup takes no value: write --near-dup, --near-dup=false or --no-near-dup");
+        assertThatThrownBy(() -> parse("--near-dup", "--no-near-dup")).hasMessage("--near-dup is given more than once");
+        assertThatThrownBy(() -> parse("--no-shards")).hasMessage("unknown flag --no-shards (see --help)");
+        assertThat(Flags.help("imgindex index ...", "Indexes.", IndexOptions.ALL, Flags.Conf.FLINK))
+                .contains("--near-dup | --no-near-dup  (default: true)");
+    }
+
+    @Test
+    void confIsTakenOnlyWhereItMeansSomething() {
+        assertThatThrownBy(() -> Flags.parse(new String[] {"--conf", "a=b"}, IndexOptions.ALL, Flags.Conf.NONE))
+                .hasMessage("unknown flag --conf (see --help)");
+        assertThatThrownBy(() -> Flags.parse(
+                        new String[] {"--conf", "taskmanager.memory.process.size=4g"}, IndexOptions.ALL, Flags.Conf.S3))
+                .hasMessageStartingWith("--conf takes S3 settings only here");
+        assertThat(Flags.parse(new String[] {"--conf", "s3.endpoint=http://x:9000"}, IndexOptions.ALL, Flags.Conf.S3)
+                        .flinkConf())
+                .containsEntry("s3.endpoint", "http://x:9000");
+        assertThat(Flags.help("u", "s", IndexOptions.ALL, Flags.Conf.NONE)).doesNotContain("--conf KEY=VALUE");
+        assertThat(Flags.help("u", "s", IndexOptions.ALL, Flags.Conf.FLINK))
+                .contains("IMGINDEX_JAVA_OPTS")
+                .doesNotContain("taskmanager.memory.process.size");
     }
 
     @Test

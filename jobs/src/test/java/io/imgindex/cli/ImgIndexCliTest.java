@@ -24,6 +24,21 @@ class ImgIndexCliTest {
     }
 
     @Test
+    void printsTheVersion() {
+        assertThat(run("--version")).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8))
+                .matches("imgindex \\d+\\.\\d+\\.\\d+(-SNAPSHOT)? \\(Flink 1\\.20\\.\\d+, TensorFlow Java \\S+;"
+                        + " running on Java \\S+\\)\\n");
+    }
+
+    @Test
+    void commandsWithoutFlinkSettingsRefuseConf() {
+        assertThat(run("enroll", "--queue", "q", "--conf", "taskmanager.memory.process.size=4g", "a.csv"))
+                .isEqualTo(2);
+        assertThat(err()).contains("unknown flag --conf");
+    }
+
+    @Test
     void badConfigurationExitsWithTwoAndOneLine() {
         assertThat(run("index", "--input", "x.txt", "--shards", "0")).isEqualTo(2);
         assertThat(err()).isEqualTo("imgindex index: --shards must be within 1..4096, was 0\n");

@@ -61,6 +61,8 @@ class StreamingLauncherITCase {
                 "streaming",
                 "--queue",
                 queue,
+                "--rabbitmq-uri",
+                RabbitMqBroker.uri(),
                 "--allow-file-root",
                 "sample-data",
                 "--model",
@@ -102,7 +104,8 @@ class StreamingLauncherITCase {
 
     @Test
     void enrollStreamStopWithSavepointAndRestore() throws Exception {
-        LauncherITCase.Run enrolled = imgindex("enroll", "--queue", queue, "sample-data/photos.csv");
+        LauncherITCase.Run enrolled =
+                imgindex("enroll", "--rabbitmq-uri", RabbitMqBroker.uri(), "--queue", queue, "sample-data/photos.csv");
         assertThat(enrolled.exit()).as(enrolled.stderr()).isZero();
         assertThat(enrolled.stdout())
                 .contains("enrolled 41 records into queue '" + queue + "'")
@@ -127,7 +130,8 @@ class StreamingLauncherITCase {
         long before = awaitServing(client, base, 0);
 
         // Published while the job is down: they wait in the queue.
-        LauncherITCase.Run more = imgindex("enroll", "--queue", queue, "sample-data/faces/faces.csv");
+        LauncherITCase.Run more = imgindex(
+                "enroll", "--rabbitmq-uri", RabbitMqBroker.uri(), "--queue", queue, "sample-data/faces/faces.csv");
         assertThat(more.exit()).as(more.stderr()).isZero();
         assertThat(more.stdout()).contains("16 confirmed by the broker");
 

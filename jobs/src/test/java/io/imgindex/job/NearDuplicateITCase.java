@@ -139,7 +139,17 @@ class NearDuplicateITCase {
                     "--shards",
                     "2",
                     "--parallelism",
-                    parallelism
+                    parallelism,
+                    // The rerun must see the same vectors to be judged on its decisions: TensorFlow's CPU kernels
+                    // round differently by batch size and thread count (batches form by arrival time), and one
+                    // similarity within 1e-6 of the threshold would flip a decision. Fixed shapes and one thread
+                    // repeat bit for bit on one machine; the decisions are then the job's alone.
+                    "--embed.batch-size",
+                    "1",
+                    "--embed.intra-op-threads",
+                    "1",
+                    "--embed.inter-op-threads",
+                    "1"
                 },
                 IndexOptions.ALL);
         return IndexJob.run(IndexJobConfig.from(p.options()), Map.of()).manifest();

@@ -297,7 +297,7 @@ class StandaloneClusterITCase {
                 "--mode",
                 "streaming",
                 "--rabbitmq-uri",
-                RabbitMqBroker.URI,
+                RabbitMqBroker.uri(),
                 "--queue",
                 queue,
                 "--model",

@@ -104,7 +104,7 @@ class StreamingIndexITCase {
                 "--mode",
                 "streaming",
                 "--rabbitmq-uri",
-                RabbitMqBroker.URI,
+                RabbitMqBroker.uri(),
                 "--queue",
                 queue,
                 "--model",

@@ -12,13 +12,12 @@ import java.util.UUID;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The real RabbitMQ broker the streaming tests talk to, on 127.0.0.1:5672 (guest), as on every development and
- * CI machine of this project; tests fail, never skip, when it is not there. Messages are published with the plain
- * AMQP client, not with imgindex's own code, so the job is checked against an independent publisher.
+ * A connection to the real RabbitMQ broker the streaming tests talk to: the private node of this JVM
+ * ({@link RabbitMqNode}), started on first use; tests fail, never skip, when it cannot be started. Messages are
+ * published with the plain AMQP client, not with imgindex's own code, so the job is checked against an
+ * independent publisher.
  */
 public final class RabbitMqBroker implements AutoCloseable {
-
-    public static final String URI = "amqp://127.0.0.1:5672/%2f";
 
     private final Connection connection;
     private final Channel channel;
@@ -29,17 +28,30 @@ public final class RabbitMqBroker implements AutoCloseable {
         channel.confirmSelect();
     }
 
-    /** Connects, or fails the test saying how to start the broker. */
+    /** The broker's URI, for the job's {@code --rabbitmq-uri}. */
+    public static String uri() {
+        return node().uri();
+    }
+
+    /** Connects, or fails the test saying what to install. */
     public static RabbitMqBroker connect() {
+        RabbitMqNode node = node();
         ConnectionFactory f = new ConnectionFactory();
-        f.setHost("127.0.0.1");
-        f.setPort(5672);
+        f.setHost(node.host());
+        f.setPort(node.port());
         f.setConnectionTimeout(5_000);
         try {
             return new RabbitMqBroker(f.newConnection("imgindex-test"));
         } catch (IOException | TimeoutException e) {
-            return fail("RabbitMQ is not reachable on 127.0.0.1:5672 (" + e + "); start it with"
-                    + " 'rabbitmq-server -detached && rabbitmqctl await_startup'");
+            return fail("RabbitMQ is not reachable at " + node.uri() + " (" + e + ")");
+        }
+    }
+
+    private static RabbitMqNode node() {
+        try {
+            return RabbitMqNode.shared();
+        } catch (IllegalStateException e) {
+            return fail(e.getMessage());
         }
     }
 

@@ -18,7 +18,8 @@ import org.apache.flink.configuration.description.TextElement;
 
 /**
  * Command-line flags backed by Flink {@link ConfigOption}s: {@code --<key> VALUE} or {@code --<key>=VALUE};
- * boolean options are bare flags ({@code --<key>}, or {@code --<key>=false}); list options repeat. Anything
+ * boolean options are bare flags ({@code --<key>}; off with {@code --no-<key>} or {@code --<key>=false}); list
+ * options repeat. Anything
  * else is refused with a one-line message naming the flag. {@code --conf KEY=VALUE} passes a setting to Flink
  * itself (for example {@code s3.endpoint}).
  */
@@ -32,27 +33,42 @@ public final class Flags {
         }
     }
 
+    /** What {@code --conf KEY=VALUE} means to a command, if it takes it at all. */
+    public enum Conf {
+        /** The command takes no {@code --conf}. */
+        NONE,
+        /** Settings of the S3 file system only: Flink's {@code s3.*} keys or Hadoop's {@code fs.s3a.*}. */
+        S3,
+        /** Any Flink setting, for the job (a local run's MiniCluster, or the cluster's job configuration). */
+        FLINK
+    }
+
     private Flags() {}
+
+    /** Parses the flags of a command that takes any Flink setting with {@code --conf} (the job's). */
+    public static Parsed parse(String[] args, List<ConfigOption<?>> options) {
+        return parse(args, options, Conf.FLINK);
+    }
 
     /**
      * Parses {@code args} against {@code options}.
      *
-     * @throws UsageException on an unknown flag, a missing value, a value of the wrong type, or a positional
-     *     argument
+     * @throws UsageException on an unknown flag, a missing value, a value of the wrong type, a {@code --conf} the
+     *     command does not take, or a positional argument
      */
-    public static Parsed parse(String[] args, List<ConfigOption<?>> options) {
-        return parse(args, options, false);
+    public static Parsed parse(String[] args, List<ConfigOption<?>> options, Conf conf) {
+        return parse(args, options, conf, false);
     }
 
     /**
      * Parses {@code args} against {@code options}, keeping the arguments that are not flags (file names) in
      * {@link Parsed#arguments()}; {@code --} ends the flags.
      */
-    public static Parsed parseWithArguments(String[] args, List<ConfigOption<?>> options) {
-        return parse(args, options, true);
+    public static Parsed parseWithArguments(String[] args, List<ConfigOption<?>> options, Conf conf) {
+        return parse(args, options, conf, true);
     }
 
-    private static Parsed parse(String[] args, List<ConfigOption<?>> options, boolean takeArguments) {
+    private static Parsed parse(String[] args, List<ConfigOption<?>> options, Conf confKind, boolean takeArguments) {
         Map<String, ConfigOption<?>> byKey = new LinkedHashMap<>();
         for (ConfigOption<?> o : options) {
             byKey.put(o.key(), o);
@@ -87,16 +103,31 @@ public final class Flags {
                 value = name.substring(eq + 1);
                 name = name.substring(0, eq);
             }
-            if (name.equals("conf")) {
+            if (name.equals("conf") && confKind != Conf.NONE) {
                 String kv = value != null ? value : next(args, ++i, "--conf");
                 int sep = kv.indexOf('=');
                 if (sep <= 0) {
                     throw new UsageException("--conf needs KEY=VALUE, got '" + kv + "'");
                 }
-                flink.put(kv.substring(0, sep).strip(), kv.substring(sep + 1).strip());
+                String key = kv.substring(0, sep).strip();
+                if (confKind == Conf.S3 && !isS3Key(key)) {
+                    throw new UsageException(
+                            "--conf takes S3 settings only here (s3.* or fs.s3a.*), got '" + key + "'");
+                }
+                flink.put(key, kv.substring(sep + 1).strip());
                 continue;
             }
             ConfigOption<?> option = byKey.get(name);
+            if (option == null && name.startsWith("no-") && value == null) {
+                ConfigOption<?> negated = byKey.get(name.substring(3));
+                if (negated != null && typeOf(negated) == Boolean.class) {
+                    if (!seen.add(negated.key())) {
+                        throw new UsageException("--" + negated.key() + " is given more than once");
+                    }
+                    conf.setString(negated.key(), "false");
+                    continue;
+                }
+            }
             if (option == null) {
                 throw new UsageException("unknown flag --" + name + " (see --help)");
             }
@@ -105,6 +136,13 @@ public final class Flags {
                 String v = value == null ? "true" : value;
                 if (!v.equalsIgnoreCase("true") && !v.equalsIgnoreCase("false")) {
                     throw new UsageException("--" + name + " takes no value, or =true / =false; got '" + v + "'");
+                }
+                if (value == null && i + 1 < args.length && isBooleanWord(args[i + 1])) {
+                    throw new UsageException("--" + name + " takes no value: write --" + name + ", --" + name + "="
+                            + args[i + 1].toLowerCase(java.util.Locale.ROOT) + " or --no-" + name);
+                }
+                if (!seen.add(name)) {
+                    throw new UsageException("--" + name + " is given more than once");
                 }
                 conf.setString(name, v.toLowerCase(java.util.Locale.ROOT));
                 continue;
@@ -131,7 +169,7 @@ public final class Flags {
     }
 
     /** The {@code --help} text of a command. */
-    public static String help(String usage, String summary, List<ConfigOption<?>> options) {
+    public static String help(String usage, String summary, List<ConfigOption<?>> options, Conf conf) {
         StringBuilder s = new StringBuilder();
         s.append("Usage: ").append(usage).append("\n\n").append(summary).append("\n\nOptions:\n");
         for (ConfigOption<?> o : options) {
@@ -139,6 +177,8 @@ public final class Flags {
             s.append("  --").append(o.key());
             if (type != Boolean.class) {
                 s.append(' ').append(valueName(o.key(), type));
+            } else {
+                s.append(" | --no-").append(o.key());
             }
             List<String> notes = new ArrayList<>();
             if (isList(o)) {
@@ -154,16 +194,34 @@ public final class Flags {
             s.append(wrap(new PlainText().format(o.description()), "      ", 96))
                     .append('\n');
         }
-        s.append("  --conf KEY=VALUE  (repeatable)\n")
-                .append(wrap(
-                        "A Flink setting, e.g. s3.endpoint=http://127.0.0.1:9000 or"
-                                + " taskmanager.memory.process.size=4g. S3 credentials come from the environment"
-                                + " (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), never from flags.",
-                        "      ",
-                        96))
-                .append('\n')
-                .append("  --help\n      Show this help.\n");
+        String confText =
+                switch (conf) {
+                    case NONE -> null;
+                    case S3 -> "A setting of the S3 file system: Flink's s3.* keys (s3.endpoint=http://127.0.0.1:9000,"
+                            + " s3.path.style.access=true, s3.endpoint.region=eu-west-1) or Hadoop's fs.s3a.* keys."
+                            + " Credentials come from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY),"
+                            + " never from flags.";
+                    case FLINK -> "A Flink setting for the job, e.g. s3.endpoint=http://127.0.0.1:9000,"
+                            + " state.backend.type=rocksdb or taskmanager.numberOfTaskSlots=4. A local run's"
+                            + " memory is the launcher's JVM: set IMGINDEX_JAVA_OPTS=-Xmx8g (process and"
+                            + " task manager memory sizes apply on a cluster only). S3 credentials come from the"
+                            + " environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), never from flags.";
+                };
+        if (confText != null) {
+            s.append("  --conf KEY=VALUE  (repeatable)\n")
+                    .append(wrap(confText, "      ", 96))
+                    .append('\n');
+        }
+        s.append("  --help\n      Show this help.\n");
         return s.toString();
+    }
+
+    private static boolean isS3Key(String key) {
+        return key.startsWith("s3.") || key.startsWith("s3a.") || key.startsWith("fs.s3a.");
+    }
+
+    private static boolean isBooleanWord(String arg) {
+        return arg.equalsIgnoreCase("true") || arg.equalsIgnoreCase("false");
     }
 
     private static String next(String[] args, int i, String flag) {

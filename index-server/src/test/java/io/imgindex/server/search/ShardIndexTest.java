@@ -59,9 +59,13 @@ class ShardIndexTest {
             dot += v[i] * query[i];
         }
         assertThat(top.get(0).score()).isCloseTo(dot, org.assertj.core.data.Offset.offset(1e-5f));
-        // the approximate path reports the same score for the same row
-        assertThat(index.approximate(query, 5, 100, null).get(0).score())
-                .isEqualTo(top.get(0).score());
+        // The approximate path rescores its candidates with the same function, so the same row has the same score.
+        // (The graph is built in parallel and may differ by machine, so the row is looked up, not assumed first.)
+        TopK.Entry same = index.approximate(query, 5, 100, null).stream()
+                .filter(e -> e.ord() == top.get(0).ord())
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("the exact top row is not in the approximate top 5"));
+        assertThat(same.score()).isEqualTo(top.get(0).score());
     }
 
     @Test
