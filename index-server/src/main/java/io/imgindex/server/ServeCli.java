@@ -1,5 +1,6 @@
 package io.imgindex.server;
 
+import io.imgindex.cli.Command;
 import io.imgindex.cli.Flags;
 import io.imgindex.cli.UsageException;
 import java.io.PrintStream;
@@ -29,12 +30,18 @@ public final class ServeCli {
         System.exit(run(args, System.out, System.err));
     }
 
+    /** {@code imgindex serve}: its flags and help; running it starts a server (see {@link #run}). */
+    public static final Command COMMAND =
+            new Command("serve", USAGE, SUMMARY, ServeOptions.ALL, Flags.Conf.S3, false, (parsed, out) -> {
+                throw new UnsupportedOperationException("the server runs through ServeCli.run, in its own JVM");
+            });
+
     static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
         AutoCloseable server;
         try {
-            Flags.Parsed parsed = Flags.parse(args, ServeOptions.ALL, Flags.Conf.S3);
+            Flags.Parsed parsed = COMMAND.parse(args);
             if (parsed.help()) {
-                out.println(Flags.help(USAGE, SUMMARY, ServeOptions.ALL, Flags.Conf.S3));
+                out.println(COMMAND.help());
                 return 0;
             }
             String token = System.getenv("IMGINDEX_ADMIN_TOKEN");

@@ -5,6 +5,10 @@ import io.imgindex.job.IndexJobConfig;
 import io.imgindex.job.IndexOptions;
 import java.io.PrintStream;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,7 +36,54 @@ public final class ImgIndexCli {
 
     private static final Logger LOG = LoggerFactory.getLogger(ImgIndexCli.class);
 
+    /** The commands this class runs ({@code serve} runs in its own JVM, on the server's class path). */
+    public static final List<Command> COMMANDS_RUN_HERE = List.of(
+            new Command(
+                    "index",
+                    IndexJob.USAGE,
+                    IndexJob.SUMMARY,
+                    IndexOptions.ALL,
+                    Flags.Conf.FLINK,
+                    false,
+                    (parsed, out) -> {
+                        IndexJobConfig config = IndexJobConfig.from(parsed.options());
+                        out.print(IndexJob.summary(IndexJob.run(config, parsed.flinkConf())));
+                        return 0;
+                    }),
+            new Command(
+                    "inspect",
+                    InspectCommand.USAGE,
+                    InspectCommand.SUMMARY,
+                    InspectCommand.OPTIONS,
+                    Flags.Conf.S3,
+                    false,
+                    InspectCommand::run),
+            new Command(
+                    "enroll",
+                    EnrollCommand.USAGE,
+                    EnrollCommand.SUMMARY,
+                    EnrollCommand.OPTIONS,
+                    Flags.Conf.NONE,
+                    true,
+                    EnrollCommand::run),
+            new Command(
+                    "import-model",
+                    ImportModelCommand.USAGE,
+                    ImportModelCommand.SUMMARY,
+                    ImportModelCommand.OPTIONS,
+                    Flags.Conf.NONE,
+                    false,
+                    ImportModelCommand::run));
+
+    private static final Map<String, Command> COMMANDS_BY_NAME =
+            COMMANDS_RUN_HERE.stream().collect(Collectors.toMap(Command::name, c -> c));
+
     private ImgIndexCli() {}
+
+    /** The command named {@code name}, if this class runs it. */
+    public static Optional<Command> command(String name) {
+        return Optional.ofNullable(COMMANDS_BY_NAME.get(name));
+    }
 
     public static void main(String[] args) {
         System.exit(run(args, System.out, System.err));
@@ -51,52 +102,13 @@ public final class ImgIndexCli {
         String command = args[0];
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         try {
-            switch (command) {
-                case "index": {
-                    Flags.Parsed parsed = Flags.parse(rest, IndexOptions.ALL, Flags.Conf.FLINK);
-                    if (parsed.help()) {
-                        out.println(Flags.help(IndexJob.USAGE, IndexJob.SUMMARY, IndexOptions.ALL, Flags.Conf.FLINK));
-                        return 0;
-                    }
-                    IndexJobConfig config = IndexJobConfig.from(parsed.options());
-                    out.print(IndexJob.summary(IndexJob.run(config, parsed.flinkConf())));
-                    return 0;
-                }
-                case "inspect": {
-                    Flags.Parsed parsed = Flags.parse(rest, InspectCommand.OPTIONS, Flags.Conf.S3);
-                    if (parsed.help()) {
-                        out.println(Flags.help(
-                                InspectCommand.USAGE, InspectCommand.SUMMARY, InspectCommand.OPTIONS, Flags.Conf.S3));
-                        return 0;
-                    }
-                    return InspectCommand.run(parsed, out);
-                }
-                case "enroll": {
-                    Flags.Parsed parsed = Flags.parseWithArguments(rest, EnrollCommand.OPTIONS, Flags.Conf.NONE);
-                    if (parsed.help()) {
-                        out.println(Flags.help(
-                                EnrollCommand.USAGE, EnrollCommand.SUMMARY, EnrollCommand.OPTIONS, Flags.Conf.NONE));
-                        return 0;
-                    }
-                    return EnrollCommand.run(parsed, out);
-                }
-                case "import-model": {
-                    Flags.Parsed parsed = Flags.parse(rest, ImportModelCommand.OPTIONS, Flags.Conf.NONE);
-                    if (parsed.help()) {
-                        out.println(Flags.help(
-                                ImportModelCommand.USAGE,
-                                ImportModelCommand.SUMMARY,
-                                ImportModelCommand.OPTIONS,
-                                Flags.Conf.NONE));
-                        return 0;
-                    }
-                    return ImportModelCommand.run(parsed, out);
-                }
-                default:
-                    err.println("imgindex: unknown command '" + command
-                            + "' (commands: index, enroll, inspect, serve, import-model; see --help)");
-                    return 2;
+            Command c = COMMANDS_BY_NAME.get(command);
+            if (c == null) {
+                err.println("imgindex: unknown command '" + command
+                        + "' (commands: index, enroll, inspect, serve, import-model; see --help)");
+                return 2;
             }
+            return c.run(rest, out);
         } catch (UsageException | IllegalArgumentException e) {
             err.println("imgindex " + command + ": " + e.getMessage());
             return 2;

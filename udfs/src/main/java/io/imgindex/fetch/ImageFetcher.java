@@ -21,9 +21,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
@@ -41,6 +43,7 @@ import org.apache.hc.client5.http.protocol.HttpClientContext;
 import org.apache.hc.core5.concurrent.FutureCallback;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.reactor.IOReactorConfig;
+import org.apache.hc.core5.util.TimeValue;
 import org.apache.hc.core5.util.Timeout;
 
 /**
@@ -64,6 +67,8 @@ public final class ImageFetcher implements AutoCloseable {
     private final ExecutorService blocking;
     private final List<Path> fileRoots;
     private final ObjectStore objects;
+    private final Set<CompletableFuture<FetchResult>> inFlight = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
 
     /** A fetcher that cannot read object store URLs (they fail as {@code FETCH_FAILED}). */
     public ImageFetcher(FetchOptions options) {
@@ -135,12 +140,12 @@ public final class ImageFetcher implements AutoCloseable {
                 if (problem != null) {
                     return done(Reason.BAD_URL, problem);
                 }
-                return new HttpExchange(uri).start();
+                return tracked(new HttpExchange(uri).start());
             case "file":
-                return CompletableFuture.supplyAsync(() -> readFile(uri), blocking);
+                return tracked(supply(() -> readFile(uri)));
             case "s3a":
             case "s3":
-                return CompletableFuture.supplyAsync(() -> readObject(uri), blocking);
+                return tracked(supply(() -> readObject(uri)));
             default:
                 return done(
                         Reason.BAD_URL,
@@ -150,12 +155,52 @@ public final class ImageFetcher implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops the client's I/O thread first, then releases what it held. An immediate close would walk the
+     * selector's keys from this thread while the I/O thread still registers and cancels them (httpcore5's
+     * {@code AbstractSingleCoreIOReactor.close(IMMEDIATE)}), which threw {@code ConcurrentModificationException} at the
+     * end of runs; a graceful close waits (up to {@link #CLOSE_WAIT}) for the I/O thread to exit, so only one thread
+     * touches them. Requests still in flight fail, and their futures complete.
+     */
     @Override
     public void close() {
-        client.close(CloseMode.IMMEDIATE);
+        closed = true;
+        client.initiateShutdown();
+        try {
+            client.awaitShutdown(TimeValue.of(CLOSE_WAIT));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        client.close(CloseMode.GRACEFUL);
         timers.shutdownNow();
         blocking.shutdownNow();
+        // Requests the client dropped without a callback (queued for a connection, or waiting for a retry) and
+        // reads that never started: each future still completes, as promised.
+        for (CompletableFuture<FetchResult> f : inFlight) {
+            f.complete(FetchResult.failed(Reason.FETCH_FAILED.name(), "the fetcher was closed", null, 0));
+        }
     }
+
+    private CompletableFuture<FetchResult> tracked(CompletableFuture<FetchResult> future) {
+        inFlight.add(future);
+        future.whenComplete((r, e) -> inFlight.remove(future));
+        if (closed) {
+            future.complete(FetchResult.failed(Reason.FETCH_FAILED.name(), "the fetcher is closed", null, 0));
+        }
+        return future;
+    }
+
+    private CompletableFuture<FetchResult> supply(java.util.function.Supplier<FetchResult> read) {
+        try {
+            return CompletableFuture.supplyAsync(read, blocking);
+        } catch (RejectedExecutionException e) {
+            return CompletableFuture.completedFuture(
+                    FetchResult.failed(Reason.FETCH_FAILED.name(), "the fetcher is closed", null, 0));
+        }
+    }
+
+    /** How long {@link #close()} waits for the client's I/O thread to finish. */
+    static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
 
     private static String httpProblem(URI uri) {
         if (uri.getHost() == null || uri.getHost().isEmpty()) {
@@ -198,44 +243,55 @@ public final class ImageFetcher implements AutoCloseable {
             long budget = Math.min(options.requestTimeout().toNanos(), remainingNanos);
             CappedBodyConsumer consumer = new CappedBodyConsumer(options.maxBytes());
             AtomicBoolean timedOut = new AtomicBoolean();
-            Future<CappedBodyConsumer.Response> inFlight = client.execute(
-                    SimpleRequestProducer.create(SimpleRequestBuilder.get(current)
-                            .addHeader("Accept", "image/*,*/*;q=0.5")
-                            .build()),
-                    consumer,
-                    HttpClientContext.create(),
-                    new FutureCallback<>() {
-                        @Override
-                        public void completed(CappedBodyConsumer.Response response) {
-                            onResponse(response, attemptOfHop);
-                        }
-
-                        @Override
-                        public void failed(Exception e) {
-                            onError(e, attemptOfHop);
-                        }
-
-                        @Override
-                        public void cancelled() {
-                            if (timedOut.get()) {
-                                retryOrFail(
-                                        attemptOfHop,
-                                        Reason.TIMEOUT.name(),
-                                        "request to " + current + " took longer than " + Duration.ofNanos(budget));
-                            } else {
-                                fail(Reason.FETCH_FAILED.name(), "request to " + current + " was cancelled");
+            Future<CappedBodyConsumer.Response> inFlight;
+            try {
+                inFlight = client.execute(
+                        SimpleRequestProducer.create(SimpleRequestBuilder.get(current)
+                                .addHeader("Accept", "image/*,*/*;q=0.5")
+                                .build()),
+                        consumer,
+                        HttpClientContext.create(),
+                        new FutureCallback<>() {
+                            @Override
+                            public void completed(CappedBodyConsumer.Response response) {
+                                onResponse(response, attemptOfHop);
                             }
-                        }
-                    });
-            timers.schedule(
-                    () -> {
-                        if (!inFlight.isDone()) {
-                            timedOut.set(true);
-                            inFlight.cancel(true);
-                        }
-                    },
-                    budget,
-                    TimeUnit.NANOSECONDS);
+
+                            @Override
+                            public void failed(Exception e) {
+                                onError(e, attemptOfHop);
+                            }
+
+                            @Override
+                            public void cancelled() {
+                                if (timedOut.get()) {
+                                    retryOrFail(
+                                            attemptOfHop,
+                                            Reason.TIMEOUT.name(),
+                                            "request to " + current + " took longer than " + Duration.ofNanos(budget));
+                                } else {
+                                    fail(Reason.FETCH_FAILED.name(), "request to " + current + " was cancelled");
+                                }
+                            }
+                        });
+            } catch (RuntimeException closed) {
+                // The client refuses new requests once it is shut down (IllegalStateException).
+                fail(Reason.FETCH_FAILED.name(), "the fetcher was closed before " + current + " was requested");
+                return;
+            }
+            try {
+                timers.schedule(
+                        () -> {
+                            if (!inFlight.isDone()) {
+                                timedOut.set(true);
+                                inFlight.cancel(true);
+                            }
+                        },
+                        budget,
+                        TimeUnit.NANOSECONDS);
+            } catch (RejectedExecutionException closed) {
+                inFlight.cancel(true);
+            }
         }
 
         private void onResponse(CappedBodyConsumer.Response response, int attemptOfHop) {
@@ -327,7 +383,11 @@ public final class ImageFetcher implements AutoCloseable {
                 fail(reason, message + " (no time left to retry within " + options.totalTimeout() + ")");
                 return;
             }
-            timers.schedule(() -> attempt(attemptOfHop + 1), delay, TimeUnit.NANOSECONDS);
+            try {
+                timers.schedule(() -> attempt(attemptOfHop + 1), delay, TimeUnit.NANOSECONDS);
+            } catch (RejectedExecutionException closed) {
+                fail(reason, message + " (the fetcher was closed before the retry)");
+            }
         }
 
         private void fail(String reason, String message) {
