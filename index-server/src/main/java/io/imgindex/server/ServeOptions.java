@@ -1,6 +1,6 @@
 package io.imgindex.server;
 
-import io.imgindex.decode.DecodeOptions;
+import io.imgindex.decode.DecodeLimitOptions;
 import java.time.Duration;
 import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
@@ -93,10 +93,6 @@ public final class ServeOptions {
             .asList()
             .defaultValues()
             .withDescription("An address block image search by URL may reach although it is not public.");
-    public static final ConfigOption<Long> DECODE_MAX_PIXELS = ConfigOptions.key("decode.max-pixels")
-            .longType()
-            .defaultValue(DecodeOptions.DEFAULT_MAX_PIXELS)
-            .withDescription("The largest query image, in pixels, checked from its header.");
     public static final ConfigOption<Boolean> ROUTER = ConfigOptions.key("router")
             .booleanType()
             .defaultValue(false)
@@ -134,7 +130,11 @@ public final class ServeOptions {
             MODEL_CACHE,
             ALLOW_PRIVATE_NETWORKS,
             ALLOW_NETWORK,
-            DECODE_MAX_PIXELS,
+            DecodeLimitOptions.MAX_PIXELS,
+            DecodeLimitOptions.MAX_SIDE,
+            DecodeLimitOptions.MAX_ASPECT_RATIO,
+            DecodeLimitOptions.MAX_SCANS,
+            DecodeLimitOptions.TIMEOUT,
             ROUTER,
             BACKENDS,
             ROUTER_DEADLINE);

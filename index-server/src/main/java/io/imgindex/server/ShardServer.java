@@ -1,5 +1,6 @@
 package io.imgindex.server;
 
+import io.imgindex.decode.DecodeLimitOptions;
 import io.imgindex.embed.ModelStore;
 import io.imgindex.fetch.FetchOptions;
 import io.imgindex.fetch.ImageFetcher;
@@ -74,7 +75,7 @@ public final class ShardServer implements AutoCloseable {
         QueryEmbedder embedder = new QueryEmbedder(
                 store,
                 new ImageFetcher(fetch, new HadoopObjectStore(hadoop)),
-                o.get(ServeOptions.DECODE_MAX_PIXELS),
+                DecodeLimitOptions.limits(o),
                 Duration.ofMillis(5));
         HnswParams hnsw = o.get(ServeOptions.HNSW)
                 ? new HnswParams(

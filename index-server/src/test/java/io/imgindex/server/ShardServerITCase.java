@@ -237,6 +237,18 @@ class ShardServerITCase {
         assertError(http.get("/v1/items/nope"), 404, "no item 'nope'");
         assertError(http.post("/v1/search/image", TestImages.html(), "image/jpeg"), 422, "NOT_AN_IMAGE");
         assertError(http.post("/v1/search/image", "hello".getBytes(), "text/plain"), 415, "Content-Type");
+        // Crafted images are refused from their headers, never a 500 (the thin PNG was a NegativeArraySizeException).
+        assertError(
+                http.post("/v1/search/image", TestImages.pngBomb(1, 50_000_000), "image/png"), 422, "BAD_DIMENSIONS");
+        assertError(
+                http.post("/v1/search/image", TestImages.thinPng(1, 3_000_000), "image/png"), 422, "BAD_DIMENSIONS");
+        assertError(
+                http.post(
+                        "/v1/search/image",
+                        TestImages.withRepeatedLastScan(TestImages.progressiveJpeg(256, 192), 300),
+                        "image/jpeg"),
+                422,
+                "TOO_MANY_SCANS");
         assertError(http.get("/v1/nothing"), 404, "no such endpoint");
         assertError(http.get("/v1/search"), 405, "not allowed");
         assertError(http.post("/v1/search/image", "{\"url\":\"http://127.0.0.1:1/x.jpg\"}"), 400, "BLOCKED_ADDRESS");

@@ -1,5 +1,6 @@
 package io.imgindex.job;
 
+import io.imgindex.decode.DecodeLimitOptions;
 import io.imgindex.decode.DecodeOptions;
 import io.imgindex.dedup.near.NearDupParams;
 import io.imgindex.embed.EmbedOptions;
@@ -169,18 +170,7 @@ public final class IndexJobConfig implements Serializable {
         // The built-in model is exported by each task manager itself: no folder has to reach the cluster.
         String modelDir =
                 card.id().equals(ThumbnailModel.ID) ? null : model.dir().toString();
-        long maxPixels = c.get(IndexOptions.DECODE_MAX_PIXELS);
-        if (maxPixels < 1) {
-            throw new IllegalArgumentException("--decode.max-pixels must be positive, was " + maxPixels);
-        }
-        decode = card.input().takesEncodedImages()
-                // The model decodes by itself: the image is still validated, on a small thumbnail.
-                ? new DecodeOptions(maxPixels, 32, 32, false, true)
-                : DecodeOptions.pixels(
-                        maxPixels,
-                        card.input().width(),
-                        card.input().height(),
-                        "center_crop".equals(card.input().resize()));
+        decode = card.decodeOptions(DecodeLimitOptions.limits(c));
         try {
             embed = new EmbedOptions(
                     modelDir,

@@ -1,5 +1,6 @@
 package io.imgindex.job;
 
+import io.imgindex.decode.DecodeLimitOptions;
 import io.imgindex.dedup.near.NearDupParams;
 import io.imgindex.embed.ModelCatalog;
 import java.time.Duration;
@@ -168,10 +169,7 @@ public final class IndexOptions {
 
     // --- decode
 
-    public static final ConfigOption<Long> DECODE_MAX_PIXELS = ConfigOptions.key("decode.max-pixels")
-            .longType()
-            .defaultValue(50_000_000L)
-            .withDescription("Largest width x height accepted, checked from the header before decoding.");
+    // The decode limits are shared with the server's image search: DecodeLimitOptions.
 
     // --- embed
 
@@ -366,7 +364,11 @@ public final class IndexOptions {
             FETCH_MAX_IN_FLIGHT,
             FETCH_USER_AGENT,
             FETCH_IO_THREADS,
-            DECODE_MAX_PIXELS,
+            DecodeLimitOptions.MAX_PIXELS,
+            DecodeLimitOptions.MAX_SIDE,
+            DecodeLimitOptions.MAX_ASPECT_RATIO,
+            DecodeLimitOptions.MAX_SCANS,
+            DecodeLimitOptions.TIMEOUT,
             EMBED_BATCH_SIZE,
             EMBED_MAX_WAIT,
             EMBED_INTRA_OP_THREADS,

@@ -91,8 +91,13 @@ class IndexJobITCase {
         server.declaredSize("/huge.jpg", 10L << 30, coffee);
         server.bytes("/bomb.png", TestImages.pngBomb(200_000, 200_000), "image/png");
         server.redirect("/loop-a", 302, "/loop-b").redirect("/loop-b", 302, "/loop-a");
-        server.redirect("/to-metadata", 302, "http://169.254.169.254/latest/meta-data/iam/");
-        server.redirect("/to-private", 307, "http://10.255.255.1/photo.jpg");
+        // A loopback address outside the one block the job allows (127.0.0.1/32): refused after the redirect, as a
+        // private or metadata address would be, without the test ever naming one (AddressPolicyTest covers them).
+        server.redirect("/to-private", 307, "http://127.0.0.2:" + server.port() + "/img/coffee.jpg");
+        // One crafted file must never stop the job: a 1 x 3,000,000 PNG of a few KB, a JPEG of 300 extra scans.
+        server.bytes("/thin.png", TestImages.thinPng(1, 3_000_000), "image/png");
+        server.bytes(
+                "/scans.jpg", TestImages.withRepeatedLastScan(TestImages.progressiveJpeg(256, 192), 300), "image/jpeg");
         server.redirect("/moved", 301, "/img/coffee.jpg?moved");
         server.bytes("/scan.tiff", TestImages.tiffHeader(), "image/tiff");
     }
@@ -134,7 +139,8 @@ class IndexJobITCase {
         rows.put("huge", u + "/huge.jpg");
         rows.put("bomb", u + "/bomb.png");
         rows.put("loop", u + "/loop-a");
-        rows.put("to-metadata", u + "/to-metadata");
+        rows.put("thin", u + "/thin.png");
+        rows.put("scans", u + "/scans.jpg");
         rows.put("to-private", u + "/to-private");
         rows.put("moved", u + "/moved");
         rows.put("tiff", u + "/scan.tiff");
@@ -171,7 +177,7 @@ class IndexJobITCase {
                     "--parallelism",
                     "2",
                     "--allow-network",
-                    "127.0.0.0/8",
+                    "127.0.0.1/32",
                     "--fetch.connect-timeout",
                     "2s",
                     "--fetch.read-timeout",
@@ -204,7 +210,7 @@ class IndexJobITCase {
         Manifest m = result.manifest();
         assertThat(m.generation()).isEqualTo(1);
         assertThat(m.counts().balanced()).isTrue();
-        assertThat(m.counts().read()).isEqualTo(PHOTOS.size() + 17 + 2);
+        assertThat(m.counts().read()).isEqualTo(PHOTOS.size() + 18 + 2);
         assertThat(m.counts().skippedLines()).isEqualTo(3);
 
         GenerationReader reader = GenerationReader.open(out.toString(), "hostile", new Configuration());
@@ -249,7 +255,8 @@ class IndexJobITCase {
                 .containsEntry("huge", "TOO_LARGE")
                 .containsEntry("bomb", "TOO_MANY_PIXELS")
                 .containsEntry("loop", "TOO_MANY_REDIRECTS")
-                .containsEntry("to-metadata", "BLOCKED_ADDRESS")
+                .containsEntry("thin", "BAD_DIMENSIONS")
+                .containsEntry("scans", "TOO_MANY_SCANS")
                 .containsEntry("to-private", "BLOCKED_ADDRESS")
                 .containsEntry("tiff", "UNSUPPORTED_FORMAT")
                 .containsEntry("ftp", "BAD_URL")

@@ -311,7 +311,7 @@ class StandaloneClusterITCase {
                 "--parallelism",
                 "2",
                 "--allow-network",
-                "127.0.0.0/8",
+                "127.0.0.1/32",
                 "--checkpoint-interval",
                 "1s",
                 "--checkpoint-dir",

@@ -120,7 +120,7 @@ class StreamingIndexITCase {
                 "--parallelism",
                 "2",
                 "--allow-network",
-                "127.0.0.0/8",
+                "127.0.0.1/32",
                 "--checkpoint-interval",
                 "500ms",
                 "--embed.batch-size",
@@ -407,7 +407,7 @@ class StreamingIndexITCase {
                     "--shards", "2",
                     "--model", "imgindex-thumb-v1",
                     "--model-cache", "target/model-cache",
-                    "--allow-network", "127.0.0.0/8",
+                    "--allow-network", "127.0.0.1/32",
                     "--parallelism", "2",
                     "--fetch.max-attempts", "1"
                 },

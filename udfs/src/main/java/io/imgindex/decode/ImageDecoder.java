@@ -11,12 +11,14 @@ import java.awt.image.SinglePixelPackedSampleModel;
 import java.awt.image.WritableRaster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
+import javax.imageio.event.IIOReadProgressListener;
 import javax.imageio.spi.ImageReaderSpi;
 import javax.imageio.spi.ServiceRegistry;
 import javax.imageio.stream.ImageInputStream;
@@ -44,8 +46,27 @@ public final class ImageDecoder {
         this.mode = options.centerCrop() ? Resizer.Mode.CENTER_CROP : Resizer.Mode.SQUASH;
     }
 
-    /** Decodes one image; never throws for bad content. */
+    /**
+     * Decodes one image; never throws, whatever the bytes: every failure, an error of the decoder included, is a
+     * {@link DecodedImage#failed} result with a reason code. A thread interrupted while decoding stops the decode
+     * (a request that timed out, a task that is cancelled) and gets {@code DECODE_TIMEOUT}.
+     */
     public DecodedImage decode(byte[] bytes) {
+        try {
+            return decodeWithinLimits(bytes);
+        } catch (RuntimeException | OutOfMemoryError | StackOverflowError | LinkageError e) {
+            // The limits are checked before decoding, so this is a decoder bug met by one crafted file: that file
+            // fails, the job and the server go on. (An OutOfMemoryError here is one decode's allocation, released
+            // with it.)
+            ImageFormat format = bytes == null ? null : ImageFormat.sniff(bytes);
+            return DecodedImage.failed(
+                    format == null ? null : format.label(),
+                    Reason.CORRUPT_IMAGE.name(),
+                    "the decoder failed: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+        }
+    }
+
+    private DecodedImage decodeWithinLimits(byte[] bytes) {
         if (bytes == null || bytes.length == 0) {
             return DecodedImage.failed(null, Reason.NOT_AN_IMAGE.name(), "the content is empty");
         }
@@ -86,27 +107,65 @@ public final class ImageDecoder {
             if (w < 1 || h < 1) {
                 return corrupt(format, "the header declares " + w + "x" + h + " pixels");
             }
-            if (w * h > options.maxPixels()) {
+            DecodeOptions.Limits limits = options.limits();
+            if (w * h > limits.maxPixels()) {
                 return DecodedImage.failed(
                         format.label(),
                         Reason.TOO_MANY_PIXELS.name(),
                         "the header declares " + w + "x" + h + " = " + (w * h) + " pixels, the limit is "
-                                + options.maxPixels());
+                                + limits.maxPixels());
+            }
+            if (Math.max(w, h) > limits.maxSide()) {
+                return DecodedImage.failed(
+                        format.label(),
+                        Reason.BAD_DIMENSIONS.name(),
+                        "the header declares " + w + "x" + h + " pixels, a side over the limit of " + limits.maxSide());
+            }
+            if ((double) Math.max(w, h) / Math.min(w, h) > limits.maxAspectRatio()) {
+                return DecodedImage.failed(
+                        format.label(),
+                        Reason.BAD_DIMENSIONS.name(),
+                        String.format(
+                                java.util.Locale.ROOT,
+                                "the header declares %dx%d pixels, an aspect ratio of %.0f:1 over the limit of %.0f:1",
+                                w,
+                                h,
+                                (double) Math.max(w, h) / Math.min(w, h),
+                                limits.maxAspectRatio()));
+            }
+            if (format == ImageFormat.JPEG) {
+                int scans = JpegScans.count(bytes);
+                int allowed = limits.scansAllowed(w * h);
+                if (scans > allowed) {
+                    return DecodedImage.failed(
+                            format.label(),
+                            Reason.TOO_MANY_SCANS.name(),
+                            "the jpeg has " + scans + " scans; at " + w + "x" + h + " pixels at most " + allowed
+                                    + " are decoded (--decode.max-scans " + limits.maxScans() + ")");
+                }
             }
             int orientation = ExifOrientation.read(bytes, format);
             boolean swap = ExifOrientation.swapsAxes(orientation);
             int needW = swap ? options.targetHeight() : options.targetWidth();
             int needH = swap ? options.targetWidth() : options.targetHeight();
-            // Keep at least twice the needed resolution, so the area average below still has pixels to average.
-            int step = (int) Math.max(1, Math.min(w / (2L * needW), h / (2L * needH)));
+            // Each axis on its own, so a thin image is reduced along its long side too: what is decoded stays under
+            // four times the needed resolution on each axis (at least twice, so the area average below still has
+            // pixels to average), whatever the file's shape.
+            int stepX = (int) Math.max(1, w / (2L * needW));
+            int stepY = (int) Math.max(1, h / (2L * needH));
             ImageReadParam param = reader.getDefaultReadParam();
-            if (step > 1) {
-                param.setSourceSubsampling(step, step, 0, 0);
+            if (stepX > 1 || stepY > 1) {
+                param.setSourceSubsampling(stepX, stepY, 0, 0);
             }
+            Deadline deadline = new Deadline(limits.timeout());
+            reader.addIIOReadProgressListener(deadline);
             BufferedImage image;
             try {
                 image = reader.read(0, param);
             } catch (IOException | RuntimeException e) {
+                if (deadline.stopped()) {
+                    return deadline.failure(format);
+                }
                 String msg = String.valueOf(e.getMessage());
                 if (msg.contains("Unsupported Image Type") || msg.contains("Unsupported")) {
                     return DecodedImage.failed(
@@ -115,6 +174,9 @@ public final class ImageDecoder {
                             "this " + format.label() + " variant is not supported: " + msg);
                 }
                 return corrupt(format, "decoding failed: " + e.getClass().getSimpleName() + ": " + msg);
+            }
+            if (deadline.stopped() || image == null) {
+                return deadline.failure(format);
             }
             List<String> truncation =
                     warnings.stream().filter(ImageDecoder::meansTruncated).toList();
@@ -135,7 +197,10 @@ public final class ImageDecoder {
             px = ExifOrientation.apply(px, iw, ih, orientation);
             int ow = swap ? ih : iw;
             int oh = swap ? iw : ih;
-            byte[] pixels = Resizer.resize(px, ow, oh, options.targetWidth(), options.targetHeight(), mode);
+            // A decoded pixel covers stepX x stepY source pixels: its width over its height, after rotation.
+            double pixelAspect = swap ? (double) stepY / stepX : (double) stepX / stepY;
+            byte[] pixels =
+                    Resizer.resize(px, ow, oh, pixelAspect, options.targetWidth(), options.targetHeight(), mode);
             return new DecodedImage(
                     format.label(), (int) (swap ? h : w), (int) (swap ? w : h), orientation, pixels, null, null);
         } catch (IOException e) {
@@ -143,6 +208,80 @@ public final class ImageDecoder {
         } finally {
             reader.dispose();
         }
+    }
+
+    /**
+     * Stops a decode that runs past its time, or whose thread is interrupted: checked at each progress report of
+     * the reader, on the decoding thread itself (the JDK's JPEG reader refuses {@code abort()} from another thread
+     * while it reads). The readers report progress row by row, so a slow decode stops within a row.
+     */
+    private static final class Deadline implements IIOReadProgressListener {
+        private final long start = System.nanoTime();
+        private final Duration timeout;
+        private final long end;
+        private volatile String why;
+
+        Deadline(Duration timeout) {
+            this.timeout = timeout;
+            this.end = start + timeout.toNanos();
+        }
+
+        boolean stopped() {
+            return why != null;
+        }
+
+        DecodedImage failure(ImageFormat format) {
+            String reason = why != null ? why : "the decoder returned no image";
+            return DecodedImage.failed(format.label(), Reason.DECODE_TIMEOUT.name(), reason);
+        }
+
+        private void check(ImageReader source) {
+            if (why != null) {
+                return;
+            }
+            if (Thread.currentThread().isInterrupted()) {
+                why = "decoding was cancelled after "
+                        + Duration.ofNanos(System.nanoTime() - start).toMillis() + " ms";
+            } else if (System.nanoTime() - end > 0) {
+                why = "decoding took longer than the limit of " + timeout.toMillis() + " ms (--decode.timeout)";
+            } else {
+                return;
+            }
+            source.abort();
+        }
+
+        @Override
+        public void imageProgress(ImageReader source, float percentageDone) {
+            check(source);
+        }
+
+        @Override
+        public void imageStarted(ImageReader source, int imageIndex) {
+            check(source);
+        }
+
+        @Override
+        public void thumbnailProgress(ImageReader source, float percentageDone) {
+            check(source);
+        }
+
+        @Override
+        public void imageComplete(ImageReader source) {}
+
+        @Override
+        public void sequenceStarted(ImageReader source, int minIndex) {}
+
+        @Override
+        public void sequenceComplete(ImageReader source) {}
+
+        @Override
+        public void thumbnailStarted(ImageReader source, int imageIndex, int thumbnailIndex) {}
+
+        @Override
+        public void thumbnailComplete(ImageReader source) {}
+
+        @Override
+        public void readAborted(ImageReader source) {}
     }
 
     /**

@@ -22,23 +22,33 @@ final class Resizer {
      * @return {@code tw * th * 3} bytes, RGB interleaved, row-major
      */
     static byte[] resize(int[] px, int w, int h, int tw, int th, Mode mode) {
+        return resize(px, w, h, 1, tw, th, mode);
+    }
+
+    /**
+     * @param pixelAspect the width of one source pixel over its height: not 1 when the decoder subsampled the
+     *     axes by different steps, so that a centre crop keeps the picture's real proportions
+     */
+    static byte[] resize(int[] px, int w, int h, double pixelAspect, int tw, int th, Mode mode) {
         double x0 = 0;
         double y0 = 0;
         double sw = w;
         double sh = h;
         if (mode == Mode.CENTER_CROP) {
             double targetAspect = (double) tw / th;
-            if ((double) w / h > targetAspect) {
-                sw = h * targetAspect;
+            double shownWidth = w * pixelAspect;
+            if (shownWidth / h > targetAspect) {
+                sw = h * targetAspect / pixelAspect;
                 x0 = (w - sw) / 2;
             } else {
-                sh = w / targetAspect;
+                sh = shownWidth / targetAspect;
                 y0 = (h - sh) / 2;
             }
         }
-        // Horizontal pass: h rows of tw pixels, three float channels.
+        // Horizontal pass: h rows of tw pixels, three float channels. The decoder bounds h; the product is checked
+        // anyway, so an unexpected size fails this image instead of allocating a wrapped-around size.
         Weights wx = Weights.of(w, x0, sw, tw);
-        float[] rows = new float[h * tw * 3];
+        float[] rows = new float[Math.multiplyExact(Math.multiplyExact(h, tw), 3)];
         for (int y = 0; y < h; y++) {
             int src = y * w;
             int dst = y * tw * 3;

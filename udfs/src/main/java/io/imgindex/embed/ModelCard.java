@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.imgindex.decode.DecodeOptions;
 import io.imgindex.format.ModelInfo;
 import java.io.IOException;
 import java.io.Serializable;
@@ -104,6 +105,17 @@ public record ModelCard(
         public boolean takesEncodedImages() {
             return dtype.equals(STRING);
         }
+    }
+
+    /**
+     * How images are decoded for this model, under {@code limits}: resized pixels of its input size, or, for a
+     * model that decodes encoded files itself, validated and passed on as they are. The one rule, for the job and
+     * the server alike.
+     */
+    public DecodeOptions decodeOptions(DecodeOptions.Limits limits) {
+        return input.takesEncodedImages()
+                ? DecodeOptions.encoded(limits)
+                : DecodeOptions.pixels(limits, input.width(), input.height(), "center_crop".equals(input.resize()));
     }
 
     public ModelCard {

@@ -32,6 +32,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.hc.client5.http.DnsResolver;
+import org.apache.hc.client5.http.SystemDefaultDnsResolver;
 import org.apache.hc.client5.http.async.methods.SimpleRequestBuilder;
 import org.apache.hc.client5.http.async.methods.SimpleRequestProducer;
 import org.apache.hc.client5.http.config.ConnectionConfig;
@@ -77,11 +79,16 @@ public final class ImageFetcher implements AutoCloseable {
 
     /** A fetcher that reads {@code s3a:} and {@code s3:} URLs through {@code objects}. */
     public ImageFetcher(FetchOptions options, ObjectStore objects) {
+        this(options, objects, SystemDefaultDnsResolver.INSTANCE);
+    }
+
+    /** A fetcher whose host names are resolved by {@code names} (tests resolve without asking a DNS server). */
+    ImageFetcher(FetchOptions options, ObjectStore objects, DnsResolver names) {
         this.options = options;
         this.objects = objects;
         this.client = HttpAsyncClients.custom()
                 .setConnectionManager(PoolingAsyncClientConnectionManagerBuilder.create()
-                        .setDnsResolver(new PolicyDnsResolver(options.addressPolicy()))
+                        .setDnsResolver(new PolicyDnsResolver(options.addressPolicy(), names))
                         .setMaxConnPerRoute(options.perHostConcurrency())
                         .setMaxConnTotal(options.maxConnections())
                         .setDefaultConnectionConfig(ConnectionConfig.custom()

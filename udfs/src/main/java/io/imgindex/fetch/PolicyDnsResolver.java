@@ -13,14 +13,21 @@ import org.apache.hc.client5.http.SystemDefaultDnsResolver;
 final class PolicyDnsResolver implements DnsResolver {
 
     private final AddressPolicy policy;
+    private final DnsResolver names;
 
     PolicyDnsResolver(AddressPolicy policy) {
+        this(policy, SystemDefaultDnsResolver.INSTANCE);
+    }
+
+    /** Checks the addresses {@code names} gives (the system's resolver, or a test's). */
+    PolicyDnsResolver(AddressPolicy policy, DnsResolver names) {
         this.policy = policy;
+        this.names = names;
     }
 
     @Override
     public InetAddress[] resolve(String host) throws UnknownHostException {
-        InetAddress[] addresses = SystemDefaultDnsResolver.INSTANCE.resolve(host);
+        InetAddress[] addresses = names.resolve(host);
         for (InetAddress a : addresses) {
             String refusal = policy.refusal(a);
             if (refusal != null) {
@@ -32,6 +39,6 @@ final class PolicyDnsResolver implements DnsResolver {
 
     @Override
     public String resolveCanonicalHostname(String host) throws UnknownHostException {
-        return SystemDefaultDnsResolver.INSTANCE.resolveCanonicalHostname(host);
+        return names.resolveCanonicalHostname(host);
     }
 }

@@ -32,6 +32,12 @@ public enum Reason {
     FETCH_FAILED("the fetch failed"),
     /** The image header declares more pixels than allowed (a decompression bomb). */
     TOO_MANY_PIXELS("the image has more pixels than allowed"),
+    /** A side longer than allowed, or a shape thinner than the aspect ratio limit (1 x 50,000,000, say). */
+    BAD_DIMENSIONS("the image's width or height, or their ratio, is beyond the limits"),
+    /** A progressive JPEG with more scans than its size allows: each scan is a decoding pass over the image. */
+    TOO_MANY_SCANS("the progressive JPEG has more scans than allowed"),
+    /** Decoding took longer than allowed, or was cancelled, and was stopped. */
+    DECODE_TIMEOUT("decoding took longer than allowed"),
     /** The bytes are not an image of any known format. */
     NOT_AN_IMAGE("the content is not an image"),
     /** A known image format, but the file is truncated or corrupt. */

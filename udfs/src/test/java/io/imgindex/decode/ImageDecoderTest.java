@@ -7,6 +7,7 @@ import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -35,6 +36,91 @@ class ImageDecoderTest {
         assertThat(d.width()).isBetween(100, 640);
         assertThat(d.height()).isBetween(100, 640);
         assertThat(d.pixels()).hasSize(32 * 32 * 3);
+    }
+
+    @Test
+    void refusesThinImagesFromTheHeader() {
+        // 1 x 50,000,000 is under the pixel limit; it used to make the decoder allocate without bound.
+        DecodedImage bomb = decoder.decode(TestImages.pngBomb(1, 50_000_000));
+        assertThat(bomb.reason()).isEqualTo("BAD_DIMENSIONS");
+        assertThat(bomb.message()).contains("1x50000000");
+        DecodedImage thin = decoder.decode(TestImages.pngBomb(1, 60_000));
+        assertThat(thin.reason()).isEqualTo("BAD_DIMENSIONS");
+        assertThat(thin.message()).contains("an aspect ratio of 60000:1 over the limit of 64:1");
+        DecodedImage wide = decoder.decode(TestImages.pngBomb(70_000, 700));
+        assertThat(wide.reason()).isEqualTo("BAD_DIMENSIONS");
+        DecodedImage side = new ImageDecoder(DecodeOptions.pixels(
+                        new DecodeOptions.Limits(50_000_000, 4_000, 64, 100, Duration.ofSeconds(10)), 32, 32, false))
+                .decode(TestImages.pngBomb(5_000, 4_000));
+        assertThat(side.reason()).isEqualTo("BAD_DIMENSIONS");
+        assertThat(side.message()).contains("a side over the limit of 4000");
+    }
+
+    @Test
+    void decodesAThinImageWithinMemoryOfItsOutputWhenAllowed() {
+        // With the aspect limit lifted, a real 1 x 3,000,000 PNG (a few KB) decodes subsampled along its long
+        // side: what is allocated stays near the output's size, not 3,000,000 rows of floats.
+        byte[] png = TestImages.thinPng(1, 3_000_000);
+        assertThat(png.length).isLessThan(64 * 1024);
+        ImageDecoder lenient = new ImageDecoder(DecodeOptions.pixels(
+                new DecodeOptions.Limits(50_000_000, 65_535 * 64, 1e9, 100, Duration.ofSeconds(30)), 32, 32, false));
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        DecodedImage d = lenient.decode(png);
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+
+        assertThat(d.isOk()).as(d.message()).isTrue();
+        assertThat(d.width()).isEqualTo(1);
+        assertThat(d.height()).isEqualTo(3_000_000);
+        assertThat(d.pixels()).hasSize(32 * 32 * 3);
+        // Before: 3,000,000 x 32 x 3 floats (1.1 GB) for the horizontal pass alone. Now: the file, the inflater's
+        // buffers and a 1 x 64 raster. 64 MB leaves room for ImageIO's own buffers.
+        assertThat(allocated).as("bytes allocated by the decode").isLessThan(64L << 20);
+    }
+
+    @Test
+    void refusesProgressiveJpegsOfTooManyScans() {
+        byte[] progressive = TestImages.progressiveJpeg(256, 192);
+        int scans = JpegScans.count(progressive);
+        assertThat(scans).as("the JDK's progressive script").isBetween(6, 12);
+        assertThat(decoder.decode(progressive).isOk()).isTrue();
+
+        byte[] many = TestImages.withRepeatedLastScan(progressive, 300);
+        assertThat(JpegScans.count(many)).isEqualTo(scans + 300);
+        long start = System.nanoTime();
+        DecodedImage d = decoder.decode(many);
+        assertThat(d.reason()).isEqualTo("TOO_MANY_SCANS");
+        assertThat(d.message()).contains((scans + 300) + " scans");
+        assertThat(Duration.ofNanos(System.nanoTime() - start))
+                .as("refused before decoding")
+                .isLessThan(Duration.ofSeconds(1));
+        // A large image is allowed fewer: its scans must add up to at most 20 passes at the pixel limit.
+        DecodeOptions.Limits limits = DecodeOptions.Limits.defaults();
+        assertThat(limits.scansAllowed(640 * 480)).isEqualTo(100);
+        assertThat(limits.scansAllowed(7071L * 7071)).isEqualTo(20);
+        assertThat(limits.scansAllowed(50_000_000)).isEqualTo(20);
+        assertThat(JpegScans.count(TestImages.sample("coffee.jpg"))).isBetween(1, 20);
+    }
+
+    @Test
+    void stopsADecodePastItsTimeOrWhenItsThreadIsInterrupted() {
+        byte[] big = TestImages.twoColours(3000, 3000, Color.RED, Color.BLUE, "png");
+        ImageDecoder hasty = new ImageDecoder(DecodeOptions.pixels(
+                new DecodeOptions.Limits(50_000_000, 65_535, 64, 100, Duration.ofNanos(1)), 32, 32, false));
+        DecodedImage late = hasty.decode(big);
+        assertThat(late.reason()).isEqualTo("DECODE_TIMEOUT");
+        assertThat(late.message()).contains("--decode.timeout");
+
+        Thread.currentThread().interrupt();
+        try {
+            DecodedImage cancelled = decoder.decode(big);
+            assertThat(cancelled.reason()).isEqualTo("DECODE_TIMEOUT");
+            assertThat(cancelled.message()).contains("cancelled");
+        } finally {
+            Thread.interrupted();
+        }
+        assertThat(decoder.decode(big).isOk()).isTrue();
     }
 
     @Test

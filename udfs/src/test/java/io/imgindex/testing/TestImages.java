@@ -106,6 +106,91 @@ public final class TestImages {
         return out.toByteArray();
     }
 
+    /**
+     * A complete, valid RGB PNG of {@code w x h} pixels, each row a grey level of its index: compressed row by row,
+     * so a 1 x 3,000,000 image is a few KB (the thin images that made the decoder allocate without bound).
+     */
+    public static byte[] thinPng(int w, int h) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A});
+        chunk(
+                out,
+                "IHDR",
+                ByteBuffer.allocate(13)
+                        .putInt(w)
+                        .putInt(h)
+                        .put((byte) 8)
+                        .put((byte) 2)
+                        .put((byte) 0)
+                        .put((byte) 0)
+                        .put((byte) 0)
+                        .array());
+        java.util.zip.Deflater deflater = new java.util.zip.Deflater(9);
+        ByteArrayOutputStream idat = new ByteArrayOutputStream();
+        byte[] row = new byte[1 + 3 * w];
+        byte[] buf = new byte[1 << 16];
+        for (int y = 0; y < h; y++) {
+            java.util.Arrays.fill(row, 1, row.length, (byte) (y >> 12));
+            deflater.setInput(row);
+            while (!deflater.needsInput()) {
+                idat.write(buf, 0, deflater.deflate(buf));
+            }
+        }
+        deflater.finish();
+        while (!deflater.finished()) {
+            idat.write(buf, 0, deflater.deflate(buf));
+        }
+        deflater.end();
+        chunk(out, "IDAT", idat.toByteArray());
+        chunk(out, "IEND", new byte[0]);
+        return out.toByteArray();
+    }
+
+    /** A progressive JPEG of the standard script (about ten scans), by the JDK's encoder. */
+    public static byte[] progressiveJpeg(int w, int h) {
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                img.setRGB(x, y, (x * 255 / w) << 16 | (y * 255 / h) << 8 | ((x ^ y) & 0xFF));
+            }
+        }
+        javax.imageio.ImageWriter writer =
+                javax.imageio.ImageIO.getImageWritersByFormatName("jpeg").next();
+        javax.imageio.ImageWriteParam param = writer.getDefaultWriteParam();
+        param.setProgressiveMode(javax.imageio.ImageWriteParam.MODE_DEFAULT);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (javax.imageio.stream.ImageOutputStream ios = javax.imageio.ImageIO.createImageOutputStream(out)) {
+            writer.setOutput(ios);
+            writer.write(null, new javax.imageio.IIOImage(img, null, null), param);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } finally {
+            writer.dispose();
+        }
+        return out.toByteArray();
+    }
+
+    /**
+     * {@code jpeg} with its last scan repeated {@code times} more before the end of image: a progressive file of
+     * hundreds of scans, each another decoding pass over the picture.
+     */
+    public static byte[] withRepeatedLastScan(byte[] jpeg, int times) {
+        int lastSos = -1;
+        for (int i = 0; i + 1 < jpeg.length; i++) {
+            if ((jpeg[i] & 0xFF) == 0xFF && (jpeg[i + 1] & 0xFF) == 0xDA) {
+                lastSos = i;
+            }
+        }
+        int eoi = jpeg.length - 2;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(jpeg, 0, eoi);
+        for (int k = 0; k < times; k++) {
+            out.write(jpeg, lastSos, eoi - lastSos);
+        }
+        out.write(jpeg, eoi, 2);
+        return out.toByteArray();
+    }
+
     /** The start of a baseline JPEG whose frame header declares {@code w x h} pixels. */
     public static byte[] jpegBomb(int w, int h) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();

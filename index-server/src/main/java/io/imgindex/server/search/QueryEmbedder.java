@@ -31,14 +31,14 @@ public final class QueryEmbedder implements AutoCloseable {
 
     private final ModelStore store;
     private final ImageFetcher fetcher;
-    private final long maxPixels;
+    private final DecodeOptions.Limits limits;
     private final Duration maxWait;
     private final Map<String, Loaded> models = new HashMap<>();
 
-    public QueryEmbedder(ModelStore store, ImageFetcher fetcher, long maxPixels, Duration maxWait) {
+    public QueryEmbedder(ModelStore store, ImageFetcher fetcher, DecodeOptions.Limits limits, Duration maxWait) {
         this.store = store;
         this.fetcher = fetcher;
-        this.maxPixels = maxPixels;
+        this.limits = limits;
         this.maxWait = maxWait;
     }
 
@@ -98,13 +98,7 @@ public final class QueryEmbedder implements AutoCloseable {
         if (m == null) {
             ModelStore.Model model = store.resolve(modelId);
             ModelCard card = model.card();
-            DecodeOptions options = card.input().takesEncodedImages()
-                    ? new DecodeOptions(maxPixels, 32, 32, false, true)
-                    : DecodeOptions.pixels(
-                            maxPixels,
-                            card.input().width(),
-                            card.input().height(),
-                            "center_crop".equals(card.input().resize()));
+            DecodeOptions options = card.decodeOptions(limits);
             EmbeddingModel loaded = EmbeddingModel.load(model.dir(), card, 0, 0);
             m = new Loaded(card, new EmbeddingBatcher(loaded, 16, maxWait), new ImageDecoder(options), options);
             models.put(modelId, m);
