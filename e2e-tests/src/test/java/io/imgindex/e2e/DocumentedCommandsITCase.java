@@ -52,6 +52,11 @@ class DocumentedCommandsITCase {
             }
             String command =
                     d.text().replace("out/indexes", tmp.resolve("indexes").toString());
+            int id = d.words().indexOf("--id");
+            if (d.words().contains("import-model") && id > 0) {
+                // A model imported under an id by an earlier run of this test: import-model refuses to overwrite.
+                deleteTree(MODEL_CACHE.resolve(d.words().get(id + 1)));
+            }
             Ran r = bash(command, d.dir(), Map.of());
             assertThat(r.exit())
                     .as(d.where() + "  " + command + "\n" + r.output())
@@ -129,6 +134,17 @@ class DocumentedCommandsITCase {
             server.destroy();
             server.waitFor(30, TimeUnit.SECONDS);
             server.destroyForcibly();
+        }
+    }
+
+    static void deleteTree(Path dir) throws java.io.IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var all = Files.walk(dir)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
         }
     }
 
