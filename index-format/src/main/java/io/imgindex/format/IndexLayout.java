@@ -92,6 +92,22 @@ public final class IndexLayout {
         return parts.length == 4 ? parts[2] : null;
     }
 
+    /** The folder of segments, relative to the index root. */
+    public static final String SEGMENTS = "segments";
+
+    /**
+     * A segment's folder relative to the index root: {@code segments/shard=<k>/<id>}. Hive-style, so DuckDB's
+     * {@code read_parquet} with {@code hive_partitioning} adds a shard column (for the rows of one generation, read
+     * the files its manifest lists).
+     */
+    public static String segmentDir(int shard, String segmentId) {
+        SegmentInfo.checkId(segmentId);
+        if (shard < 0) {
+            throw new IllegalArgumentException("shard must not be negative, was " + shard);
+        }
+        return SEGMENTS + "/shard=" + shard + "/" + segmentId;
+    }
+
     /** A streaming run's folder relative to the index root: {@code streams/<run>}. */
     public static String streamDir(String run) {
         if (run == null || !STREAM_RUN.matcher(run).matches()) {

@@ -22,8 +22,9 @@ import java.util.TreeMap;
  * @param counts what happened to every input
  * @param metadataColumns the metadata keys found in the inputs and their inferred type ({@code number} when
  *     every value parses as a number, else {@code string}), sorted by key
- * @param files every data file, sorted by path
+ * @param files every data file, sorted by path (in version 2, every segment's files too)
  * @param run how the generation was made
+ * @param segments version 2: the index table's segments, sorted by shard then id; empty in version 1
  */
 public record Manifest(
         String format,
@@ -36,7 +37,8 @@ public record Manifest(
         Counts counts,
         Map<String, String> metadataColumns,
         List<ManifestFile> files,
-        RunInfo run) {
+        RunInfo run,
+        List<SegmentInfo> segments) {
 
     public Manifest {
         Objects.requireNonNull(format, "format");
@@ -49,10 +51,13 @@ public record Manifest(
         List<ManifestFile> sorted = new ArrayList<>(files == null ? List.of() : files);
         sorted.sort((a, b) -> a.path().compareTo(b.path()));
         files = Collections.unmodifiableList(sorted);
+        List<SegmentInfo> bySegment = new ArrayList<>(segments == null ? List.of() : segments);
+        bySegment.sort(java.util.Comparator.comparingInt(SegmentInfo::shard).thenComparing(SegmentInfo::id));
+        segments = Collections.unmodifiableList(bySegment);
     }
 
-    /** A manifest of the current format version. */
-    public static Manifest current(
+    /** A manifest of format version 1 (flat index files), as written before segments. */
+    public static Manifest flat(
             String indexName,
             long generation,
             ModelInfo model,
@@ -61,6 +66,32 @@ public record Manifest(
             Map<String, String> metadataColumns,
             List<ManifestFile> files,
             RunInfo run) {
+        return new Manifest(
+                FormatVersion.FORMAT_NAME,
+                FormatVersion.FLAT_FILES,
+                indexName,
+                generation,
+                model,
+                shards,
+                ShardAssignment.FUNCTION,
+                counts,
+                metadataColumns,
+                files,
+                run,
+                List.of());
+    }
+
+    /** A manifest of the current format version: the index table as segments. */
+    public static Manifest current(
+            String indexName,
+            long generation,
+            ModelInfo model,
+            int shards,
+            Counts counts,
+            Map<String, String> metadataColumns,
+            List<ManifestFile> files,
+            RunInfo run,
+            List<SegmentInfo> segments) {
         return new Manifest(
                 FormatVersion.FORMAT_NAME,
                 FormatVersion.CURRENT,
@@ -72,12 +103,31 @@ public record Manifest(
                 counts,
                 metadataColumns,
                 files,
-                run);
+                run,
+                segments);
     }
 
-    /** The files of one table. */
+    /** Whether the index table is made of segments (format version 2), not flat files. */
+    public boolean hasSegments() {
+        return formatVersion >= FormatVersion.CURRENT;
+    }
+
+    /** The Parquet files of one table (for the index table of version 2: each segment's rows). */
     public List<ManifestFile> filesOf(Table table) {
-        return files.stream().filter(f -> f.tableKind() == table).toList();
+        return files.stream()
+                .filter(f -> f.tableKind() == table && f.holdsRows())
+                .toList();
+    }
+
+    /** The files of one segment, by kind. */
+    public Map<String, ManifestFile> filesOf(SegmentInfo segment) {
+        Map<String, ManifestFile> out = new TreeMap<>();
+        for (ManifestFile f : files) {
+            if (segment.id().equals(f.segment())) {
+                out.put(f.kindOrRows(), f);
+            }
+        }
+        return out;
     }
 
     /** Rows listed for a table, summed over its files. */
@@ -98,8 +148,8 @@ public record Manifest(
         if (!FormatVersion.isSupported(formatVersion)) {
             throw new IndexFormatException("unsupported format version "
                     + formatVersion
-                    + " (this reader knows version "
-                    + FormatVersion.CURRENT
+                    + " (this reader knows versions "
+                    + FormatVersion.supported()
                     + ")");
         }
         if (!ShardAssignment.FUNCTION.equals(sharding)) {
@@ -118,7 +168,53 @@ public record Manifest(
         check(Table.INDEX, counts.indexed());
         check(Table.DUPLICATES, counts.duplicates());
         check(Table.FAILURES, counts.failed());
+        if (hasSegments()) {
+            validateSegments();
+        } else if (!segments.isEmpty()) {
+            throw new IndexFormatException(
+                    "format version " + formatVersion + " has no segments, but " + segments.size() + " are listed");
+        }
         return this;
+    }
+
+    private void validateSegments() {
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        for (SegmentInfo s : segments) {
+            if (!ids.add(s.id())) {
+                throw new IndexFormatException("segment " + s.id() + " is listed twice");
+            }
+            if (s.shard() >= shards) {
+                throw new IndexFormatException(
+                        "segment " + s.id() + " has shard " + s.shard() + " outside [0, " + shards + ")");
+            }
+            Map<String, ManifestFile> own = filesOf(s);
+            ManifestFile rows = own.get(ManifestFile.ROWS);
+            if (rows == null || !own.containsKey(ManifestFile.GRAPH)) {
+                throw new IndexFormatException(
+                        "segment " + s.id() + " needs a rows and a graph file, lists " + own.keySet());
+            }
+            if (s.graph().compressed() != own.containsKey(ManifestFile.PQ)) {
+                throw new IndexFormatException("segment " + s.id()
+                        + (s.graph().compressed()
+                                ? " walks compressed vectors but lists no pq file"
+                                : " lists a pq file its graph does not use"));
+            }
+            if (rows.rows() != s.rows()) {
+                throw new IndexFormatException(
+                        "segment " + s.id() + " has " + s.rows() + " rows, its rows file " + rows.rows());
+            }
+            for (ManifestFile f : own.values()) {
+                if (f.tableKind() != Table.INDEX || !Integer.valueOf(s.shard()).equals(f.shard())) {
+                    throw new IndexFormatException("file " + f.path() + " of segment " + s.id()
+                            + " must be an index file of shard " + s.shard());
+                }
+            }
+        }
+        for (ManifestFile f : files) {
+            if (f.tableKind() == Table.INDEX && (f.segment() == null || !ids.contains(f.segment()))) {
+                throw new IndexFormatException("index file " + f.path() + " belongs to no listed segment");
+            }
+        }
     }
 
     private void check(Table table, long expected) {

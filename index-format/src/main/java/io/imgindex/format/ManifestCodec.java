@@ -54,8 +54,8 @@ public final class ManifestCodec {
         if (!FormatVersion.isSupported(version.intValue())) {
             throw new IndexFormatException("unsupported format version "
                     + version.intValue()
-                    + " (this reader knows version "
-                    + FormatVersion.CURRENT
+                    + " (this reader knows versions "
+                    + FormatVersion.supported()
                     + ")");
         }
         try {

@@ -84,7 +84,7 @@ class GenerationRoundTripTest {
             files.add(w.finish());
         }
         Counts counts = new Counts(5, 2, 2, 1, 2, Map.of("HTTP_404", 1L, "BAD_RECORD", 1L));
-        manifest = Manifest.current(
+        manifest = Manifest.flat(
                 "demo",
                 7,
                 new ModelInfo("m1", 3, ModelInfo.COSINE),
@@ -164,7 +164,7 @@ class GenerationRoundTripTest {
         assertThat(shared.shared()).isTrue();
         List<ManifestFile> files = new ArrayList<>(manifest.files());
         files.add(shared);
-        Manifest eight = Manifest.current(
+        Manifest eight = Manifest.flat(
                 "demo",
                 8,
                 manifest.model(),

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class ManifestCodecTest {
 
     static Manifest sample() {
-        return Manifest.current(
+        return Manifest.flat(
                 "photos",
                 3,
                 new ModelInfo("m", 4, ModelInfo.COSINE),
@@ -53,11 +53,11 @@ class ManifestCodecTest {
 
     @Test
     void refusesUnknownVersionsBeforeReadingTheRest() {
-        String future = "{\"format\":\"imgindex\",\"format_version\":2,\"whatever\":[1,2,3]}";
+        String future = "{\"format\":\"imgindex\",\"format_version\":3,\"whatever\":[1,2,3]}";
 
         assertThatThrownBy(() -> ManifestCodec.decodeManifest(future.getBytes(StandardCharsets.UTF_8)))
                 .isInstanceOf(IndexFormatException.class)
-                .hasMessageContaining("unsupported format version 2");
+                .hasMessageContaining("unsupported format version 3");
     }
 
     @Test
@@ -83,7 +83,8 @@ class ManifestCodecTest {
                 new Counts(5, 0, 3, 1, 1, Map.of("HTTP_404", 1L)),
                 m.metadataColumns(),
                 m.files(),
-                m.run());
+                m.run(),
+                m.segments());
 
         assertThatThrownBy(wrong::validate).hasMessageContaining("lists 2 rows of index but its counts say 3");
     }
@@ -102,7 +103,8 @@ class ManifestCodecTest {
                 m.counts(),
                 m.metadataColumns(),
                 m.files(),
-                m.run());
+                m.run(),
+                m.segments());
 
         assertThatThrownBy(wrong::validate).hasMessageContaining("outside [0, 1)");
     }

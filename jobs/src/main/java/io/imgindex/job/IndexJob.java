@@ -120,7 +120,7 @@ public final class IndexJob {
         if (config.parallelism() != null) {
             env.setParallelism(config.parallelism());
         }
-        GenerationTarget target = target(config, Instant.now().toString());
+        GenerationTarget target = target(config, Instant.now());
         List<Path> inputs = inputPaths(config.inputs(), target);
         long generation =
                 Generations.reserveNext(target.indexRoot(), "{\"started_at\":\"" + target.startedAt() + "\"}\n");
@@ -149,7 +149,7 @@ public final class IndexJob {
                 manifest, manifestPath.toString(), Duration.ofNanos(System.nanoTime() - start), config.nearDupNote());
     }
 
-    static GenerationTarget target(IndexJobConfig config, String startedAt) {
+    static GenerationTarget target(IndexJobConfig config, Instant startedAt) {
         return new GenerationTarget(
                 config.output(),
                 config.name(),
@@ -161,8 +161,9 @@ public final class IndexJob {
                 config.fileSizeBytes(),
                 RuntimeExecutionMode.BATCH.name(),
                 config.inputs(),
-                startedAt,
-                config.explicitOptions());
+                startedAt.toString(),
+                config.explicitOptions(),
+                GenerationTarget.newRunId(startedAt));
     }
 
     private static List<Path> inputPaths(List<String> inputs, GenerationTarget target) throws IOException {

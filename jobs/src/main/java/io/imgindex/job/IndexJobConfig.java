@@ -10,7 +10,9 @@ import io.imgindex.embed.ModelStore;
 import io.imgindex.embed.ThumbnailModel;
 import io.imgindex.fetch.AddressPolicy;
 import io.imgindex.fetch.FetchOptions;
+import io.imgindex.format.GraphParams;
 import io.imgindex.format.IndexLayout;
+import io.imgindex.output.SegmentSettings;
 import io.imgindex.stream.QueueSettings;
 import java.io.IOException;
 import java.io.Serializable;
@@ -49,6 +51,7 @@ public final class IndexJobConfig implements Serializable {
     private final boolean streaming;
     private final QueueSettings queue;
     private final Duration checkpointInterval;
+    private final SegmentSettings segments;
     private final String checkpointDir;
     private final String savepointDir;
     private final String fromSavepoint;
@@ -222,6 +225,23 @@ public final class IndexJobConfig implements Serializable {
                     nearDup.bucketCapacity(),
                     nearDup.compared());
         }
+        int dimension = card.dimension();
+        int pq = c.get(IndexOptions.GRAPH_PQ_SUBSPACES);
+        if (pq > dimension) {
+            throw new IllegalArgumentException(
+                    "--graph.pq-subspaces must be at most the dimension (" + dimension + "), was " + pq);
+        }
+        segments = new SegmentSettings(
+                new GraphParams(
+                        c.get(IndexOptions.GRAPH_M),
+                        c.get(IndexOptions.GRAPH_EF_CONSTRUCTION),
+                        GraphParams.DEFAULT_NEIGHBOR_OVERFLOW,
+                        c.get(IndexOptions.GRAPH_ALPHA),
+                        true,
+                        pq < 0 ? GraphParams.defaultPqSubspaces(dimension) : pq),
+                c.get(IndexOptions.SEGMENT_MAX_ROWS),
+                c.get(IndexOptions.SEGMENT_BUILD_THREADS),
+                null);
         fileSizeBytes = c.get(IndexOptions.OUTPUT_FILE_SIZE).getBytes();
         if (fileSizeBytes < 1024) {
             throw new IllegalArgumentException("--output.file-size must be at least 1kb, was " + fileSizeBytes);
@@ -272,6 +292,11 @@ public final class IndexJobConfig implements Serializable {
     /** The queue a stream reads; null in BATCH. */
     public QueueSettings queue() {
         return queue;
+    }
+
+    /** How the index table is cut into segments and their graphs built. */
+    public SegmentSettings segments() {
+        return segments;
     }
 
     /** STREAMING: the checkpoint interval given with --checkpoint-interval; null when not given, and in BATCH. */

@@ -3,6 +3,8 @@ package io.imgindex.job;
 import io.imgindex.decode.DecodeLimitOptions;
 import io.imgindex.dedup.near.NearDupParams;
 import io.imgindex.embed.ModelCatalog;
+import io.imgindex.format.GraphParams;
+import io.imgindex.output.SegmentSettings;
 import java.time.Duration;
 import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
@@ -337,6 +339,44 @@ public final class IndexOptions {
             .defaultValue(MemorySize.parse("256mb"))
             .withDescription("Size at which a Parquet file is closed and the next one started.");
 
+    // --- segments: how the index table is cut and its graphs built
+
+    public static final ConfigOption<Integer> GRAPH_M = ConfigOptions.key("graph.m")
+            .intType()
+            .defaultValue(GraphParams.DEFAULT_MAX_DEGREE)
+            .withDescription("Neighbours per node of each segment's graph (HNSW's M): more is better recall, a"
+                    + " bigger graph and a slower build.");
+
+    public static final ConfigOption<Integer> GRAPH_EF_CONSTRUCTION = ConfigOptions.key("graph.ef-construction")
+            .intType()
+            .defaultValue(GraphParams.DEFAULT_BEAM_WIDTH)
+            .withDescription("Candidates considered for each node while building a graph (HNSW's efConstruction).");
+
+    public static final ConfigOption<Float> GRAPH_ALPHA = ConfigOptions.key("graph.alpha")
+            .floatType()
+            .defaultValue(GraphParams.DEFAULT_ALPHA)
+            .withDescription(
+                    "Diversity of a graph's edges (1 keeps the nearest neighbours; more keeps longer" + " edges too).");
+
+    public static final ConfigOption<Integer> GRAPH_PQ_SUBSPACES = ConfigOptions.key("graph.pq-subspaces")
+            .intType()
+            .defaultValue(-1)
+            .withDescription("Product-quantization subspaces of the compressed vectors a graph walk scores (one byte"
+                    + " each per vector, held in a server's heap; the full vectors stay mapped and re-rank)."
+                    + " -1: the measured default for the model's dimension; 0: walk the full vectors.");
+
+    public static final ConfigOption<Long> SEGMENT_MAX_ROWS = ConfigOptions.key("segment.max-rows")
+            .longType()
+            .defaultValue(SegmentSettings.DEFAULT_MAX_ROWS)
+            .withDescription("Most rows of one segment; a shard with more is written as several segments, each with"
+                    + " its own graph.");
+
+    public static final ConfigOption<Integer> SEGMENT_BUILD_THREADS = ConfigOptions.key("segment.build-threads")
+            .intType()
+            .defaultValue(1)
+            .withDescription("Threads each writer task builds a segment's graph with (every writer task builds its"
+                    + " own shards' graphs at once, so the default keeps one per task slot).");
+
     /** Every option, in the order {@code --help} lists them. */
     public static final List<ConfigOption<?>> ALL = List.of(
             MODE,
@@ -393,5 +433,11 @@ public final class IndexOptions {
             SAVEPOINT_DIR,
             FROM_SAVEPOINT,
             NEAR_DUP_TTL,
-            OUTPUT_FILE_SIZE);
+            OUTPUT_FILE_SIZE,
+            GRAPH_M,
+            GRAPH_EF_CONSTRUCTION,
+            GRAPH_ALPHA,
+            GRAPH_PQ_SUBSPACES,
+            SEGMENT_MAX_ROWS,
+            SEGMENT_BUILD_THREADS);
 }

@@ -115,7 +115,10 @@ public final class IndexPipeline {
         int shards = config.shards();
         DataStream<GenerationReport> written = outcomes.partitionCustom(
                         (key, n) -> key % n, item -> GenerationWriter.partitionKey(item, shards))
-                .transform("write generation", TypeInformation.of(GenerationReport.class), new GenerationWriter(target))
+                .transform(
+                        "write generation",
+                        TypeInformation.of(GenerationReport.class),
+                        new GenerationWriter(target, config.segments()))
                 .uid("writer");
 
         return written.union(read.getSideOutput(InputTally.REPORTS))

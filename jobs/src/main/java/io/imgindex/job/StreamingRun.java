@@ -9,13 +9,10 @@ import io.imgindex.stream.UrlQueueSource;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
@@ -249,12 +246,8 @@ public final class StreamingRun {
 
     /** The target of a streaming run: a new run folder under {@code streams/}, whatever it is restored from. */
     public static GenerationTarget target(IndexJobConfig config, Instant startedAt) {
-        String run = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
-                        .withZone(ZoneOffset.UTC)
-                        .format(startedAt)
-                + "-" + String.format("%06x", ThreadLocalRandom.current().nextInt(1 << 24));
-        return IndexJob.target(config, startedAt.toString())
-                .streaming(run, List.of("amqp:" + config.queue().queue()), 0);
+        return IndexJob.target(config, startedAt)
+                .streaming(List.of("amqp:" + config.queue().queue()), 0);
     }
 
     /**
@@ -290,6 +283,11 @@ public final class StreamingRun {
         if (m.shards() != target.shards()) {
             throw new IllegalArgumentException("--base-generation " + wanted + ": generation " + n + " has "
                     + m.shards() + " shards, this job writes " + target.shards() + " (--shards)");
+        }
+        if (!m.hasSegments()) {
+            throw new IllegalArgumentException("--base-generation " + wanted + ": generation " + n + " has format"
+                    + " version " + m.formatVersion() + " (flat index files, no segments): make a segmented"
+                    + " generation of it first with 'imgindex compact', or give --base-generation none");
         }
         return n;
     }

@@ -13,6 +13,10 @@ public class FileEntry {
     public long rows;
     public long bytes;
     public String sha256;
+    /** The segment of an index file (format version 2); null for the other tables. */
+    public String segment;
+    /** What an index file of a segment holds: {@code rows}, {@code graph} or {@code pq}; null for the other tables. */
+    public String kind;
 
     public FileEntry() {}
 
@@ -24,10 +28,17 @@ public class FileEntry {
         e.rows = f.rows();
         e.bytes = f.bytes();
         e.sha256 = f.sha256();
+        e.segment = f.segment();
+        e.kind = f.kind();
         return e;
     }
 
     ManifestFile toManifestFile() {
-        return new ManifestFile(path, table, shard < 0 ? null : shard, rows, bytes, sha256);
+        return new ManifestFile(path, table, shard < 0 ? null : shard, rows, bytes, sha256, segment, kind);
+    }
+
+    /** Whether it holds a table's rows (not a segment's graph or compressed vectors). */
+    boolean holdsRows() {
+        return kind == null || kind.equals(ManifestFile.ROWS);
     }
 }

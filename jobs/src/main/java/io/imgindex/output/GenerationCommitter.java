@@ -93,17 +93,25 @@ public class GenerationCommitter extends AbstractStreamOperator<String>
                         counts,
                         total.metadataColumns,
                         files,
-                        run)
+                        run,
+                        total.segmentInfos())
                 .validate();
     }
 
-    /** Deletes data and in-progress files under the generation that the manifest does not list. */
-    private static void removeUnlisted(Path dir, Manifest manifest) throws IOException {
+    /**
+     * Deletes what a failed attempt of this run left: data and in-progress files under the generation that the
+     * manifest does not list, and this run's segments it does not list. Never a file of another run.
+     */
+    private void removeUnlisted(Path dir, Manifest manifest) throws IOException {
         Set<String> listed = new HashSet<>();
+        Set<String> segments = new HashSet<>();
         for (ManifestFile f : manifest.files()) {
             listed.add(f.path());
         }
+        manifest.segments().forEach(s -> segments.add(s.id()));
         Generations.removeDataFiles(dir, relative -> !listed.contains(relative), "no successful task reported it");
+        Generations.removeRunSegments(
+                target.indexRoot(), target.runId(), id -> !segments.contains(id), "no successful task reported it");
     }
 
     /**

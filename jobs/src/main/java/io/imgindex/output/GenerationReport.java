@@ -2,6 +2,7 @@ package io.imgindex.output;
 
 import io.imgindex.format.Counts;
 import io.imgindex.format.ManifestFile;
+import io.imgindex.format.SegmentInfo;
 import io.imgindex.format.Table;
 import io.imgindex.item.PojoTypes;
 import java.lang.reflect.Type;
@@ -24,6 +25,9 @@ import org.apache.flink.api.common.typeinfo.Types;
 public class GenerationReport {
 
     public FileEntry[] files = new FileEntry[0];
+    /** The segments the files of the index table belong to (format version 2). */
+    public SegmentEntry[] segments = new SegmentEntry[0];
+
     public long read;
     public long skippedLines;
     public Map<String, Long> failedByReason = new HashMap<>();
@@ -64,6 +68,9 @@ public class GenerationReport {
         FileEntry[] all = Arrays.copyOf(files, files.length + r.files.length);
         System.arraycopy(r.files, 0, all, files.length, r.files.length);
         files = all;
+        SegmentEntry[] allSegments = Arrays.copyOf(segments, segments.length + r.segments.length);
+        System.arraycopy(r.segments, 0, allSegments, segments.length, r.segments.length);
+        segments = allSegments;
         read += r.read;
         skippedLines += r.skippedLines;
         r.failedByReason.forEach((k, v) -> failedByReason.merge(k, v, Long::sum));
@@ -74,6 +81,15 @@ public class GenerationReport {
     /** Whether the report brings anything: files, or records read or skipped (not named as a bean property). */
     public boolean bringsAnything() {
         return files.length > 0 || read > 0 || skippedLines > 0;
+    }
+
+    /** The segments as a manifest lists them. */
+    public List<SegmentInfo> segmentInfos() {
+        List<SegmentInfo> out = new ArrayList<>(segments.length);
+        for (SegmentEntry s : segments) {
+            out.add(s.toSegmentInfo());
+        }
+        return out;
     }
 
     /** The files as a manifest lists them. */
@@ -96,6 +112,9 @@ public class GenerationReport {
         long duplicates = 0;
         long failed = 0;
         for (FileEntry f : files) {
+            if (!f.holdsRows()) {
+                continue;
+            }
             switch (Table.ofName(f.table)) {
                 case INDEX -> indexed += f.rows;
                 case DUPLICATES -> duplicates += f.rows;

@@ -25,6 +25,8 @@ import org.apache.flink.core.fs.Path;
  * @param streamRun STREAMING: the run whose files go to {@code streams/<run>/} (each commit is a generation of
  *     its own that lists them); null in BATCH, where files go into the generation's folder
  * @param baseGeneration STREAMING: the committed generation whose rows a fresh stream builds on (0: none)
+ * @param runId this run, unique: {@code <UTC time>-<random>}, in the name of every segment it writes, so that no
+ *     two runs share a file name and a committer removes only files of its own run
  */
 public record GenerationTarget(
         String output,
@@ -40,7 +42,8 @@ public record GenerationTarget(
         String startedAt,
         List<String> options,
         String streamRun,
-        long baseGeneration)
+        long baseGeneration,
+        String runId)
         implements Serializable {
 
     private static final long serialVersionUID = 1L;
@@ -52,6 +55,17 @@ public record GenerationTarget(
         if (streamRun != null) {
             IndexLayout.streamDir(streamRun); // checks it
         }
+        io.imgindex.format.SegmentInfo.checkId(runId);
+    }
+
+    /** A new run id: {@code <UTC time>-<six hex digits>}. */
+    public static String newRunId(java.time.Instant startedAt) {
+        return java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+                        .withZone(java.time.ZoneOffset.UTC)
+                        .format(startedAt)
+                + "-"
+                + String.format(
+                        "%06x", java.util.concurrent.ThreadLocalRandom.current().nextInt(1 << 24));
     }
 
     /** A BATCH target. */
@@ -67,7 +81,8 @@ public record GenerationTarget(
             String mode,
             List<String> inputs,
             String startedAt,
-            List<String> options) {
+            List<String> options,
+            String runId) {
         this(
                 output,
                 name,
@@ -82,14 +97,20 @@ public record GenerationTarget(
                 startedAt,
                 options,
                 null,
-                0);
+                0,
+                runId);
     }
 
     /**
-     * The same as the target of a streaming run: its files go to {@code streams/<run>/}.
+     * The same as the target of a streaming run: its files go to {@code streams/<run>/} (the run's id).
      *
      * @param base the committed generation it builds on, 0 for none
      */
+    public GenerationTarget streaming(List<String> streamInputs, long base) {
+        return streaming(runId, streamInputs, base);
+    }
+
+    /** The same as the target of streaming run {@code run}, which becomes the run's id. */
     public GenerationTarget streaming(String run, List<String> streamInputs, long base) {
         return new GenerationTarget(
                 output,
@@ -105,7 +126,8 @@ public record GenerationTarget(
                 startedAt,
                 options,
                 run,
-                base);
+                base,
+                run);
     }
 
     /** Whether this is a streaming run's target. */
@@ -166,6 +188,7 @@ public record GenerationTarget(
                 startedAt,
                 options,
                 streamRun,
-                baseGeneration);
+                baseGeneration,
+                runId);
     }
 }

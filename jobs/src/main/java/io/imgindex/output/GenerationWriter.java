@@ -4,9 +4,11 @@ import io.imgindex.format.DuplicateRow;
 import io.imgindex.format.FailureRow;
 import io.imgindex.format.IndexLayout;
 import io.imgindex.format.IndexRow;
+import io.imgindex.format.ManifestFile;
 import io.imgindex.format.ShardAssignment;
 import io.imgindex.format.Table;
 import io.imgindex.format.TableWriter;
+import io.imgindex.format.segment.SegmentWriter;
 import io.imgindex.item.Item;
 import io.imgindex.item.Status;
 import java.io.IOException;
@@ -24,8 +26,9 @@ import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 /**
- * Writes terminal items into the three tables of a generation: indexed items into their shard's folder,
- * duplicates and failures into theirs. Files are written under a hidden in-progress name and renamed when
+ * Writes terminal items into the three tables of a generation: indexed items into segments of their shard (rows
+ * and a graph built over them when the segment is finished: {@link SegmentWriter}), duplicates and failures into
+ * their folders. Files are written under a hidden in-progress name and renamed when
  * finished (on an object store, where an upload only appears when complete, straight under the final name).
  * When its input ends, the task sends a {@link GenerationReport} of its files to the committer.
  *
@@ -44,14 +47,19 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
     private static final long serialVersionUID = 1L;
 
     private final GenerationTarget target;
+    private final SegmentSettings segments;
     private transient Map<String, OpenFile> open;
+    private transient Map<Integer, SegmentWriter> openSegments;
     private transient List<FileEntry> finished;
+    private transient List<SegmentEntry> finishedSegments;
     private transient GenerationReport report;
     private transient int sequence;
     private transient String token;
+    private transient java.nio.file.Path localDir;
 
-    public GenerationWriter(GenerationTarget target) {
+    public GenerationWriter(GenerationTarget target, SegmentSettings segments) {
         this.target = target;
+        this.segments = segments;
     }
 
     /** The writer task of an item: an index row goes to the task of its shard, the rest spread by id. */
@@ -67,8 +75,11 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
     public void open() throws Exception {
         super.open();
         open = new HashMap<>();
+        openSegments = new HashMap<>();
         finished = new ArrayList<>();
+        finishedSegments = new ArrayList<>();
         report = new GenerationReport();
+        localDir = localDir();
         if (target.streaming()) {
             // Random, with the attempt number for people reading the names: unique across failovers and restores.
             token = String.format(
@@ -138,20 +149,77 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
                     + (item.vector == null ? "null" : item.vector.length) + " floats, the model makes "
                     + target.dimension());
         }
-        this.<IndexRow>file(Table.INDEX, shard)
-                .write(new IndexRow(
-                        item.id,
-                        item.url,
-                        item.vector,
-                        item.modelId,
-                        item.width,
-                        item.height,
-                        item.format,
-                        item.bytes,
-                        item.sha256,
-                        item.timestampMillis,
-                        item.source,
-                        item.metadata));
+        SegmentWriter segment = openSegments.get(shard);
+        if (segment == null) {
+            segment = SegmentWriter.open(
+                    new FlinkSegmentOutput(target.indexRoot()),
+                    segmentId(shard),
+                    shard,
+                    target.model(),
+                    segments.graph(),
+                    localDir,
+                    segments.buildThreads());
+            openSegments.put(shard, segment);
+        }
+        segment.write(new IndexRow(
+                item.id,
+                item.url,
+                item.vector,
+                item.modelId,
+                item.width,
+                item.height,
+                item.format,
+                item.bytes,
+                item.sha256,
+                item.timestampMillis,
+                item.source,
+                item.metadata));
+        if (segment.rows() >= segments.maxRows()) {
+            finishSegment(openSegments.remove(shard));
+        }
+    }
+
+    /**
+     * A segment's id: this run, the shard, this writer task and its attempt (or, streaming, its token), and a
+     * sequence number: no other run, task, attempt or segment of this task has it.
+     */
+    private String segmentId(int shard) {
+        int task = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        String attempt = target.streaming()
+                ? token
+                : Integer.toString(getRuntimeContext().getTaskInfo().getAttemptNumber());
+        return String.format("%s-s%d-w%d-%s-%d", target.runId(), shard, task, attempt, sequence++);
+    }
+
+    private void finishSegment(SegmentWriter segment) throws IOException {
+        SegmentWriter.Written w = segment.finish();
+        for (ManifestFile f : w.files()) {
+            finished.add(FileEntry.of(f));
+        }
+        finishedSegments.add(SegmentEntry.of(w.info()));
+        LOG.info(
+                "Segment {}: {} rows of shard {}, graph built in {} ms",
+                w.info().id(),
+                w.info().rows(),
+                w.info().shard(),
+                w.info().buildMillis());
+    }
+
+    /** The task manager's temporary folder (its I/O directories), where vector spools and graphs are made. */
+    private java.nio.file.Path localDir() {
+        if (segments.localDir() != null) {
+            return java.nio.file.Paths.get(segments.localDir());
+        }
+        try {
+            String[] dirs = getContainingTask().getEnvironment().getIOManager().getSpillingDirectoriesPaths();
+            if (dirs.length > 0) {
+                int task = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+                return java.nio.file.Paths.get(dirs[task % dirs.length], "imgindex-segments");
+            }
+        } catch (RuntimeException e) {
+            // No task environment (an operator test harness): the JVM's temporary folder.
+        }
+        return java.nio.file.Paths.get(System.getProperty("java.io.tmpdir"), "imgindex-segments");
     }
 
     @Override
@@ -165,7 +233,13 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
             finished.add(f.finish());
         }
         open.clear();
+        for (SegmentWriter segment : openSegments.values()) {
+            finishSegment(segment);
+        }
+        openSegments.clear();
         report.files = finished.toArray(new FileEntry[0]);
+        report.segments = finishedSegments.toArray(new SegmentEntry[0]);
+        finishedSegments = new ArrayList<>();
         report.checkpoint = checkpointId;
         report.writerToken = token;
         output.collect(new StreamRecord<>(report));
@@ -181,6 +255,12 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
                 f.abandon();
             }
             open.clear();
+        }
+        if (openSegments != null) {
+            for (SegmentWriter segment : openSegments.values()) {
+                segment.abandon();
+            }
+            openSegments.clear();
         }
         super.close();
     }
@@ -248,9 +328,6 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
             FSDataOutputStream out = fs.create(writing, FileSystem.WriteMode.NO_OVERWRITE);
             TableWriter<?> writer;
             switch (table) {
-                case INDEX:
-                    writer = TableWriter.index(out, relative, shard);
-                    break;
                 case DUPLICATES:
                     writer = TableWriter.duplicates(out, relative);
                     break;

@@ -168,6 +168,28 @@ public final class Generations {
         }
     }
 
+    /**
+     * Deletes the segment folders of run {@code runId} (their names start with it) that {@code unwanted} accepts:
+     * what failed attempts of the run wrote. Segments of other runs are never touched.
+     */
+    static void removeRunSegments(Path indexRoot, String runId, Predicate<String> unwanted, String why)
+            throws IOException {
+        Path segments = new Path(indexRoot, IndexLayout.SEGMENTS);
+        FileSystem fs = segments.getFileSystem();
+        for (FileStatus shard : list(fs, segments)) {
+            if (!shard.isDir()) {
+                continue;
+            }
+            for (FileStatus segment : list(fs, shard.getPath())) {
+                String id = segment.getPath().getName();
+                if (segment.isDir() && id.startsWith(runId + "-") && unwanted.test(id)) {
+                    LOG.info("Removing segment {}: {}", segment.getPath(), why);
+                    fs.delete(segment.getPath(), true);
+                }
+            }
+        }
+    }
+
     private static FileStatus[] list(FileSystem fs, Path dir) throws IOException {
         FileStatus[] s = fs.exists(dir) ? fs.listStatus(dir) : null;
         return s == null ? new FileStatus[0] : s;

@@ -133,6 +133,7 @@ public class StreamingCommitter extends AbstractStreamOperator<String>
                     return e;
                 })
                 .toArray(FileEntry[]::new);
+        committed.segments = base.segments().stream().map(SegmentEntry::of).toArray(SegmentEntry[]::new);
         committed.read = c.indexed() + c.duplicates() + c.failed();
         committed.skippedLines = c.skippedLines();
         committed.failedByReason.putAll(c.failedByReason());
@@ -231,7 +232,8 @@ public class StreamingCommitter extends AbstractStreamOperator<String>
                                 now,
                                 target.options(),
                                 target.streamRun(),
-                                checkpoint))
+                                checkpoint),
+                        state.committed.segmentInfos())
                 .validate();
         Path manifestPath = Generations.manifestPath(root, generation);
         Generations.writeAtomically(manifestPath, ManifestCodec.encode(manifest));
@@ -267,5 +269,24 @@ public class StreamingCommitter extends AbstractStreamOperator<String>
                             && !committed.contains(target.manifestPath(relative));
                 },
                 "written by a failed attempt, never committed");
+        Set<String> committedSegments = new HashSet<>();
+        for (SegmentEntry e : state.committed.segments) {
+            committedSegments.add(e.id);
+        }
+        Generations.removeRunSegments(
+                root(),
+                target.runId(),
+                id -> !committedSegments.contains(id) && !liveTokens.contains(segmentToken(id)),
+                "written by a failed attempt, never committed");
+    }
+
+    private Path root() {
+        return target.indexRoot();
+    }
+
+    /** The writer token in a segment id {@code <run>-s<shard>-w<task>-<token>-<sequence>}, or null. */
+    private String segmentToken(String id) {
+        String[] parts = id.substring(target.runId().length() + 1).split("-");
+        return parts.length == 4 ? parts[2] : null;
     }
 }

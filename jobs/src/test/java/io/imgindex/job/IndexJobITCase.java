@@ -10,6 +10,7 @@ import io.imgindex.format.IndexLayout;
 import io.imgindex.format.IndexRow;
 import io.imgindex.format.Manifest;
 import io.imgindex.format.ManifestFile;
+import io.imgindex.format.SegmentInfo;
 import io.imgindex.format.Sha256;
 import io.imgindex.format.ShardAssignment;
 import io.imgindex.format.Table;
@@ -308,18 +309,27 @@ class IndexJobITCase {
                 .satisfies(r -> assertThat(r.format()).isEqualTo("webp"));
         assertThat(m.metadataColumns()).containsEntry("title", "string");
 
-        // No stray files: exactly the listed files, no in-progress leftovers.
-        Path gen = out.resolve("hostile").resolve(IndexLayout.generationDir(1));
-        try (Stream<Path> all = Files.walk(gen)) {
-            List<String> data = all.filter(Files::isRegularFile)
-                    .map(p -> gen.relativize(p).toString())
+        // No stray files: exactly the listed files, no in-progress leftovers, in the generation's folder and under
+        // segments/ (the index table: one segment per shard with rows, each with its rows and its graph).
+        Path root = out.resolve("hostile");
+        Path gen = root.resolve(IndexLayout.generationDir(1));
+        try (Stream<Path> inGeneration = Files.walk(gen);
+                Stream<Path> inSegments = Files.walk(root.resolve(IndexLayout.SEGMENTS))) {
+            List<String> data = Stream.concat(
+                            inGeneration.filter(Files::isRegularFile).map(p -> gen.relativize(p)
+                                    .toString()),
+                            inSegments.filter(Files::isRegularFile).map(p -> "../" + root.relativize(p)))
                     .filter(p -> !p.startsWith("_"))
                     .sorted()
                     .toList();
             assertThat(data)
-                    .containsExactlyElementsOf(
+                    .containsExactlyInAnyOrderElementsOf(
                             m.files().stream().map(ManifestFile::path).toList());
         }
+        assertThat(m.formatVersion()).isEqualTo(2);
+        assertThat(m.segments()).extracting(SegmentInfo::rows).allMatch(r -> r > 0);
+        assertThat(m.segments().stream().mapToLong(SegmentInfo::rows).sum())
+                .isEqualTo(m.counts().indexed());
 
         // A second run makes generation 2 and leaves generation 1 as it was.
         Map<String, String> before = hashes(gen);

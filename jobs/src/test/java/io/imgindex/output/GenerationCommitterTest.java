@@ -3,13 +3,14 @@ package io.imgindex.output;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.imgindex.format.IndexLayout;
+import io.imgindex.format.GraphParams;
 import io.imgindex.format.IndexRow;
 import io.imgindex.format.LatestPointer;
+import io.imgindex.format.Manifest;
 import io.imgindex.format.ManifestCodec;
-import io.imgindex.format.ManifestFile;
-import io.imgindex.format.TableWriter;
-import java.io.OutputStream;
+import io.imgindex.format.ModelInfo;
+import io.imgindex.format.segment.LocalSegmentOutput;
+import io.imgindex.format.segment.SegmentWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,7 +25,13 @@ class GenerationCommitterTest {
     @TempDir
     Path out;
 
+    static final String RUN = "20261202T000000Z-aaaaaa";
+
     GenerationTarget target(long generation) {
+        return target(generation, RUN);
+    }
+
+    GenerationTarget target(long generation, String run) {
         return new GenerationTarget(
                 out.toString(),
                 "idx",
@@ -37,28 +44,49 @@ class GenerationCommitterTest {
                 "BATCH",
                 List.of("in.txt"),
                 "t0",
-                List.of());
+                List.of(),
+                run);
     }
 
-    /** Writes one index file of {@code rows} rows into the generation and reports it as a writer would. */
-    GenerationReport writer(long generation, String name, int rows) throws Exception {
-        String relative = "shard=0/" + name;
-        Path file = out.resolve("idx")
-                .resolve(IndexLayout.generationDir(generation))
-                .resolve(relative);
-        Files.createDirectories(file.getParent());
-        ManifestFile entry;
-        try (OutputStream s = Files.newOutputStream(file);
-                TableWriter<IndexRow> w = TableWriter.index(s, relative, 0)) {
-            for (int i = 0; i < rows; i++) {
-                w.write(new IndexRow(
-                        name + i, "http://x/" + i, new float[] {1, 0}, "m", 1, 1, "png", 1, "00", 0, null, Map.of()));
-            }
-            entry = w.finish();
+    /** Writes one segment of {@code rows} rows of shard 0, as a writer task of run {@code run} would, and its report. */
+    GenerationReport writer(String run, String name, int rows) throws Exception {
+        SegmentWriter w = SegmentWriter.open(
+                new LocalSegmentOutput(out.resolve("idx")),
+                run + "-" + name,
+                0,
+                new ModelInfo("m", 2, ModelInfo.COSINE),
+                GraphParams.defaults(),
+                out.resolve("tmp"),
+                1);
+        for (int i = 0; i < rows; i++) {
+            double a = i * 0.1;
+            w.write(new IndexRow(
+                    name + i,
+                    "http://x/" + i,
+                    new float[] {(float) Math.cos(a), (float) Math.sin(a)},
+                    "m",
+                    1,
+                    1,
+                    "png",
+                    1,
+                    "00",
+                    0,
+                    null,
+                    Map.of()));
         }
+        SegmentWriter.Written written = w.finish();
         GenerationReport r = new GenerationReport();
-        r.files = new FileEntry[] {FileEntry.of(entry)};
+        r.files = written.files().stream().map(FileEntry::of).toArray(FileEntry[]::new);
+        r.segments = new SegmentEntry[] {SegmentEntry.of(written.info())};
         return r;
+    }
+
+    GenerationReport writer(String name, int rows) throws Exception {
+        return writer(RUN, name, rows);
+    }
+
+    Path segmentDir(String run, String name) {
+        return out.resolve("idx/segments/shard=0/" + run + "-" + name);
     }
 
     static GenerationReport tally(long read) {
@@ -79,26 +107,33 @@ class GenerationCommitterTest {
     }
 
     @Test
-    void commitsAndRemovesWhatNoTaskReported() throws Exception {
-        GenerationReport written = writer(1, "part-00000-0-0.parquet", 3);
-        writer(1, "part-00001-0-0.parquet", 2); // a failed attempt's file: never reported
-        Path leftover = out.resolve("idx/generation=1/shard=0/.part-00001-1-0.parquet.inprogress");
-        Files.writeString(leftover, "half");
+    void commitsAndRemovesWhatNoTaskOfThisRunReported() throws Exception {
+        GenerationReport written = writer("s0-w0-0-0", 3);
+        writer("s0-w1-0-0", 2); // a failed attempt's segment: never reported
+        // Another run's segment (an earlier generation's, or a run writing at the same time): never touched.
+        writer("20261201T000000Z-bbbbbb", "s0-w0-0-0", 2);
 
         List<String> result = commit(target(1), written, tally(3));
 
         assertThat(result).singleElement().asString().endsWith("generation=1/_manifest.json");
-        assertThat(out.resolve("idx/generation=1/shard=0"))
-                .isDirectoryContaining("glob:**/part-00000-0-0.parquet")
-                .isDirectoryNotContaining("glob:**/part-00001-0-0.parquet")
-                .isDirectoryNotContaining("glob:**/*.inprogress");
+        assertThat(segmentDir(RUN, "s0-w0-0-0").resolve("rows.parquet")).exists();
+        assertThat(segmentDir(RUN, "s0-w0-0-0").resolve("graph.jvg")).exists();
+        assertThat(segmentDir(RUN, "s0-w1-0-0")).doesNotExist();
+        assertThat(segmentDir("20261201T000000Z-bbbbbb", "s0-w0-0-0")).exists();
         LatestPointer latest = ManifestCodec.decodeLatest(Files.readAllBytes(out.resolve("idx/_LATEST")));
         assertThat(latest.generation()).isEqualTo(1);
+        Manifest m = ManifestCodec.decodeManifest(Files.readAllBytes(out.resolve("idx/generation=1/_manifest.json")));
+        assertThat(m.formatVersion()).isEqualTo(2);
+        assertThat(m.segments()).singleElement().satisfies(seg -> {
+            assertThat(seg.rows()).isEqualTo(3);
+            assertThat(seg.graph()).isEqualTo(GraphParams.defaults().withPqSubspaces(0));
+        });
+        assertThat(m.filesOf(m.segments().get(0))).containsOnlyKeys("rows", "graph");
     }
 
     @Test
     void refusesCountsThatDoNotAddUp() throws Exception {
-        GenerationReport written = writer(1, "part-00000-0-0.parquet", 3);
+        GenerationReport written = writer("s0-w0-0-0", 3);
 
         assertThatThrownBy(() -> commit(target(1), written, tally(4)))
                 .hasStackTraceContaining("the counts do not add up, read 4 = indexed 3");
@@ -108,8 +143,8 @@ class GenerationCommitterTest {
 
     @Test
     void neverMovesLatestBackwards() throws Exception {
-        commit(target(2), writer(2, "part-00000-0-0.parquet", 1), tally(1));
-        commit(target(1), writer(1, "part-00000-0-0.parquet", 1), tally(1));
+        commit(target(2), writer("s0-w0-0-0", 1), tally(1));
+        commit(target(1, "20261202T000001Z-cccccc"), writer("20261202T000001Z-cccccc", "s0-w0-0-0", 1), tally(1));
 
         assertThat(ManifestCodec.decodeLatest(Files.readAllBytes(out.resolve("idx/_LATEST")))
                         .generation())
@@ -119,16 +154,16 @@ class GenerationCommitterTest {
 
     @Test
     void aSecondRunOnTheSameGenerationFailsAndTouchesNothing() throws Exception {
-        commit(target(1), writer(1, "part-00000-0-0.parquet", 2), tally(2));
+        commit(target(1), writer("s0-w0-0-0", 2), tally(2));
         byte[] manifest = Files.readAllBytes(out.resolve("idx/generation=1/_manifest.json"));
 
-        GenerationReport other = writer(1, "part-00003-0-0.parquet", 1);
-        assertThatThrownBy(() -> commit(target(1), other, tally(1)))
+        String other = "20261202T000002Z-dddddd";
+        GenerationReport theirs = writer(other, "s0-w3-0-0", 1);
+        assertThatThrownBy(() -> commit(target(1, other), theirs, tally(1)))
                 .hasStackTraceContaining("another run committed generation 1");
         assertThat(Files.readAllBytes(out.resolve("idx/generation=1/_manifest.json")))
                 .isEqualTo(manifest);
-        assertThat(out.resolve("idx/generation=1/shard=0/part-00000-0-0.parquet"))
-                .exists();
+        assertThat(segmentDir(RUN, "s0-w0-0-0").resolve("rows.parquet")).exists();
     }
 
     @Test

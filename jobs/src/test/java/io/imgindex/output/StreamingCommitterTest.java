@@ -4,12 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.imgindex.format.GenerationReader;
+import io.imgindex.format.GraphParams;
 import io.imgindex.format.IndexLayout;
 import io.imgindex.format.IndexRow;
 import io.imgindex.format.Manifest;
 import io.imgindex.format.ManifestFile;
-import io.imgindex.format.TableWriter;
-import java.io.OutputStream;
+import io.imgindex.format.segment.LocalSegmentOutput;
+import io.imgindex.format.segment.SegmentWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -45,37 +46,48 @@ class StreamingCommitterTest {
                         "STREAMING",
                         List.of("amqp:q"),
                         "t0",
-                        List.of())
+                        List.of(),
+                        run)
                 .streaming(run, List.of("amqp:q"), base);
     }
 
-    /** Writes a file of {@code rows} index rows into the run's folder and reports it as a writer would. */
+    /** The manifest path of the rows of segment {@code <run>-<name>} of shard 0. */
+    static String rowsPath(String run, String name) {
+        return "../segments/shard=0/" + run + "-" + name + "/rows.parquet";
+    }
+
+    /**
+     * Writes a segment {@code <run>-<name>} of {@code rows} rows of shard 0 and reports it as a writer would before
+     * barrier {@code checkpoint}; {@code name} is {@code s0-w<task>-<token>-<sequence>}.
+     */
     GenerationReport written(GenerationTarget t, String name, int rows, long checkpoint) throws Exception {
-        String inDir = "shard=0/" + name;
-        Path file = Path.of(t.writeDir().toUri()).resolve(inDir);
-        Files.createDirectories(file.getParent());
-        ManifestFile entry;
-        try (OutputStream s = Files.newOutputStream(file);
-                TableWriter<IndexRow> w = TableWriter.index(s, t.manifestPath(inDir), 0)) {
-            for (int i = 0; i < rows; i++) {
-                w.write(new IndexRow(
-                        name + i,
-                        "http://x/" + name + i,
-                        new float[] {1, 0},
-                        "m",
-                        1,
-                        1,
-                        "png",
-                        1,
-                        "00",
-                        0,
-                        null,
-                        Map.of()));
-            }
-            entry = w.finish();
+        SegmentWriter w = SegmentWriter.open(
+                new LocalSegmentOutput(out.resolve("idx")),
+                t.runId() + "-" + name,
+                0,
+                t.model(),
+                GraphParams.defaults(),
+                out.resolve("tmp"),
+                1);
+        for (int i = 0; i < rows; i++) {
+            w.write(new IndexRow(
+                    name + i,
+                    "http://x/" + name + i,
+                    new float[] {(float) Math.cos(i), (float) Math.sin(i)},
+                    "m",
+                    1,
+                    1,
+                    "png",
+                    1,
+                    "00",
+                    0,
+                    null,
+                    Map.of()));
         }
+        SegmentWriter.Written segment = w.finish();
         GenerationReport r = new GenerationReport();
-        r.files = new FileEntry[] {FileEntry.of(entry)};
+        r.files = segment.files().stream().map(FileEntry::of).toArray(FileEntry[]::new);
+        r.segments = new SegmentEntry[] {SegmentEntry.of(segment.info())};
         r.checkpoint = checkpoint;
         r.writerToken = "tok";
         return r;
@@ -119,7 +131,7 @@ class StreamingCommitterTest {
         GenerationTarget t = target("r1", 0);
         try (var h = harness(t)) {
             h.open();
-            snapshot(h, 1, tally(5, 1), written(t, "part-00000-tok-0.parquet", 3, 1));
+            snapshot(h, 1, tally(5, 1), written(t, "s0-w0-tok-0", 3, 1));
             assertThat(reader().latest())
                     .as("nothing before the checkpoint completes")
                     .isEmpty();
@@ -131,13 +143,14 @@ class StreamingCommitterTest {
             assertThat(first.counts().balanced()).isTrue();
             assertThat(first.run().checkpoint()).isEqualTo(1L);
             assertThat(first.run().stream()).isEqualTo("r1");
-            assertThat(first.files()).singleElement().satisfies(f -> assertThat(f.path())
-                    .isEqualTo("../streams/r1/shard=0/part-00000-tok-0.parquet"));
+            assertThat(first.filesOf(io.imgindex.format.Table.INDEX))
+                    .singleElement()
+                    .satisfies(f -> assertThat(f.path()).isEqualTo(rowsPath("r1", "s0-w0-tok-0")));
 
-            complete(h, 2, written(t, "part-00000-tok-1.parquet", 2, 2));
+            complete(h, 2, written(t, "s0-w0-tok-1", 2, 2));
             Manifest second = reader().manifest(reader().latest().orElseThrow().generation());
             assertThat(second.generation()).isGreaterThan(first.generation());
-            assertThat(second.files()).hasSize(2);
+            assertThat(second.segments()).hasSize(2);
             assertThat(second.counts().inFlight()).isZero();
             reader().verify(second);
 
@@ -156,7 +169,7 @@ class StreamingCommitterTest {
         OperatorSubtaskState snapshot;
         try (var h = harness(t)) {
             h.open();
-            snapshot = snapshot(h, 1, tally(4, 1), written(t, "part-00000-tok-0.parquet", 4, 1));
+            snapshot = snapshot(h, 1, tally(4, 1), written(t, "s0-w0-tok-0", 4, 1));
             // The job fails before checkpoint 1's completion reaches this operator.
         }
         assertThat(reader().latest()).isEmpty();
@@ -166,8 +179,9 @@ class StreamingCommitterTest {
             Manifest m = reader().manifest(reader().latest().orElseThrow().generation());
             assertThat(m.counts().read()).isEqualTo(4);
             assertThat(m.counts().indexed()).isEqualTo(4);
-            assertThat(m.files()).singleElement().satisfies(f -> assertThat(f.path())
-                    .startsWith("../streams/r1/"));
+            assertThat(m.filesOf(io.imgindex.format.Table.INDEX))
+                    .singleElement()
+                    .satisfies(f -> assertThat(f.path()).isEqualTo(rowsPath("r1", "s0-w0-tok-0")));
         }
     }
 
@@ -182,10 +196,10 @@ class StreamingCommitterTest {
         long later;
         try (var h = harness(t)) {
             h.open();
-            complete(h, 1, tally(2, 1), written(t, "part-00000-tok-0.parquet", 2, 1));
+            complete(h, 1, tally(2, 1), written(t, "s0-w0-tok-0", 2, 1));
             early = h.snapshot(2, 20); // a savepoint after the first commit
             h.notifyOfCompletedCheckpoint(2);
-            complete(h, 3, tally(3, 3), written(t, "part-00000-tok-1.parquet", 3, 3));
+            complete(h, 3, tally(3, 3), written(t, "s0-w0-tok-1", 3, 3));
             later = reader().latest().orElseThrow().generation();
         }
         assertThat(reader().manifest(later).counts().read()).isEqualTo(5);
@@ -194,16 +208,14 @@ class StreamingCommitterTest {
         try (var h = harness(again)) {
             h.initializeState(early);
             h.open();
-            complete(h, 3, tally(1, 3), written(again, "part-00000-tok-0.parquet", 1, 3));
+            complete(h, 3, tally(1, 3), written(again, "s0-w0-tok-0", 1, 3));
         }
         Manifest m = reader().manifest(reader().latest().orElseThrow().generation());
         assertThat(m.generation()).isGreaterThan(later);
         assertThat(m.counts().read()).isEqualTo(3);
-        assertThat(m.files())
+        assertThat(m.filesOf(io.imgindex.format.Table.INDEX))
                 .extracting(ManifestFile::path)
-                .containsExactlyInAnyOrder(
-                        "../streams/r1/shard=0/part-00000-tok-0.parquet",
-                        "../streams/r2/shard=0/part-00000-tok-0.parquet");
+                .containsExactlyInAnyOrder(rowsPath("r1", "s0-w0-tok-0"), rowsPath("r2", "s0-w0-tok-0"));
         reader().verify(m);
         reader().verify(reader().manifest(later)); // the generation committed in between is still whole
     }
@@ -213,7 +225,7 @@ class StreamingCommitterTest {
         GenerationTarget t = target("r1", 0);
         try (var h = harness(t)) {
             h.open();
-            snapshot(h, 1, tally(1, 1), written(t, "part-00000-tok-0.parquet", 2, 1));
+            snapshot(h, 1, tally(1, 1), written(t, "s0-w0-tok-0", 2, 1));
             assertThatThrownBy(() -> h.notifyOfCompletedCheckpoint(1))
                     .hasMessageContaining("refusing to commit checkpoint 1")
                     .hasMessageContaining("DOES NOT ADD UP");
@@ -224,18 +236,26 @@ class StreamingCommitterTest {
     @Test
     void removesWhatAFailedAttemptLeftInTheRunFolder() throws Exception {
         GenerationTarget t = target("r1", 0);
-        Path leftover = Path.of(t.writeDir().toUri()).resolve("shard=0/part-00001-deadbeef00-0.parquet");
-        Path inProgress = Path.of(t.writeDir().toUri()).resolve("shard=0/.part-00001-deadbeef00-1.parquet.inprogress");
+        // Files of a writer whose attempt failed (its token is not a live writer's): a table file in the run's
+        // folder, an in-progress one, and a whole segment.
+        Path leftover = Path.of(t.writeDir().toUri()).resolve("duplicates/part-00001-deadbeef00-0.parquet");
+        Path inProgress = Path.of(t.writeDir().toUri()).resolve("failures/.part-00001-deadbeef00-1.parquet.inprogress");
         Files.createDirectories(leftover.getParent());
+        Files.createDirectories(inProgress.getParent());
         Files.write(leftover, new byte[] {1});
         Files.write(inProgress, new byte[] {1});
+        written(t, "s0-w1-deadbeef00-0", 2, 1);
+        // Another run's segment of the same index: never touched.
+        written(target("r0", 0), "s0-w1-deadbeef00-0", 2, 1);
         try (var h = harness(t)) {
             h.open();
-            complete(h, 1, tally(1, 1), written(t, "part-00000-tok-0.parquet", 1, 1));
+            complete(h, 1, tally(1, 1), written(t, "s0-w0-tok-0", 1, 1));
         }
         assertThat(leftover).doesNotExist();
         assertThat(inProgress).doesNotExist();
-        assertThat(Path.of(t.writeDir().toUri()).resolve("shard=0/part-00000-tok-0.parquet"))
+        assertThat(out.resolve("idx/segments/shard=0/r1-s0-w1-deadbeef00-0")).doesNotExist();
+        assertThat(out.resolve("idx/segments/shard=0/r0-s0-w1-deadbeef00-0")).exists();
+        assertThat(out.resolve("idx").resolve(rowsPath("r1", "s0-w0-tok-0").substring(3)))
                 .exists();
     }
 
@@ -244,24 +264,24 @@ class StreamingCommitterTest {
         GenerationTarget first = target("r1", 0);
         try (var h = harness(first)) {
             h.open();
-            complete(h, 1, tally(3, 1), written(first, "part-00000-tok-0.parquet", 3, 1));
+            complete(h, 1, tally(3, 1), written(first, "s0-w0-tok-0", 3, 1));
         }
         long base = reader().latest().orElseThrow().generation();
         GenerationTarget next = target("r2", base);
         try (var h = harness(next)) {
             h.open();
-            complete(h, 1, tally(2, 1), written(next, "part-00000-tok-0.parquet", 2, 1));
+            complete(h, 1, tally(2, 1), written(next, "s0-w0-tok-0", 2, 1));
         }
         Manifest m = reader().manifest(reader().latest().orElseThrow().generation());
         assertThat(m.counts().read()).isEqualTo(5);
         assertThat(m.counts().balanced()).isTrue();
-        assertThat(m.files())
+        assertThat(m.filesOf(io.imgindex.format.Table.INDEX))
                 .extracting(ManifestFile::path)
-                .containsExactlyInAnyOrder(
-                        "../streams/r1/shard=0/part-00000-tok-0.parquet",
-                        "../streams/r2/shard=0/part-00000-tok-0.parquet");
+                .containsExactlyInAnyOrder(rowsPath("r1", "s0-w0-tok-0"), rowsPath("r2", "s0-w0-tok-0"));
         reader().verify(m);
-        assertThat(IndexLayout.rootRelative(m.generation(), m.files().get(0).path()))
-                .startsWith("streams/");
+        assertThat(IndexLayout.rootRelative(
+                        m.generation(),
+                        m.filesOf(io.imgindex.format.Table.INDEX).get(0).path()))
+                .startsWith("segments/");
     }
 }
