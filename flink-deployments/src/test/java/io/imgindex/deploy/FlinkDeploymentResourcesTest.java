@@ -95,6 +95,7 @@ class FlinkDeploymentResourcesTest {
         DefaultValidator validator = new DefaultValidator(new FlinkConfigManager(new Configuration()));
         FlinkDeployment stream = named("imgindex-stream");
         stream.getSpec().getFlinkConfiguration().remove("state.savepoints.dir");
+        stream.getSpec().getFlinkConfiguration().remove("execution.checkpointing.savepoint-dir");
         assertThat(validator.validateDeployment(stream)).get().asString().contains("savepoint");
     }
 
