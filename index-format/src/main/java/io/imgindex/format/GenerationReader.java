@@ -222,6 +222,25 @@ public final class GenerationReader {
         read(manifest, Table.FAILURES, FailureRow::fromGroup, sink);
     }
 
+    /** Opens a listed file for reading, unchecked: the caller verifies what it reads. */
+    public InputStream open(Manifest manifest, ManifestFile file) throws IOException {
+        try {
+            return fs.open(dataPath(manifest.generation(), file));
+        } catch (FileNotFoundException e) {
+            throw new IndexFormatException("listed file is missing: " + dataPath(manifest.generation(), file), e);
+        }
+    }
+
+    /** The listed file as a local path when the index is on a local file system, else empty. */
+    public Optional<java.nio.file.Path> localFile(Manifest manifest, ManifestFile file) {
+        Path p = dataPath(manifest.generation(), file);
+        URI uri = p.toUri();
+        if ("file".equals(uri.getScheme()) || (uri.getScheme() == null && "file".equals(fs.getScheme()))) {
+            return Optional.of(java.nio.file.Paths.get(uri.getPath()));
+        }
+        return Optional.empty();
+    }
+
     /** The absolute path of a listed file: in the generation's folder, or under the index root for a shared one. */
     public Path dataPath(long generation, ManifestFile file) {
         return new Path(root, IndexLayout.rootRelative(generation, file.path()));

@@ -248,7 +248,7 @@ class GenerationRoundTripTest {
             assertThat(schema.getType("metadata").toString()).contains("(MAP)").contains("repeated group key_value");
             assertThat(schema.getType("ingested_at").toString()).contains("TIMESTAMP(MILLIS,true)");
             assertThat(r.getFooter().getFileMetaData().getKeyValueMetaData())
-                    .containsEntry(TableWriter.FOOTER_FORMAT_VERSION, "1")
+                    .containsEntry(TableWriter.FOOTER_FORMAT_VERSION, String.valueOf(FormatVersion.CURRENT))
                     .containsEntry(TableWriter.FOOTER_TABLE, "index");
         }
     }

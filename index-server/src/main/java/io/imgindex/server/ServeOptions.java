@@ -33,6 +33,22 @@ public final class ServeOptions {
             .intType()
             .defaultValue(4)
             .withDescription("Files read and parsed at once while loading a generation.");
+    public static final ConfigOption<String> CACHE_DIR = ConfigOptions.key("cache-dir")
+            .stringType()
+            .noDefaultValue()
+            .withDescription("Where segment files from S3 are kept on local disk to be mapped, and where checks of"
+                    + " a local index's files are remembered. Default: $IMGINDEX_CACHE_DIR, else"
+                    + " ~/.cache/imgindex/segments.");
+    public static final ConfigOption<MemorySize> CACHE_SIZE = ConfigOptions.key("cache-size")
+            .memoryType()
+            .defaultValue(MemorySize.parse("64gb"))
+            .withDescription("Most bytes of downloaded segment files kept in --cache-dir; the least recently used"
+                    + " files no loaded generation needs are deleted first.");
+    public static final ConfigOption<Integer> KEEP_LOADED = ConfigOptions.key("keep-loaded")
+            .intType()
+            .defaultValue(2)
+            .withDescription("Generations kept loaded: the current one and those before it, so that switching back"
+                    + " to one (a rollback) is immediate. Generations share the segments they have in common.");
     public static final ConfigOption<Duration> WATCH_INTERVAL = ConfigOptions.key("watch-interval")
             .durationType()
             .defaultValue(Duration.ofSeconds(10))
@@ -114,6 +130,9 @@ public final class ServeOptions {
             HOST,
             PORT,
             SHARDS,
+            CACHE_DIR,
+            CACHE_SIZE,
+            KEEP_LOADED,
             LOAD_THREADS,
             WATCH_INTERVAL,
             SEARCH_MODE,

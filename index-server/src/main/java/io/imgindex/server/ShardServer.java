@@ -20,6 +20,7 @@ import io.imgindex.server.http.SearchHandler;
 import io.imgindex.server.load.HadoopObjectStore;
 import io.imgindex.server.load.IndexLoader;
 import io.imgindex.server.load.LoadedIndex;
+import io.imgindex.server.load.SegmentCache;
 import io.imgindex.server.load.ServedIndex;
 import io.imgindex.server.search.HnswParams;
 import io.imgindex.server.search.QueryEmbedder;
@@ -29,6 +30,7 @@ import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
@@ -61,6 +63,15 @@ public final class ShardServer implements AutoCloseable {
      * @param adminToken the admin token, or null to turn admin endpoints off
      * @throws IllegalArgumentException naming a bad option
      */
+    /** The segment cache folder: {@code --cache-dir}, else {@code $IMGINDEX_CACHE_DIR}, else the user's cache. */
+    static java.nio.file.Path cacheDir(Configuration o) {
+        return o.getOptional(ServeOptions.CACHE_DIR)
+                .or(() ->
+                        Optional.ofNullable(System.getenv("IMGINDEX_CACHE_DIR")).filter(d -> !d.isBlank()))
+                .map(Paths::get)
+                .orElseGet(() -> Paths.get(System.getProperty("user.home"), ".cache", "imgindex", "segments"));
+    }
+
     public static ShardServer start(Configuration o, Map<String, String> settings, String adminToken) throws Exception {
         org.apache.hadoop.conf.Configuration hadoop = S3Settings.hadoopConf(settings);
         GenerationReader reader = GenerationReader.open(o.get(ServeOptions.INDEX), o.get(ServeOptions.NAME), hadoop);
@@ -94,23 +105,29 @@ public final class ShardServer implements AutoCloseable {
                 };
         int loadThreads = positive(o, ServeOptions.LOAD_THREADS);
         Metrics metrics = new Metrics();
-        IndexLoader loader = new IndexLoader(reader, shards(o), loadThreads, hnsw, embedder::card);
-        ServedIndex served = new ServedIndex(loader, o.get(ServeOptions.WATCH_INTERVAL), new ServedIndex.Listener() {
-            @Override
-            public void loaded(LoadedIndex index, Duration took) {
-                metrics.loaded(
-                        index.generation(),
-                        index.vectors(),
-                        took.toMillis() / 1000.0,
-                        index.stats().loadedAt().getEpochSecond());
-                embedder.warm(index.model().id());
-            }
+        SegmentCache cache =
+                new SegmentCache(cacheDir(o), o.get(ServeOptions.CACHE_SIZE).getBytes());
+        IndexLoader loader = new IndexLoader(reader, shards(o), loadThreads, hnsw, embedder::card, cache);
+        ServedIndex served = new ServedIndex(
+                loader,
+                o.get(ServeOptions.WATCH_INTERVAL),
+                new ServedIndex.Listener() {
+                    @Override
+                    public void loaded(LoadedIndex index, Duration took) {
+                        metrics.loaded(
+                                index.generation(),
+                                index.vectors(),
+                                took.toMillis() / 1000.0,
+                                index.stats().loadedAt().getEpochSecond());
+                        embedder.warm(index.model().id());
+                    }
 
-            @Override
-            public void failed(long generation, Exception error) {
-                metrics.loadFailed();
-            }
-        });
+                    @Override
+                    public void failed(long generation, Exception error) {
+                        metrics.loadFailed();
+                    }
+                },
+                positive(o, ServeOptions.KEEP_LOADED));
         ExecutorService shardPool =
                 Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors(), r -> {
                     Thread t = new Thread(r, "imgindex-shard-search");

@@ -70,15 +70,16 @@ class GenerationRefusalITCase {
             TestGenerations.write(spec(2, ThumbnailDim.MODEL), new Configuration());
             Path manifest = dir.resolve("idx/generation=2").resolve(IndexLayout.MANIFEST);
             Files.writeString(
-                    manifest, Files.readString(manifest).replace("\"format_version\" : 1", "\"format_version\" : 99"));
+                    manifest, Files.readString(manifest).replace("\"format_version\" : 2", "\"format_version\" : 99"));
             awaitFailures(http, 1);
             assertThat(generation(http)).isEqualTo(1);
             assertThat(refused(http, 2)).contains("unsupported format version 99");
 
-            // A data file that does not match its manifest.
+            // A segment's graph file that does not match its manifest.
             TestGenerations.write(spec(3, ThumbnailDim.MODEL), new Configuration());
-            try (var files = Files.walk(dir.resolve("idx/generation=3"))) {
-                Path data = files.filter(p -> p.toString().endsWith(".parquet"))
+            try (var files = Files.walk(dir.resolve("idx/segments"))) {
+                Path data = files.filter(p -> p.toString().contains("test-g3-")
+                                && p.toString().endsWith(".jvg"))
                         .findFirst()
                         .orElseThrow();
                 byte[] b = Files.readAllBytes(data);

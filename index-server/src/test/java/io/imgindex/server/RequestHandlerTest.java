@@ -187,8 +187,13 @@ class RequestHandlerTest {
         GenerationReader reader = GenerationReader.open(dir.toString(), "idx", new Configuration());
         io.imgindex.embed.ModelStore store = new io.imgindex.embed.ModelStore(Path.of("target", "model-cache"));
         ServedIndex served = new ServedIndex(
-                new IndexLoader(reader, null, 1, HnswParams.defaults(), id -> store.resolve(id)
-                        .card()),
+                new IndexLoader(
+                        reader,
+                        null,
+                        1,
+                        HnswParams.defaults(),
+                        id -> store.resolve(id).card(),
+                        new io.imgindex.server.load.SegmentCache(dir.resolve("cache"), 1L << 30)),
                 Duration.ofHours(1),
                 new ServedIndex.Listener() {
                     @Override

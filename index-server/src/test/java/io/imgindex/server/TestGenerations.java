@@ -3,6 +3,7 @@ package io.imgindex.server;
 import io.imgindex.embed.ModelCard;
 import io.imgindex.format.Counts;
 import io.imgindex.format.DuplicateRow;
+import io.imgindex.format.GraphParams;
 import io.imgindex.format.IndexLayout;
 import io.imgindex.format.IndexRow;
 import io.imgindex.format.LatestPointer;
@@ -11,8 +12,11 @@ import io.imgindex.format.ManifestCodec;
 import io.imgindex.format.ManifestFile;
 import io.imgindex.format.ModelInfo;
 import io.imgindex.format.RunInfo;
+import io.imgindex.format.SegmentInfo;
 import io.imgindex.format.ShardAssignment;
 import io.imgindex.format.TableWriter;
+import io.imgindex.format.segment.SegmentOutput;
+import io.imgindex.format.segment.SegmentWriter;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URI;
@@ -50,8 +54,21 @@ public final class TestGenerations {
 
     private TestGenerations() {}
 
-    /** Writes the generation, its manifest and the {@code _LATEST} pointer; returns the manifest. */
+    /**
+     * Writes the generation in the current format (segments, one per shard, each with its graph, built by the
+     * format's segment writer as the job builds them), its manifest and the {@code _LATEST} pointer; returns the
+     * manifest.
+     */
     public static Manifest write(Spec spec, Configuration conf) throws IOException {
+        return write(spec, conf, true);
+    }
+
+    /** Writes the generation in format version 1: flat index files, no graphs (servers build them at load). */
+    public static Manifest writeFlat(Spec spec, Configuration conf) throws IOException {
+        return write(spec, conf, false);
+    }
+
+    private static Manifest write(Spec spec, Configuration conf, boolean segmented) throws IOException {
         URI base = spec.output().contains("://")
                 ? URI.create(spec.output() + "/")
                 : Path.of(spec.output()).toUri();
@@ -72,19 +89,31 @@ public final class TestGenerations {
                     .add(i);
         }
         List<ManifestFile> files = new ArrayList<>();
+        List<SegmentInfo> segments = new ArrayList<>();
         Map<String, String> columns = new HashMap<>();
+        ModelInfo model = new ModelInfo(spec.modelId(), spec.dimension(), ModelInfo.COSINE);
         for (Map.Entry<Integer, List<Integer>> e : byShard.entrySet()) {
             String rel = IndexLayout.tableDir(io.imgindex.format.Table.INDEX, e.getKey()) + "/"
                     + IndexLayout.partFileName(0, 0, e.getKey());
-            try (OutputStream out = fs.create(new org.apache.hadoop.fs.Path(dir, rel), true);
-                    TableWriter<IndexRow> w = TableWriter.index(out, rel, e.getKey())) {
+            SegmentWriter segment = segmented
+                    ? SegmentWriter.open(
+                            new HadoopOutput(fs, root),
+                            "test-g" + spec.generation() + "-s" + e.getKey() + "-0",
+                            e.getKey(),
+                            model,
+                            GraphParams.defaults().withPqSubspaces(GraphParams.defaultPqSubspaces(spec.dimension())),
+                            Path.of(System.getProperty("java.io.tmpdir"), "imgindex-test-segments"),
+                            2)
+                    : null;
+            try (OutputStream out = segmented ? null : fs.create(new org.apache.hadoop.fs.Path(dir, rel), true);
+                    TableWriter<IndexRow> w = segmented ? null : TableWriter.index(out, rel, e.getKey())) {
                 for (int i : e.getValue()) {
                     float[] v = new float[spec.dimension()];
                     System.arraycopy(spec.vectors(), i * spec.dimension(), v, 0, spec.dimension());
                     Map<String, String> meta = spec.metadata().apply(i);
                     meta.forEach((k, x) ->
                             columns.merge(k, isNumber(x) ? "number" : "string", (a, b) -> a.equals(b) ? a : "string"));
-                    w.write(new IndexRow(
+                    IndexRow row = new IndexRow(
                             spec.idPrefix() + i,
                             "http://example.com/" + spec.idPrefix() + i + ".jpg",
                             v,
@@ -96,9 +125,20 @@ public final class TestGenerations {
                             "00",
                             1_700_000_000_000L,
                             null,
-                            meta));
+                            meta);
+                    if (segmented) {
+                        segment.write(row);
+                    } else {
+                        w.write(row);
+                    }
                 }
-                files.add(w.finish());
+                if (segmented) {
+                    SegmentWriter.Written written = segment.finish();
+                    files.addAll(written.files());
+                    segments.add(written.info());
+                } else {
+                    files.add(w.finish());
+                }
             }
         }
         if (!spec.duplicates().isEmpty()) {
@@ -111,15 +151,13 @@ public final class TestGenerations {
                 files.add(w.finish());
             }
         }
-        Manifest m = Manifest.current(
-                spec.name(),
-                spec.generation(),
-                new ModelInfo(spec.modelId(), spec.dimension(), ModelInfo.COSINE),
-                spec.shards(),
-                new Counts(n + spec.duplicates().size(), 0, n, spec.duplicates().size(), 0, Map.of()),
-                columns,
-                files,
-                new RunInfo("BATCH", List.of("test"), "t0", "t1", List.of()));
+        Counts counts =
+                new Counts(n + spec.duplicates().size(), 0, n, spec.duplicates().size(), 0, Map.of());
+        RunInfo run = new RunInfo("BATCH", List.of("test"), "t0", "t1", List.of());
+        Manifest m = segmented
+                ? Manifest.current(
+                        spec.name(), spec.generation(), model, spec.shards(), counts, columns, files, run, segments)
+                : Manifest.flat(spec.name(), spec.generation(), model, spec.shards(), counts, columns, files, run);
         try (OutputStream out = fs.create(new org.apache.hadoop.fs.Path(dir, IndexLayout.MANIFEST), true)) {
             out.write(ManifestCodec.encode(m));
         }
@@ -147,6 +185,26 @@ public final class TestGenerations {
                         "none",
                         null)
                 .write(dir);
+    }
+
+    /** Segment files on a Hadoop file system, written under their final names (as on an object store). */
+    record HadoopOutput(FileSystem fs, org.apache.hadoop.fs.Path root) implements SegmentOutput {
+        @Override
+        public OutputStream create(String rootRelative) throws IOException {
+            return fs.create(new org.apache.hadoop.fs.Path(root, rootRelative), false);
+        }
+
+        @Override
+        public void publish(String rootRelative) {}
+
+        @Override
+        public void discard(String rootRelative) {
+            try {
+                fs.delete(new org.apache.hadoop.fs.Path(root, rootRelative), false);
+            } catch (IOException e) {
+                // A test's leftover.
+            }
+        }
     }
 
     private static boolean isNumber(String v) {

@@ -1,8 +1,8 @@
 package io.imgindex.server.http;
 
 import io.imgindex.format.DuplicateRow;
-import io.imgindex.format.IndexColumns;
 import io.imgindex.server.load.LoadedIndex;
+import io.imgindex.server.search.ShardIndex;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,7 +27,7 @@ public final class ItemsHandler {
         out.put("generation", index.generation());
         var at = index.find(id);
         if (at.isPresent()) {
-            IndexColumns rows = at.get().shard().rows();
+            ShardIndex.ShardRows rows = at.get().shard().rows();
             int i = at.get().row();
             out.put("id", id);
             out.put("url", rows.url(i));

@@ -3,6 +3,7 @@ package io.imgindex.server.load;
 import io.imgindex.embed.ModelCard;
 import io.imgindex.format.DuplicateRow;
 import io.imgindex.format.Manifest;
+import io.imgindex.format.ShardAssignment;
 import io.imgindex.server.search.ShardIndex;
 import java.time.Duration;
 import java.time.Instant;
@@ -12,13 +13,13 @@ import java.util.Optional;
 import java.util.SortedMap;
 
 /**
- * One generation in memory: the shards this server serves, an id lookup, and the duplicates recorded against
- * its items. Immutable; queries hold a reference to the instance they started on, so a swap never disturbs them.
+ * One generation as a server serves it: the shards it serves (their segments, shared with other loaded
+ * generations that list them), and the duplicates recorded against its items. Immutable; queries hold a reference
+ * to the instance they started on, so a swap never disturbs them.
  *
  * @param manifest the generation's manifest
  * @param model the card of the model that made the vectors (this server has it)
  * @param shards the loaded shards by number
- * @param locations where each id lives: {@code shard << 32 | row}
  * @param duplicatesOf duplicates by the id they duplicate (ids of loaded shards only)
  * @param duplicates duplicates by their own id
  * @param stats what loading took
@@ -27,19 +28,31 @@ public record LoadedIndex(
         Manifest manifest,
         ModelCard model,
         SortedMap<Integer, ShardIndex> shards,
-        Map<String, Long> locations,
         Map<String, List<DuplicateRow>> duplicatesOf,
         Map<String, DuplicateRow> duplicates,
         Stats stats) {
 
     /**
      * @param vectors rows loaded
-     * @param bytes bytes read and verified
+     * @param bytes bytes read and verified for this generation (files it shares with one already loaded: none)
      * @param read time to read, verify and parse the files
-     * @param graphs time to build the HNSW graphs
+     * @param graphs time to build graphs (format version 1 only; a version 2 generation maps the job's)
      * @param loadedAt when the generation was ready
+     * @param segmentsLoaded segments opened for this generation
+     * @param segmentsReused segments it shares with a generation already loaded, not read again
+     * @param heapBytes what its segments hold on the heap, estimated
+     * @param mappedBytes what its segments map from disk
      */
-    public record Stats(long vectors, long bytes, Duration read, Duration graphs, Instant loadedAt) {}
+    public record Stats(
+            long vectors,
+            long bytes,
+            Duration read,
+            Duration graphs,
+            Instant loadedAt,
+            int segmentsLoaded,
+            int segmentsReused,
+            long heapBytes,
+            long mappedBytes) {}
 
     /** Where an id lives in this generation. */
     public record Location(ShardIndex shard, int row) {}
@@ -52,12 +65,14 @@ public record LoadedIndex(
         return manifest.model().dimension();
     }
 
+    /** Where an indexed item is, if it is in a shard this server serves. */
     public Optional<Location> find(String id) {
-        Long packed = locations.get(id);
-        if (packed == null) {
+        ShardIndex shard = shards.get(ShardAssignment.shardOf(id, manifest.shards()));
+        if (shard == null) {
             return Optional.empty();
         }
-        return Optional.of(new Location(shards.get((int) (packed >>> 32)), (int) (long) packed));
+        int row = shard.find(id);
+        return row < 0 ? Optional.empty() : Optional.of(new Location(shard, row));
     }
 
     public long vectors() {

@@ -4,6 +4,7 @@ import io.imgindex.format.LatestPointer;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.Executors;
@@ -39,16 +40,30 @@ public final class ServedIndex implements AutoCloseable {
     private final IndexLoader loader;
     private final Duration watchInterval;
     private final Listener listener;
+    private final int keep;
+    /** The generations loaded most recently, the current one first: switching to one of them costs no load. */
+    private final java.util.LinkedList<LoadedIndex> recent = new java.util.LinkedList<>();
+
     private final AtomicReference<LoadedIndex> current = new AtomicReference<>();
     private final ScheduledExecutorService watcher;
     private final Object switching = new Object();
     private volatile boolean pinned;
+    private volatile long warnedBackwards = -1;
     private volatile Refusal lastRefusal;
 
     public ServedIndex(IndexLoader loader, Duration watchInterval, Listener listener) {
+        this(loader, watchInterval, listener, 2);
+    }
+
+    /**
+     * @param keep how many generations stay loaded (the current one and the ones before it), so that switching
+     *     back to one (a rollback) takes no load; they share their segments, so a stream's generations cost little
+     */
+    public ServedIndex(IndexLoader loader, Duration watchInterval, Listener listener, int keep) {
         this.loader = loader;
         this.watchInterval = watchInterval;
         this.listener = listener;
+        this.keep = Math.max(1, keep);
         this.watcher = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "imgindex-generation-watcher");
             t.setDaemon(true);
@@ -123,6 +138,19 @@ public final class ServedIndex implements AutoCloseable {
             if (now != null && now.generation() == target) {
                 return;
             }
+            if (now != null && target < now.generation()) {
+                // _LATEST moved back: someone pointed it there by hand, or a damaged store. A server does not go
+                // back on its own; an operator switches it (admin endpoint).
+                if (warnedBackwards != target) {
+                    LOG.warn(
+                            "_LATEST points to generation {}, older than generation {} being served: staying; switch"
+                                    + " with POST /admin/generation to go back",
+                            target,
+                            now.generation());
+                    warnedBackwards = target;
+                }
+                return;
+            }
             Refusal refused = lastRefusal;
             if (refused != null
                     && refused.generation() == target
@@ -153,10 +181,28 @@ public final class ServedIndex implements AutoCloseable {
     private LoadedIndex load(long generation) throws IOException {
         long start = System.nanoTime();
         try {
-            LoadedIndex next = loader.load(generation);
-            LoadedIndex previous = current.getAndSet(next);
+            LoadedIndex next = null;
+            synchronized (recent) {
+                for (LoadedIndex r : recent) {
+                    if (r.generation() == generation) {
+                        next = r;
+                    }
+                }
+            }
+            if (next == null) {
+                next = loader.load(generation);
+            }
             if (lastRefusal != null && lastRefusal.generation() <= generation) {
-                lastRefusal = null;
+                lastRefusal = null; // before the swap: who sees the new generation never sees an older refusal
+            }
+            LoadedIndex previous = current.getAndSet(next);
+            synchronized (recent) {
+                recent.remove(next);
+                recent.addFirst(next);
+                while (recent.size() > keep) {
+                    recent.removeLast();
+                }
+                loader.retain(List.copyOf(recent));
             }
             listener.loaded(next, Duration.ofNanos(System.nanoTime() - start));
             if (previous != null) {

@@ -129,21 +129,29 @@ public final class MetadataFilter {
         return new OneOf(key, texts, java.util.Arrays.copyOf(numbers, n));
     }
 
-    /** The rows of a shard that pass. */
+    /** The rows of a shard that pass, by shard ordinal. */
     public BitSet matches(ShardIndex shard) {
         BitSet result = new BitSet(shard.size());
-        result.set(0, shard.size());
-        for (Condition c : conditions) {
-            result.and(rows(shard, c));
+        for (int s = 0; s < shard.segments().size(); s++) {
+            Segment segment = shard.segments().get(s);
+            BitSet local = new BitSet(segment.size());
+            local.set(0, segment.size());
+            for (Condition c : conditions) {
+                local.and(rows(segment, c));
+            }
+            int base = shard.start(s);
+            for (int i = local.nextSetBit(0); i >= 0; i = local.nextSetBit(i + 1)) {
+                result.set(base + i);
+            }
         }
         return result;
     }
 
-    private static BitSet rows(ShardIndex shard, Condition c) {
-        int n = shard.size();
+    private static BitSet rows(Segment segment, Condition c) {
+        int n = segment.size();
         BitSet out = new BitSet(n);
-        String[] texts = shard.textColumn(c.key());
-        double[] numbers = shard.numberColumn(c.key());
+        String[] texts = segment.rows().metadataColumn(c.key());
+        double[] numbers = segment.numberColumn(c.key());
         if (c instanceof OneOf one) {
             for (int i = 0; i < n; i++) {
                 if (texts != null && texts[i] != null && one.texts().contains(texts[i])) {

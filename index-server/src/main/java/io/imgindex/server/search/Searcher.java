@@ -102,7 +102,7 @@ public final class Searcher {
         return hits;
     }
 
-    private static List<TopK.Entry> searchShard(ShardIndex shard, Query q, int k) {
+    private static List<TopK.Entry> searchShard(ShardIndex shard, Query q, int k) throws InterruptedException {
         BitSet accept = q.filter() == null ? null : q.filter().matches(shard);
         return q.mode() == Mode.EXACT
                 ? shard.exact(q.vector(), k, accept)

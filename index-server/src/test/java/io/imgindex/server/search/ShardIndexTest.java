@@ -31,7 +31,7 @@ class ShardIndexTest {
     }
 
     @Test
-    void approximateSearchRecallsTheExactNeighbours() {
+    void approximateSearchRecallsTheExactNeighbours() throws Exception {
         double recall = 0;
         int queries = 50;
         for (int q = 0; q < queries; q++) {
@@ -47,7 +47,7 @@ class ShardIndexTest {
     }
 
     @Test
-    void exactSearchIsSortedAndScoresAreDotProducts() {
+    void exactSearchIsSortedAndScoresAreDotProducts() throws Exception {
         float[] query = SeededVectors.generate(1, DIM, 40, 99);
         List<TopK.Entry> top = index.exact(query, 5, null);
 

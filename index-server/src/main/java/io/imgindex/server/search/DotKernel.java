@@ -1,0 +1,25 @@
+package io.imgindex.server.search;
+
+/**
+ * The inner loop of every exact score: dot products of float rows. Two implementations: the JDK's Vector API
+ * ({@code jdk.incubator.vector}, SIMD on whatever the CPU has: AVX2, AVX-512, NEON) when the JVM runs with
+ * {@code --add-modules jdk.incubator.vector}, else a scalar loop with four accumulators. Thread-safe.
+ */
+public interface DotKernel {
+
+    /** The dot product of {@code a[aOff..aOff+n)} and {@code b[bOff..bOff+n)}. */
+    float dot(float[] a, int aOff, float[] b, int bOff, int n);
+
+    /** What this kernel is, for logs and benchmarks: {@code simd (AVX-512, 16 floats)} or {@code scalar}. */
+    String describe();
+
+    /** The kernel of this JVM: SIMD if the Vector API module is present, scalar otherwise. */
+    static DotKernel best() {
+        return Kernels.BEST;
+    }
+
+    /** The scalar kernel, as a baseline. */
+    static DotKernel scalar() {
+        return ScalarDot.INSTANCE;
+    }
+}

@@ -1,0 +1,181 @@
+package io.imgindex.server.search;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+
+/**
+ * Exact search of one segment, several queries per pass over its vectors: a query that arrives while another scan
+ * runs waits, and the next scan answers every waiting query (up to {@link #MAX_BATCH}) in one pass, each block of
+ * rows scored against all of them while it is in the CPU's cache. An exact scan is bound by memory bandwidth, so
+ * eight queries in one pass cost little more than one. The thread of the first waiting query runs the pass (no
+ * thread of its own); then it hands the role to the next waiting query's thread.
+ *
+ * <p>Thread-safe. A query whose thread is interrupted while it waits leaves the queue.
+ */
+final class ExactScanner {
+
+    /** Queries answered in one pass at most. */
+    static final int MAX_BATCH = 16;
+
+    /** Rows scored per block: 64 rows of 1792 floats are 458 KB, inside a core's L2 cache. */
+    static final int BLOCK_ROWS = 64;
+
+    /** Below this share of the rows, a filtered query scores its rows one by one instead of joining a pass. */
+    static final double SPARSE_FILTER_SHARE = 0.125;
+
+    /** Rows by blocks: a view into an array, or rows copied out of a mapping. */
+    interface Rows {
+        int size();
+
+        int dimension();
+
+        /**
+         * Rows {@code first..first+count) as (array, offset): either the rows' own array or {@code scratch} filled
+         * with them; returns the count, which may be less than {@code max}.
+         */
+        int block(int first, int max, float[] scratch, Block out);
+    }
+
+    /** Where a block of rows lies. */
+    static final class Block {
+        float[] array;
+        int offset;
+    }
+
+    private static final class Task {
+        final float[] query;
+        final int k;
+        final BitSet accept;
+        TopK top;
+        RuntimeException error;
+        boolean done;
+        boolean promoted;
+        boolean abandoned;
+
+        Task(float[] query, int k, BitSet accept) {
+            this.query = query;
+            this.k = k;
+            this.accept = accept;
+        }
+    }
+
+    private final Rows rows;
+    private final DotKernel kernel;
+    private final ArrayDeque<Task> waiting = new ArrayDeque<>();
+    private boolean scanning;
+
+    ExactScanner(Rows rows, DotKernel kernel) {
+        this.rows = rows;
+        this.kernel = kernel;
+    }
+
+    /** The exact top {@code k} rows for {@code query} (among those {@code accept} lets through, if given). */
+    TopK search(float[] query, int k, BitSet accept) throws InterruptedException {
+        if (accept != null && accept.cardinality() < SPARSE_FILTER_SHARE * rows.size()) {
+            return sparse(query, k, accept);
+        }
+        Task me = new Task(query, k, accept);
+        synchronized (this) {
+            waiting.add(me);
+            if (scanning) {
+                try {
+                    while (!me.done && !me.promoted) {
+                        wait();
+                    }
+                } catch (InterruptedException e) {
+                    me.abandoned = true;
+                    waiting.remove(me);
+                    throw e;
+                }
+                if (me.done) {
+                    return result(me);
+                }
+            }
+            scanning = true;
+        }
+        List<Task> batch = new ArrayList<>();
+        synchronized (this) {
+            while (!waiting.isEmpty() && batch.size() < MAX_BATCH) {
+                Task t = waiting.poll();
+                if (!t.abandoned) {
+                    batch.add(t);
+                }
+            }
+            if (!batch.contains(me)) {
+                batch.add(0, me); // promoted after the queue moved on: answer it in this pass too
+            }
+        }
+        try {
+            scan(batch);
+        } catch (RuntimeException e) {
+            batch.forEach(t -> t.error = e);
+        } finally {
+            synchronized (this) {
+                batch.forEach(t -> t.done = true);
+                Task next = waiting.peek();
+                if (next == null) {
+                    scanning = false;
+                } else {
+                    next.promoted = true;
+                }
+                notifyAll();
+            }
+        }
+        return result(me);
+    }
+
+    private static TopK result(Task t) {
+        if (t.error != null) {
+            throw t.error;
+        }
+        return t.top;
+    }
+
+    private void scan(List<Task> batch) {
+        int n = rows.size();
+        int d = rows.dimension();
+        int q = batch.size();
+        TopK[] tops = new TopK[q];
+        float[][] queries = new float[q][];
+        BitSet[] accepts = new BitSet[q];
+        for (int j = 0; j < q; j++) {
+            Task t = batch.get(j);
+            tops[j] = new TopK(t.k);
+            queries[j] = t.query;
+            accepts[j] = t.accept;
+        }
+        float[] scratch = new float[BLOCK_ROWS * d];
+        Block block = new Block();
+        for (int first = 0; first < n; ) {
+            int count = rows.block(first, BLOCK_ROWS, scratch, block);
+            for (int r = 0; r < count; r++) {
+                int ord = first + r;
+                int offset = block.offset + r * d;
+                for (int j = 0; j < q; j++) {
+                    if (accepts[j] == null || accepts[j].get(ord)) {
+                        tops[j].offer(ord, kernel.dot(queries[j], 0, block.array, offset, d));
+                    }
+                }
+            }
+            first += count;
+        }
+        for (int j = 0; j < q; j++) {
+            batch.get(j).top = tops[j];
+        }
+    }
+
+    /** A selective filter: only its rows, each read on its own. */
+    private TopK sparse(float[] query, int k, BitSet accept) {
+        int d = rows.dimension();
+        TopK top = new TopK(k);
+        float[] scratch = new float[d];
+        Block block = new Block();
+        for (int i = accept.nextSetBit(0); i >= 0 && i < rows.size(); i = accept.nextSetBit(i + 1)) {
+            rows.block(i, 1, scratch, block);
+            top.offer(i, kernel.dot(query, 0, block.array, block.offset, d));
+        }
+        return top;
+    }
+}

@@ -1,0 +1,200 @@
+package io.imgindex.server.search;
+
+import io.github.jbellis.jvector.graph.GraphSearcher;
+import io.github.jbellis.jvector.graph.SearchResult;
+import io.github.jbellis.jvector.graph.similarity.DefaultSearchScoreProvider;
+import io.github.jbellis.jvector.graph.similarity.ScoreFunction;
+import io.github.jbellis.jvector.graph.similarity.SearchScoreProvider;
+import io.github.jbellis.jvector.util.Bits;
+import io.github.jbellis.jvector.vector.VectorSimilarityFunction;
+import io.github.jbellis.jvector.vector.VectorizationProvider;
+import io.github.jbellis.jvector.vector.types.VectorFloat;
+import io.github.jbellis.jvector.vector.types.VectorTypeSupport;
+import io.imgindex.format.IndexColumns;
+import io.imgindex.format.segment.MappedFloats;
+import io.imgindex.format.segment.SegmentGraph;
+import java.util.BitSet;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * A segment (format version 2) as a server serves it: its rows on the heap (without their vectors), its graph and
+ * full vectors mapped from its graph file, its PQ codes (if its graph walk uses them) on the heap. Nothing is
+ * built: the job built the graph.
+ *
+ * <p>Search: the graph walk scores PQ codes when the segment has them (JVector's asymmetric distance tables) and
+ * the full mapped vectors otherwise; either way the best {@code ef} candidates are re-scored with the exact dot
+ * product of the full vectors, which is also the score reported. Small segments (a stream's recent commits) are
+ * scanned exactly: below {@link #SCAN_ROWS} rows a scan costs less than a walk.
+ */
+public final class MappedSegment implements Segment {
+
+    /** At or below this many rows a segment is always scanned. */
+    static final int SCAN_ROWS = 2048;
+
+    private static final VectorTypeSupport VECTORS =
+            VectorizationProvider.getInstance().getVectorTypeSupport();
+
+    private final String id;
+    private final IndexColumns rows;
+    private final SegmentGraph files;
+    private final MappedFloats vectors;
+    private final int dimension;
+    private final Map<String, Integer> ordinals;
+    private final Map<String, double[]> numbers;
+    private final ExactScanner scanner;
+    private final DotKernel kernel = DotKernel.best();
+    private final long mappedBytes;
+    private final ConcurrentLinkedQueue<GraphSearcher> searchers = new ConcurrentLinkedQueue<>();
+
+    /**
+     * @param rows the segment's rows, read without their vectors
+     * @param files its graph, mapped vectors and PQ codes
+     * @param mappedBytes the size of what is mapped (the graph file)
+     */
+    public MappedSegment(String id, IndexColumns rows, SegmentGraph files, long mappedBytes) {
+        if (rows.size() != files.vectors().rows()) {
+            throw new IllegalArgumentException("segment " + id + " has " + rows.size() + " rows and "
+                    + files.vectors().rows() + " vectors");
+        }
+        this.id = id;
+        this.rows = rows;
+        this.files = files;
+        this.vectors = files.vectors();
+        this.dimension = vectors.dimension();
+        this.ordinals = Segment.ordinals(rows);
+        this.numbers = Segment.numbers(rows);
+        this.mappedBytes = mappedBytes;
+        MappedFloats v = vectors;
+        int n = rows.size();
+        this.scanner = new ExactScanner(
+                new ExactScanner.Rows() {
+                    @Override
+                    public int size() {
+                        return n;
+                    }
+
+                    @Override
+                    public int dimension() {
+                        return dimension;
+                    }
+
+                    @Override
+                    public int block(int first, int max, float[] scratch, ExactScanner.Block out) {
+                        out.array = scratch;
+                        out.offset = 0;
+                        return v.getRows(first, max, scratch);
+                    }
+                },
+                kernel);
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public int size() {
+        return rows.size();
+    }
+
+    @Override
+    public IndexColumns rows() {
+        return rows;
+    }
+
+    @Override
+    public int ordinal(String rowId) {
+        Integer o = ordinals.get(rowId);
+        return o == null ? -1 : o;
+    }
+
+    @Override
+    public float[] vector(int ord) {
+        float[] v = new float[dimension];
+        vectors.get(ord, v, 0);
+        return v;
+    }
+
+    @Override
+    public boolean hasGraph() {
+        return true;
+    }
+
+    /** Whether its graph walk scores PQ codes. */
+    public boolean compressed() {
+        return files.pq() != null;
+    }
+
+    @Override
+    public double[] numberColumn(String key) {
+        return numbers.get(key);
+    }
+
+    @Override
+    public TopK exact(float[] query, int k, BitSet accept) throws InterruptedException {
+        return scanner.search(query, k, accept);
+    }
+
+    @Override
+    public TopK approximate(float[] query, int k, int ef, BitSet accept) throws InterruptedException {
+        if (rows.size() <= SCAN_ROWS) {
+            return exact(query, k, accept);
+        }
+        GraphSearcher searcher = searchers.poll();
+        if (searcher == null) {
+            searcher = new GraphSearcher(files.graph());
+        }
+        try {
+            VectorFloat<?> q = VECTORS.createFloatVector(query);
+            Exact full = new Exact(query);
+            SearchScoreProvider scores = files.pq() == null
+                    ? new DefaultSearchScoreProvider(full)
+                    : new DefaultSearchScoreProvider(
+                            files.pq().precomputedScoreFunctionFor(q, VectorSimilarityFunction.DOT_PRODUCT), full);
+            Bits bits = accept == null ? Bits.ALL : accept::get;
+            int wanted = Math.min(k, rows.size());
+            SearchResult result = searcher.search(scores, wanted, Math.max(ef, wanted), 0f, 0f, bits);
+            TopK top = new TopK(k);
+            float[] v = new float[dimension];
+            for (SearchResult.NodeScore ns : result.getNodes()) {
+                vectors.get(ns.node, v, 0);
+                top.offer(ns.node, kernel.dot(query, 0, v, 0, dimension));
+            }
+            return top;
+        } finally {
+            searchers.offer(searcher);
+        }
+    }
+
+    @Override
+    public long heapBytes() {
+        long pq = files.pq() == null ? 0 : files.pq().ramBytesUsed();
+        return pq + 120L * rows.size() + 32L * rows.size();
+    }
+
+    @Override
+    public long mappedBytes() {
+        return mappedBytes;
+    }
+
+    /**
+     * The exact score of the full vector of a node, as JVector's graph search wants it ({@code (1 + dot) / 2}, as
+     * its DOT_PRODUCT similarity: in [0, 1] for unit vectors). One per query and thread.
+     */
+    private final class Exact implements ScoreFunction.ExactScoreFunction {
+        private final float[] query;
+        private final float[] buffer = new float[dimension];
+
+        Exact(float[] query) {
+            this.query = query;
+        }
+
+        @Override
+        public float similarityTo(int node) {
+            vectors.get(node, buffer, 0);
+            return (1 + kernel.dot(query, 0, buffer, 0, dimension)) / 2;
+        }
+    }
+}
