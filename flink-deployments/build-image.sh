@@ -44,7 +44,8 @@ cat > "$ctx/server/serve" <<'SH'
 here="$(cd "$(dirname "$0")" && pwd)"
 exec java -Dlog4j2.configurationFile="$here/conf/log4j2.properties" \
   -Dimgindex.log.level="${IMGINDEX_LOG_LEVEL:-WARN}" -Dimgindex.app.log.level="${IMGINDEX_LOG_LEVEL:-INFO}" \
-  -Djava.util.logging.manager=org.apache.logging.log4j.jul.LogManager ${IMGINDEX_JAVA_OPTS:-} \
+  -Djava.util.logging.manager=org.apache.logging.log4j.jul.LogManager --add-modules jdk.incubator.vector \
+  ${IMGINDEX_JAVA_OPTS:-} \
   -cp "$here/lib/*" io.imgindex.server.ServeCli "$@"
 SH
 chmod +x "$ctx/server/serve"

@@ -1,8 +1,10 @@
 package io.imgindex.job;
 
 import io.imgindex.cli.Flags;
+import io.imgindex.format.GraphParams;
 import io.imgindex.format.IndexLayout;
 import io.imgindex.format.Manifest;
+import io.imgindex.format.SegmentInfo;
 import io.imgindex.input.UrlListFormat;
 import io.imgindex.item.Item;
 import io.imgindex.output.GenerationTarget;
@@ -221,9 +223,49 @@ public final class IndexJob {
                 m.shards(),
                 m.files().size(),
                 r.took().toMillis() / 1000.0));
+        s.append(segmentLine(m));
         if (r.nearDuplicates() != null) {
             s.append("  near-duplicates: ").append(r.nearDuplicates()).append('\n');
         }
         return s.toString();
+    }
+
+    /**
+     * The segments a generation's writers built: {@code segments: 4 (39 rows), graphs built in 0.3 s of task time
+     * (M 16, ef 100, alpha 1.2; full vectors walked)}. Empty for a generation without segments.
+     */
+    static String segmentLine(Manifest m) {
+        if (m.segments().isEmpty()) {
+            return "";
+        }
+        long rows = 0;
+        long millis = 0;
+        int compressed = 0;
+        for (SegmentInfo s : m.segments()) {
+            rows += s.rows();
+            millis += s.buildMillis();
+            compressed += s.graph().compressed() ? 1 : 0;
+        }
+        GraphParams p = m.segments().get(0).graph();
+        String walk = compressed == 0
+                ? "full vectors walked"
+                : compressed + " walk PQ codes ("
+                        + m.segments().stream()
+                                .filter(x -> x.graph().compressed())
+                                .findFirst()
+                                .orElseThrow()
+                                .graph()
+                                .pqSubspaces()
+                        + " subspaces)";
+        return String.format(
+                java.util.Locale.ROOT,
+                "  segments: %d (%d rows), graphs built in %.1f s of task time (M %d, ef %d, alpha %.1f; %s)%n",
+                m.segments().size(),
+                rows,
+                millis / 1000.0,
+                p.maxDegree(),
+                p.beamWidth(),
+                p.alpha(),
+                walk);
     }
 }

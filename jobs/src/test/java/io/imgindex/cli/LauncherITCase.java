@@ -94,7 +94,7 @@ class LauncherITCase {
         Run inspect = imgindex("inspect", "--index", out.toString(), "--name", "sample", "--similar", "coffee");
         assertThat(inspect.exit()).as(inspect.stderr()).isZero();
         assertThat(inspect.stdout())
-                .contains("verified 6 files")
+                .contains("verified 10 files")
                 .contains("coffee-copy              duplicate of coffee")
                 .contains("missing                  NOT_FOUND")
                 .contains("nearest neighbours of 'coffee'")
