@@ -27,6 +27,10 @@ public final class Http {
         this.base = "http://" + hostPort;
     }
 
+    public URI uri(String path) {
+        return URI.create(base + path);
+    }
+
     public Reply get(String path) {
         return send(HttpRequest.newBuilder(URI.create(base + path)).GET());
     }

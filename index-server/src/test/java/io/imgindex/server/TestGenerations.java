@@ -60,15 +60,78 @@ public final class TestGenerations {
      * manifest.
      */
     public static Manifest write(Spec spec, Configuration conf) throws IOException {
-        return write(spec, conf, true);
+        return write(spec, conf, true, true);
     }
 
     /** Writes the generation in format version 1: flat index files, no graphs (servers build them at load). */
     public static Manifest writeFlat(Spec spec, Configuration conf) throws IOException {
-        return write(spec, conf, false);
+        return write(spec, conf, false, true);
     }
 
-    private static Manifest write(Spec spec, Configuration conf, boolean segmented) throws IOException {
+    /**
+     * Writes a generation that lists every segment and file of {@code base} as they are, plus new segments for
+     * {@code spec}'s rows (their ids must differ from the base's): what a stream's next commit, or an append, makes.
+     */
+    public static Manifest writeOnTop(Spec spec, Manifest base, Configuration conf) throws IOException {
+        Manifest fresh = write(spec, conf, true, false);
+        List<ManifestFile> files = new ArrayList<>();
+        for (ManifestFile f : base.files()) {
+            files.add(
+                    f.shared()
+                            ? f
+                            : new ManifestFile(
+                                    IndexLayout.INDEX_ROOT_PREFIX
+                                            + IndexLayout.rootRelative(base.generation(), f.path()),
+                                    f.table(),
+                                    f.shard(),
+                                    f.rows(),
+                                    f.bytes(),
+                                    f.sha256(),
+                                    f.segment(),
+                                    f.kind()));
+        }
+        files.addAll(fresh.files());
+        List<SegmentInfo> segments = new ArrayList<>(base.segments());
+        segments.addAll(fresh.segments());
+        io.imgindex.format.Counts b = base.counts();
+        io.imgindex.format.Counts f = fresh.counts();
+        Counts counts = new Counts(
+                b.read() + f.read(), 0, b.indexed() + f.indexed(), b.duplicates() + f.duplicates(), 0, Map.of());
+        Map<String, String> columns = new HashMap<>(base.metadataColumns());
+        columns.putAll(fresh.metadataColumns());
+        Manifest m = Manifest.current(
+                spec.name(),
+                spec.generation(),
+                base.model(),
+                base.shards(),
+                counts,
+                columns,
+                files,
+                fresh.run(),
+                segments);
+        writeManifest(spec, conf, m);
+        return m;
+    }
+
+    private static void writeManifest(Spec spec, Configuration conf, Manifest m) throws IOException {
+        URI base = spec.output().contains("://")
+                ? URI.create(spec.output() + "/")
+                : Path.of(spec.output()).toUri();
+        org.apache.hadoop.fs.Path root =
+                new org.apache.hadoop.fs.Path(new org.apache.hadoop.fs.Path(base), spec.name());
+        org.apache.hadoop.fs.Path dir =
+                new org.apache.hadoop.fs.Path(root, IndexLayout.generationDir(spec.generation()));
+        FileSystem fs = root.getFileSystem(conf);
+        try (OutputStream out = fs.create(new org.apache.hadoop.fs.Path(dir, IndexLayout.MANIFEST), true)) {
+            out.write(ManifestCodec.encode(m));
+        }
+        try (OutputStream out = fs.create(new org.apache.hadoop.fs.Path(root, IndexLayout.LATEST), true)) {
+            out.write(ManifestCodec.encode(LatestPointer.to(spec.generation(), "t1")));
+        }
+    }
+
+    private static Manifest write(Spec spec, Configuration conf, boolean segmented, boolean publish)
+            throws IOException {
         URI base = spec.output().contains("://")
                 ? URI.create(spec.output() + "/")
                 : Path.of(spec.output()).toUri();
@@ -158,11 +221,8 @@ public final class TestGenerations {
                 ? Manifest.current(
                         spec.name(), spec.generation(), model, spec.shards(), counts, columns, files, run, segments)
                 : Manifest.flat(spec.name(), spec.generation(), model, spec.shards(), counts, columns, files, run);
-        try (OutputStream out = fs.create(new org.apache.hadoop.fs.Path(dir, IndexLayout.MANIFEST), true)) {
-            out.write(ManifestCodec.encode(m));
-        }
-        try (OutputStream out = fs.create(new org.apache.hadoop.fs.Path(root, IndexLayout.LATEST), true)) {
-            out.write(ManifestCodec.encode(LatestPointer.to(spec.generation(), "t1")));
+        if (publish) {
+            writeManifest(spec, conf, m);
         }
         return m;
     }

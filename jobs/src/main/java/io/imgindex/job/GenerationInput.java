@@ -79,6 +79,9 @@ final class GenerationInput {
         try (FSDataOutputStream out = list.getFileSystem().create(list, FileSystem.WriteMode.NO_OVERWRITE);
                 Writer w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8))) {
             for (ManifestFile f : m.files()) {
+                if (!f.holdsRows()) {
+                    continue; // a segment's graph or PQ codes: the rows are in its rows file
+                }
                 byte[] bytes = verified(fs, new Path(indexRoot, IndexLayout.rootRelative(m.generation(), f.path())), f);
                 switch (f.tableKind()) {
                     case INDEX -> {

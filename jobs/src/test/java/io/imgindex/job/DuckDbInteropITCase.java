@@ -89,7 +89,7 @@ class DuckDbInteropITCase {
                 .containsEntry("metadata", "MAP(VARCHAR, VARCHAR)")
                 .containsEntry("ingested_at", "TIMESTAMP WITH TIME ZONE")
                 .containsEntry("width", "INTEGER")
-                .containsKeys("generation", "shard");
+                .containsKeys("shard");
         assertThat(duck.get("titles").get(0).get("title").asText()).isEqualTo("Acanthus mollis (1928)");
         assertThat(duck.get("duplicates").get(0).get("duplicate_of").asText()).isEqualTo("coffee");
         assertThat(duck.get("failures").get(0).get("reason").asText()).isEqualTo("NOT_FOUND");

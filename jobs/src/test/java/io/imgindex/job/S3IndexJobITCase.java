@@ -151,7 +151,15 @@ class S3IndexJobITCase {
         assertThat(names).filteredOn(n -> n.endsWith(".inprogress")).isEmpty();
         assertThat(names).contains(IndexLayout.MANIFEST);
         assertThat(names.stream().filter(IndexLayout::isDataFile).count())
-                .isEqualTo(read.files().size());
+                .isEqualTo(read.files().stream().filter(f -> !f.shared()).count());
+        List<String> segmentFiles = new ArrayList<>();
+        var segments = fs.listFiles(new Path(reader.root(), IndexLayout.SEGMENTS), true);
+        while (segments.hasNext()) {
+            segmentFiles.add(segments.next().getPath().getName());
+        }
+        assertThat(segmentFiles).filteredOn(n -> n.endsWith(".inprogress")).isEmpty();
+        assertThat(segmentFiles)
+                .hasSize((int) read.files().stream().filter(f -> f.shared()).count());
 
         // The command line reads it back with the job's own s3.* settings.
         java.io.ByteArrayOutputStream stdout = new java.io.ByteArrayOutputStream();

@@ -44,7 +44,14 @@ public final class IndexInfoHandler {
         load.put("bytes", index.stats().bytes());
         load.put("read_ms", index.stats().read().toMillis());
         load.put("graphs_ms", index.stats().graphs().toMillis());
+        load.put("segments_loaded", index.stats().segmentsLoaded());
+        load.put("segments_reused", index.stats().segmentsReused());
+        load.put("heap_bytes", index.stats().heapBytes());
+        load.put("mapped_bytes", index.stats().mappedBytes());
         out.put("load", load);
+        if (!m.segments().isEmpty()) {
+            out.put("segments", m.segments().size());
+        }
         ctx.served()
                 .lastRefusal()
                 .ifPresent(refused -> out.put(
