@@ -79,6 +79,10 @@ class SegmentServingITCase {
 
     /** Recall@10 of approximate search against a brute-force scan of {@code vectors}, over 50 queries. */
     static double recall(Http http, float[] vectors, String prefix) {
+        return recall(http, vectors, prefix, 64);
+    }
+
+    static double recall(Http http, float[] vectors, String prefix, int ef) {
         int n = vectors.length / DIM;
         double found = 0;
         for (int q = 0; q < 50; q++) {
@@ -90,7 +94,7 @@ class SegmentServingITCase {
                             VectorMath.dot(query, vectors, b * DIM), VectorMath.dot(query, vectors, a * DIM)))
                     .limit(10)
                     .forEach(i -> truth.add(prefix + i));
-            Http.Reply r = http.post("/v1/search", "{\"vector\":" + Http.array(query) + ",\"k\":10,\"ef\":64}");
+            Http.Reply r = http.post("/v1/search", "{\"vector\":" + Http.array(query) + ",\"k\":10,\"ef\":" + ef + "}");
             assertThat(r.status()).as(r.text()).isEqualTo(200);
             for (String id : ids(r.json())) {
                 found += truth.contains(id) ? 1 : 0;

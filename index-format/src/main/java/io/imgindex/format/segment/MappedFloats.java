@@ -40,12 +40,18 @@ public final class MappedFloats {
      */
     public static MappedFloats map(Path file, long offset, long rows, int dimension, ByteOrder order)
             throws IOException {
+        return map(file, offset, rows, dimension, order, TARGET_CHUNK_BYTES);
+    }
+
+    /** The same with chunks of at most {@code chunkBytes} (tests use small ones to cross chunk boundaries). */
+    static MappedFloats map(Path file, long offset, long rows, int dimension, ByteOrder order, long chunkBytes)
+            throws IOException {
         if (dimension < 1 || rows < 0 || offset < 0) {
             throw new IllegalArgumentException(
                     "bad region: offset " + offset + ", " + rows + " rows of " + dimension + " floats");
         }
         long rowBytes = 4L * dimension;
-        int rowsPerChunk = (int) Math.max(1, TARGET_CHUNK_BYTES / rowBytes);
+        int rowsPerChunk = (int) Math.max(1, chunkBytes / rowBytes);
         int n = (int) ((rows + rowsPerChunk - 1) / rowsPerChunk);
         FloatBuffer[] chunks = new FloatBuffer[n];
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {

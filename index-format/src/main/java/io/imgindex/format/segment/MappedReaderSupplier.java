@@ -18,28 +18,35 @@ import java.nio.file.StandardOpenOption;
  */
 public final class MappedReaderSupplier implements ReaderSupplier {
 
+    /** Chunks of 1 GiB. */
     static final int SHIFT = 30;
-    static final long CHUNK = 1L << SHIFT;
-    static final long MASK = CHUNK - 1;
 
     private final MappedByteBuffer[] maps;
     private final long length;
+    private final int shift;
 
     public MappedReaderSupplier(Path path) throws IOException {
+        this(path, SHIFT);
+    }
+
+    /** With chunks of {@code 2^shift} bytes (tests use small ones to cross chunk boundaries). */
+    MappedReaderSupplier(Path path, int shift) throws IOException {
+        this.shift = shift;
+        long chunk = 1L << shift;
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             length = ch.size();
-            int n = (int) Math.max(1, (length + CHUNK - 1) >>> SHIFT);
+            int n = (int) Math.max(1, (length + chunk - 1) >>> shift);
             maps = new MappedByteBuffer[n];
             for (int i = 0; i < n; i++) {
-                long start = (long) i << SHIFT;
-                maps[i] = ch.map(FileChannel.MapMode.READ_ONLY, start, Math.min(CHUNK, Math.max(0, length - start)));
+                long start = (long) i << shift;
+                maps[i] = ch.map(FileChannel.MapMode.READ_ONLY, start, Math.min(chunk, Math.max(0, length - start)));
             }
         }
     }
 
     @Override
     public RandomAccessReader get() {
-        return new Reader(maps, length);
+        return new Reader(maps, length, shift);
     }
 
     @Override
@@ -51,24 +58,30 @@ public final class MappedReaderSupplier implements ReaderSupplier {
     static final class Reader implements RandomAccessReader {
         private final ByteBuffer[] bufs;
         private final long length;
+        private final int shift;
+        private final long chunk;
+        private final long mask;
         private long pos;
 
-        Reader(MappedByteBuffer[] shared, long length) {
+        Reader(MappedByteBuffer[] shared, long length, int shift) {
             this.bufs = new ByteBuffer[shared.length];
             for (int i = 0; i < shared.length; i++) {
                 bufs[i] = shared[i].duplicate().order(ByteOrder.BIG_ENDIAN);
             }
             this.length = length;
+            this.shift = shift;
+            this.chunk = 1L << shift;
+            this.mask = chunk - 1;
         }
 
         private ByteBuffer at(long p) {
-            ByteBuffer b = bufs[(int) (p >>> SHIFT)];
-            b.position((int) (p & MASK));
+            ByteBuffer b = bufs[(int) (p >>> shift)];
+            b.position((int) (p & mask));
             return b;
         }
 
         private boolean fits(long p, long n) {
-            return (p & MASK) + n <= CHUNK;
+            return (p & mask) + n <= chunk;
         }
 
         private ByteBuffer straddling(int n) {
@@ -126,7 +139,7 @@ public final class MappedReaderSupplier implements ReaderSupplier {
         public void readFully(ByteBuffer dst) {
             while (dst.hasRemaining()) {
                 ByteBuffer src = at(pos);
-                int n = (int) Math.min(dst.remaining(), CHUNK - (pos & MASK));
+                int n = (int) Math.min(dst.remaining(), chunk - (pos & mask));
                 ByteBuffer s = src.slice();
                 s.limit(n);
                 dst.put(s);
