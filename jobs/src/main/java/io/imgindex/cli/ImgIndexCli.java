@@ -1,5 +1,7 @@
 package io.imgindex.cli;
 
+import io.imgindex.job.CompactJob;
+import io.imgindex.job.CompactOptions;
 import io.imgindex.job.IndexJob;
 import io.imgindex.job.IndexJobConfig;
 import io.imgindex.job.IndexOptions;
@@ -27,6 +29,8 @@ public final class ImgIndexCli {
               index     run the indexing job on an embedded Flink MiniCluster: batch over URL lists, or
                         --mode streaming from a RabbitMQ queue until stopped (with a savepoint)
               enroll    publish URL lists to the stream job's RabbitMQ queue, with publisher confirms
+              compact   merge each shard's small segments into one, as a new generation; --retain N deletes
+                        generations older than the last N
               inspect   read a generation, verify it against its manifest, show rows and a similarity query
               serve     serve k-nearest-neighbour queries over HTTP (a shard server, or --router)
               import-model
@@ -67,6 +71,18 @@ public final class ImgIndexCli {
                     true,
                     EnrollCommand::run),
             new Command(
+                    "compact",
+                    CompactJob.USAGE,
+                    CompactJob.SUMMARY,
+                    CompactOptions.ALL,
+                    Flags.Conf.FLINK,
+                    false,
+                    (parsed, out) -> {
+                        CompactOptions.Config config = CompactOptions.config(parsed.options());
+                        out.print(CompactJob.summary(CompactJob.run(config, parsed.flinkConf())));
+                        return 0;
+                    }),
+            new Command(
                     "import-model",
                     ImportModelCommand.USAGE,
                     ImportModelCommand.SUMMARY,
@@ -105,7 +121,7 @@ public final class ImgIndexCli {
             Command c = COMMANDS_BY_NAME.get(command);
             if (c == null) {
                 err.println("imgindex: unknown command '" + command
-                        + "' (commands: index, enroll, inspect, serve, import-model; see --help)");
+                        + "' (commands: index, enroll, compact, inspect, serve, import-model; see --help)");
                 return 2;
             }
             return c.run(rest, out);

@@ -52,6 +52,7 @@ public final class IndexJobConfig implements Serializable {
     private final QueueSettings queue;
     private final Duration checkpointInterval;
     private final SegmentSettings segments;
+    private final int retain;
     private final String checkpointDir;
     private final String savepointDir;
     private final String fromSavepoint;
@@ -242,6 +243,10 @@ public final class IndexJobConfig implements Serializable {
                 c.get(IndexOptions.SEGMENT_MAX_ROWS),
                 c.get(IndexOptions.SEGMENT_BUILD_THREADS),
                 null);
+        retain = c.get(IndexOptions.RETAIN);
+        if (retain < 0) {
+            throw new IllegalArgumentException("--retain must not be negative, was " + retain);
+        }
         fileSizeBytes = c.get(IndexOptions.OUTPUT_FILE_SIZE).getBytes();
         if (fileSizeBytes < 1024) {
             throw new IllegalArgumentException("--output.file-size must be at least 1kb, was " + fileSizeBytes);
@@ -292,6 +297,11 @@ public final class IndexJobConfig implements Serializable {
     /** The queue a stream reads; null in BATCH. */
     public QueueSettings queue() {
         return queue;
+    }
+
+    /** Generations kept after each commit, 0 for all. */
+    public int retain() {
+        return retain;
     }
 
     /** How the index table is cut into segments and their graphs built. */

@@ -377,6 +377,13 @@ public final class IndexOptions {
             .withDescription("Threads each writer task builds a segment's graph with (every writer task builds its"
                     + " own shards' graphs at once, so the default keeps one per task slot).");
 
+    public static final ConfigOption<Integer> RETAIN = ConfigOptions.key("retain")
+            .intType()
+            .defaultValue(0)
+            .withDescription("After each commit, keep the last N generations and delete older ones with every file"
+                    + " only they list (never a file a kept generation lists, never files of a commit in"
+                    + " progress); 0 keeps every generation. A stream commits a generation per checkpoint: set it.");
+
     /** Every option, in the order {@code --help} lists them. */
     public static final List<ConfigOption<?>> ALL = List.of(
             MODE,
@@ -439,5 +446,6 @@ public final class IndexOptions {
             GRAPH_ALPHA,
             GRAPH_PQ_SUBSPACES,
             SEGMENT_MAX_ROWS,
-            SEGMENT_BUILD_THREADS);
+            SEGMENT_BUILD_THREADS,
+            RETAIN);
 }

@@ -125,7 +125,9 @@ public final class IndexPipeline {
                 .transform(
                         "commit generation",
                         Types.STRING,
-                        target.streaming() ? new StreamingCommitter(target) : new GenerationCommitter(target))
+                        target.streaming()
+                                ? new StreamingCommitter(target, config.retain())
+                                : new GenerationCommitter(target, config.retain()))
                 .setParallelism(1)
                 .setMaxParallelism(1)
                 .uid("committer");

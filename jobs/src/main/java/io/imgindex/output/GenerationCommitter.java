@@ -30,10 +30,17 @@ public class GenerationCommitter extends AbstractStreamOperator<String>
     private static final long serialVersionUID = 1L;
 
     private final GenerationTarget target;
+    private final int retain;
     private transient List<GenerationReport> reports;
 
     public GenerationCommitter(GenerationTarget target) {
+        this(target, 0);
+    }
+
+    /** @param retain generations to keep after the commit (older ones are deleted), 0 to keep all */
+    public GenerationCommitter(GenerationTarget target, int retain) {
         this.target = target;
+        this.retain = retain;
     }
 
     @Override
@@ -58,6 +65,9 @@ public class GenerationCommitter extends AbstractStreamOperator<String>
         }
         Generations.moveLatest(
                 target.indexRoot(), target.generation(), manifest.run().committedAt());
+        if (retain > 0) {
+            Generations.retain(target.indexRoot(), retain);
+        }
         LOG.info(
                 "Committed generation {} of {}: {}",
                 target.generation(),

@@ -4,10 +4,13 @@ import io.imgindex.format.IndexLayout;
 import io.imgindex.format.LatestPointer;
 import io.imgindex.format.Manifest;
 import io.imgindex.format.ManifestCodec;
+import io.imgindex.format.ManifestFile;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.UUID;
@@ -193,6 +196,95 @@ public final class Generations {
     private static FileStatus[] list(FileSystem fs, Path dir) throws IOException {
         FileStatus[] s = fs.exists(dir) ? fs.listStatus(dir) : null;
         return s == null ? new FileStatus[0] : s;
+    }
+
+    /**
+     * What {@link #retain} kept and deleted.
+     *
+     * @param kept the complete generations kept, newest first
+     * @param deletedGenerations the generations deleted
+     * @param deletedFiles the files deleted (data, segments, manifests)
+     */
+    public record Retained(List<Long> kept, List<Long> deletedGenerations, long deletedFiles) {}
+
+    /**
+     * Deletes complete generations older than the newest {@code keep} (never the one {@code _LATEST} names), and
+     * every file they list that no kept generation lists. Each one's manifest goes first, so a reader sees it
+     * complete or not at all. Untouched: generations without a manifest (a run still writing, or one that failed:
+     * its committer cleans its own leftovers), and every file no manifest lists, so a commit in progress never loses
+     * a file. A server still serving a deleted generation keeps answering from its mapped copy.
+     */
+    public static Retained retain(Path indexRoot, int keep) throws IOException {
+        if (keep < 1) {
+            throw new IllegalArgumentException("keep at least one generation, asked for " + keep);
+        }
+        FileSystem fs = indexRoot.getFileSystem();
+        List<Long> complete = new ArrayList<>();
+        for (FileStatus s : list(fs, indexRoot)) {
+            OptionalLong n = IndexLayout.parseGenerationDir(s.getPath().getName());
+            if (s.isDir() && n.isPresent() && fs.exists(manifestPath(indexRoot, n.getAsLong()))) {
+                complete.add(n.getAsLong());
+            }
+        }
+        complete.sort(java.util.Comparator.reverseOrder());
+        Optional<LatestPointer> latest = readLatest(indexRoot);
+        List<Long> kept = new ArrayList<>(complete.subList(0, Math.min(keep, complete.size())));
+        latest.map(LatestPointer::generation)
+                .filter(g -> complete.contains(g) && !kept.contains(g))
+                .ifPresent(kept::add);
+        java.util.Set<String> listed = new java.util.HashSet<>();
+        for (long g : kept) {
+            for (ManifestFile f : readManifest(manifestPath(indexRoot, g)).files()) {
+                listed.add(IndexLayout.rootRelative(g, f.path()));
+            }
+        }
+        List<Long> deleted = new ArrayList<>();
+        long files = 0;
+        for (long g : complete) {
+            if (kept.contains(g)) {
+                continue;
+            }
+            Manifest m = readManifest(manifestPath(indexRoot, g));
+            fs.delete(manifestPath(indexRoot, g), false);
+            files++;
+            for (ManifestFile f : m.files()) {
+                String rel = IndexLayout.rootRelative(g, f.path());
+                if (!listed.contains(rel) && fs.delete(new Path(indexRoot, rel), false)) {
+                    files++;
+                }
+            }
+            deleted.add(g);
+            LOG.info("Retention: deleted generation {} under {}", g, indexRoot);
+        }
+        removeEmptyFolders(fs, new Path(indexRoot, IndexLayout.SEGMENTS));
+        for (long g : deleted) {
+            Path dir = new Path(indexRoot, IndexLayout.generationDir(g));
+            removeEmptyFolders(fs, dir);
+            Path started = new Path(dir, STARTED_MARKER);
+            if (fs.exists(started) && list(fs, dir).length == 1) {
+                fs.delete(dir, true); // nothing left but the marker
+            }
+        }
+        return new Retained(List.copyOf(kept), List.copyOf(deleted), files);
+    }
+
+    /** Removes the empty folders under {@code dir} (not {@code dir} itself unless it ends up empty too). */
+    private static boolean removeEmptyFolders(FileSystem fs, Path dir) throws IOException {
+        if (!fs.exists(dir)) {
+            return true;
+        }
+        boolean empty = true;
+        for (FileStatus s : list(fs, dir)) {
+            if (s.isDir()) {
+                empty &= removeEmptyFolders(fs, s.getPath());
+            } else {
+                empty = false;
+            }
+        }
+        if (empty) {
+            fs.delete(dir, false);
+        }
+        return empty;
     }
 
     /** Reads a whole (small) file. */

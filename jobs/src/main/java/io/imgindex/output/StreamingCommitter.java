@@ -59,6 +59,7 @@ public class StreamingCommitter extends AbstractStreamOperator<String>
             new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
     private final GenerationTarget target;
+    private final int retain;
     private transient ListState<byte[]> stored;
     private transient State state;
     private transient List<GenerationReport> received;
@@ -78,10 +79,16 @@ public class StreamingCommitter extends AbstractStreamOperator<String>
     }
 
     public StreamingCommitter(GenerationTarget target) {
+        this(target, 0);
+    }
+
+    /** @param retain generations to keep after each commit (older ones are deleted), 0 to keep all */
+    public StreamingCommitter(GenerationTarget target, int retain) {
         if (!target.streaming()) {
             throw new IllegalArgumentException("a streaming committer needs a streaming target");
         }
         this.target = target;
+        this.retain = retain;
     }
 
     @Override
@@ -240,6 +247,9 @@ public class StreamingCommitter extends AbstractStreamOperator<String>
         Generations.moveLatest(root, generation, now);
         state.generation = generation;
         state.checkpoint = checkpoint;
+        if (retain > 0) {
+            Generations.retain(root, retain);
+        }
         LOG.info(
                 "Committed checkpoint {} of stream {} as generation {} of {}: {}",
                 checkpoint,
