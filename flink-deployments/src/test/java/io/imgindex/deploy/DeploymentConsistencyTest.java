@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -67,7 +68,11 @@ class DeploymentConsistencyTest {
         for (Manifests.Doc d : Manifests.ofKind("FlinkDeployment")) {
             JsonNode job = d.node().path("spec").path("job");
             assertThat(job.path("jarURI").asText()).as(d.name()).isEqualTo("local://" + inImage);
-            assertThat(job.path("entryClass").asText()).as(d.name()).isEqualTo("io.imgindex.job.IndexJob");
+            // The index job (the jar's main class) or the compaction job: a class of the jar with a main method.
+            String entry = job.path("entryClass").asText();
+            assertThat(entry).as(d.name()).isIn("io.imgindex.job.IndexJob", "io.imgindex.job.CompactJob");
+            Path source = Manifests.ROOT.resolve("jobs/src/main/java/" + entry.replace('.', '/') + ".java");
+            assertThat(Files.readString(source)).as(entry).contains("public static void main(String[] args)");
         }
     }
 

@@ -53,8 +53,10 @@ class FlinkDeploymentResourcesTest {
     }
 
     @Test
-    void bothJobsAreThere() {
-        assertThat(docs).extracting(Manifests.Doc::name).containsExactlyInAnyOrder("imgindex-batch", "imgindex-stream");
+    void everyJobIsThere() {
+        assertThat(docs)
+                .extracting(Manifests.Doc::name)
+                .containsExactlyInAnyOrder("imgindex-batch", "imgindex-stream", "imgindex-compact");
     }
 
     @Test

@@ -284,4 +284,29 @@ class StreamingCommitterTest {
                         m.filesOf(io.imgindex.format.Table.INDEX).get(0).path()))
                 .startsWith("segments/");
     }
+
+    @Test
+    void retentionKeepsTheLastGenerationsAndEveryFileTheyList() throws Exception {
+        GenerationTarget t = target("r1", 0);
+        try (var h = new OneInputStreamOperatorTestHarness<>(new StreamingCommitter(t, 2))) {
+            h.open();
+            for (int c = 1; c <= 5; c++) {
+                complete(h, c, tally(2, c), written(t, "s0-w0-tok-" + c, 2, c));
+            }
+        }
+        GenerationReader reader = reader();
+        long latest = reader.latest().orElseThrow().generation();
+        List<Long> complete = new java.util.ArrayList<>();
+        for (long g : reader.generations()) {
+            if (reader.isComplete(g)) {
+                complete.add(g);
+            }
+        }
+        assertThat(complete).containsExactly(latest - 1, latest);
+        // Every commit lists all the stream's segments so far: the kept ones list all five, all still there.
+        Manifest m = reader.manifest(latest);
+        assertThat(m.segments()).hasSize(5);
+        reader.verify(m);
+        reader.verify(reader.manifest(latest - 1));
+    }
 }
