@@ -31,7 +31,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * per second and p50/p99 latency of exact and approximate search under a concurrent HTTP load, recall@10 of the
  * approximate search against exact, all against a plain single-threaded scan measured in the same run.
  *
- * <p>{@code benchmarks/run ServerBenchmark VECTORS DIMENSION [CLIENTS] [SECONDS] [s3] [faiss]}. The vectors are
+ * <p>{@code benchmarks/run ServerBenchmark VECTORS DIMENSION [CLIENTS] [SECONDS] [s3] [faiss] [v1] [pq=N]
+ * [shards=N]}: {@code v1} also loads the same vectors as a format version 1 generation (the load-and-build
+ * baseline), {@code pq=N} builds the segments' graphs to walk N-subspace PQ codes, {@code shards=N} sets the
+ * shards (one shard of a million 512-d vectors makes a graph file over 2^31 bytes). The vectors are
  * clustered random unit vectors from a fixed seed (embeddings are clustered; uniform noise would flatter or
  * punish a graph index unrealistically). Client and server share this machine. {@code s3} adds the load from the
  * in-process S3 server; {@code faiss} runs {@code benchmarks/faiss_baseline.py} on the same vectors and queries
@@ -47,7 +50,17 @@ public final class ServerBenchmark {
         List<String> extras = Arrays.asList(args).subList(Math.min(args.length, 4), args.length);
         boolean s3 = extras.contains("s3");
         boolean faiss = extras.contains("faiss");
-        int shards = Math.max(2, (int) Math.ceil((double) n * dim * 4 / (600L << 20)));
+        boolean flat = extras.contains("v1");
+        int pq = extras.stream()
+                .filter(e -> e.startsWith("pq="))
+                .mapToInt(e -> Integer.parseInt(e.substring(3)))
+                .findFirst()
+                .orElse(0);
+        int shards = extras.stream()
+                .filter(e -> e.startsWith("shards="))
+                .mapToInt(e -> Integer.parseInt(e.substring(7)))
+                .findFirst()
+                .orElse(Math.max(2, (int) Math.ceil((double) n * dim * 4 / (600L << 20))));
         Machine.print(String.format(
                 "server benchmark: %,d vectors of %d dimensions in %d shards, %d concurrent"
                         + " clients for %d s per mode",
@@ -83,29 +96,77 @@ public final class ServerBenchmark {
         }
 
         long t = System.nanoTime();
-        TestGenerations.write(
-                spec(work.toString(), n, dim, shards, model, vectors), new org.apache.hadoop.conf.Configuration());
-        System.out.printf("wrote the generation in %.1f s%n", (System.nanoTime() - t) / 1e9);
+        io.imgindex.format.Manifest written = TestGenerations.write(
+                spec(work.toString(), n, dim, shards, model, vectors), new org.apache.hadoop.conf.Configuration(), pq);
+        double writeS = (System.nanoTime() - t) / 1e9;
+        long buildMs = written.segments().stream()
+                .mapToLong(io.imgindex.format.SegmentInfo::buildMillis)
+                .sum();
+        long graphBytes = written.files().stream()
+                .filter(f -> "graph".equals(f.kind()) || "pq".equals(f.kind()))
+                .mapToLong(io.imgindex.format.ManifestFile::bytes)
+                .sum();
+        long rowBytes = written.files().stream()
+                .filter(f -> "rows".equals(f.kind()))
+                .mapToLong(io.imgindex.format.ManifestFile::bytes)
+                .sum();
+        System.out.printf(
+                "segments written (as the job writes them, %d threads per segment, shards one after the other):"
+                        + " %d segments in %.1f s; graph builds %.1f s (%.1f s per million vectors, PQ %s);"
+                        + " files: rows %.0f B per vector, graph %.0f B per vector%n",
+                2,
+                written.segments().size(),
+                writeS,
+                buildMs / 1000.0,
+                buildMs / 1000.0 * 1e6 / n,
+                pq == 0 ? "off" : pq + " subspaces",
+                (double) rowBytes / n,
+                (double) graphBytes / n);
+        if (flat) {
+            TestGenerations.writeFlat(
+                    spec(work.resolve("v1").toString(), n, dim, shards, model, vectors),
+                    new org.apache.hadoop.conf.Configuration());
+        }
         vectors = null; // the servers load their own copy
+        Path serverCache = work.resolve("server-cache");
 
-        try (ShardServer server = start(work.toString(), cache, Map.of())) {
+        long heapBefore = heapUsed();
+        long startCold = System.nanoTime();
+        try (ShardServer first = start(work.toString(), cache, Map.of(), "--cache-dir", serverCache.toString())) {
+            Http http = new Http(first.http().hostAndPort());
+            Http.await(
+                    "the generation",
+                    Duration.ofHours(3),
+                    () -> http.get("/readyz").status() == 200);
+            double cold = (System.nanoTime() - startCold) / 1e9;
+            JsonNode load = http.get("/v1/index").json().get("load");
+            System.out.printf(
+                    "%ntime to ready, local folder, first start (every file hashed): %.2f s (%.1f s per million"
+                            + " vectors), %.0f MB verified%n",
+                    cold, cold * 1e6 / n, load.get("bytes").asDouble() / 1e6);
+        }
+        System.gc();
+        long startWarm = System.nanoTime();
+        try (ShardServer server = start(
+                work.toString(), cache, Map.of(), "--cache-dir", serverCache.toString(), "--watch-interval", "100ms")) {
             Http http = new Http(server.http().hostAndPort());
             Http.await(
                     "the generation",
                     Duration.ofHours(3),
                     () -> http.get("/readyz").status() == 200);
+            double warm = (System.nanoTime() - startWarm) / 1e9;
+            System.gc();
+            long heap = heapUsed() - heapBefore;
             JsonNode load = http.get("/v1/index").json().get("load");
-            double readS = load.get("read_ms").asDouble() / 1000;
-            double graphS = load.get("graphs_ms").asDouble() / 1000;
             System.out.printf(
-                    "load from a local folder: %.1f MB read, verified and parsed in %.2f s (%.1f s per"
-                            + " million vectors, %.0f MB/s); HNSW graphs built in %.1f s (%.1f s per million)%n%n",
-                    load.get("bytes").asDouble() / 1e6,
-                    readS,
-                    readS * 1e6 / n,
-                    load.get("bytes").asDouble() / 1e6 / readS,
-                    graphS,
-                    graphS * 1e6 / n);
+                    "time to ready, local folder, warm cache (checks remembered): %.2f s; heap %.0f MB (%.0f B per"
+                            + " vector; server's own estimate %.0f MB), resident %.0f MB, mapped %.0f MB%n%n",
+                    warm,
+                    heap / 1e6,
+                    (double) heap / n,
+                    load.get("heap_bytes").asDouble() / 1e6,
+                    residentBytes() / 1e6,
+                    load.get("mapped_bytes").asDouble() / 1e6);
 
             System.out.println("mode        | queries/s | p50 ms | p99 ms | vs plain scan");
             for (String mode : List.of("exact", "approximate")) {
@@ -124,28 +185,101 @@ public final class ServerBenchmark {
                         mode.name().toLowerCase(java.util.Locale.ROOT),
                         inProcess(server, queries, mode, Math.min(seconds, 10)));
             }
+
+            double single = inProcess(server, queries, Searcher.Mode.EXACT, Math.min(seconds, 10));
+            double concurrent = inProcessConcurrent(server, queries, Searcher.Mode.EXACT, 16, Math.min(seconds, 10));
+            double bandwidth = memoryBandwidth();
+            double scanned = (double) n * dim * 4;
+            System.out.printf(
+                    "%nexact scans (%s): one query at a time %.1f queries/s = %.1f GB/s of vectors (%.0f%% of the"
+                            + " %.1f GB/s this machine reads, measured now with 2 threads); 16 queries waiting %.1f"
+                            + " queries/s (%.1fx)%n",
+                    io.imgindex.server.search.DotKernel.best().describe(),
+                    single,
+                    single * scanned / 1e9,
+                    100 * single * scanned / 1e9 / bandwidth,
+                    bandwidth,
+                    concurrent,
+                    concurrent / single);
+
+            // A streamed commit: 1,000 new rows as new segments on top of the generation, the rest listed as it is.
+            float[] more = SeededVectors.generate(1_000, dim, 10, 77);
+            long committed = System.nanoTime();
+            TestGenerations.writeOnTop(
+                    new TestGenerations.Spec(
+                            work.toString(), "bench", 2, shards, model, dim, "new", more, i -> Map.of(), List.of()),
+                    written,
+                    new org.apache.hadoop.conf.Configuration());
+            long wrote = System.nanoTime();
+            Http.await(
+                    "the commit",
+                    Duration.ofMinutes(10),
+                    () -> http.get("/v1/index").json().get("generation").asLong() == 2);
+            long searchable = System.nanoTime();
+            JsonNode commit = http.get("/v1/index").json().get("load");
+            System.out.printf(
+                    "%ncommit to searchable (1,000 rows on top of %,d; --watch-interval 100 ms): %.0f ms after the"
+                            + " commit (its segments written in %.0f ms); segments loaded %d, reused %d, %.1f MB"
+                            + " read%n",
+                    n,
+                    (searchable - wrote) / 1e6,
+                    (wrote - committed) / 1e6,
+                    commit.get("segments_loaded").asInt(),
+                    commit.get("segments_reused").asInt(),
+                    commit.get("bytes").asDouble() / 1e6);
+            long back = System.nanoTime();
+            server.served().switchTo(java.util.OptionalLong.of(1));
+            long rolledBack = System.nanoTime();
+            server.served().switchTo(java.util.OptionalLong.empty());
+            long forth = System.nanoTime();
+            System.out.printf(
+                    "rollback to generation 1: %.1f ms, and back to the latest: %.1f ms%n",
+                    (rolledBack - back) / 1e6, (forth - rolledBack) / 1e6);
+        }
+        if (flat) {
+            long startFlat = System.nanoTime();
+            try (ShardServer server = start(work.resolve("v1").toString(), cache, Map.of())) {
+                Http http = new Http(server.http().hostAndPort());
+                Http.await(
+                        "the version 1 generation",
+                        Duration.ofHours(3),
+                        () -> http.get("/readyz").status() == 200);
+                JsonNode load = http.get("/v1/index").json().get("load");
+                System.out.printf(
+                        "%nbaseline, a format version 1 generation (read into the heap, graphs built at load): ready"
+                                + " in %.1f s (read %.1f s, graphs %.1f s)%n",
+                        (System.nanoTime() - startFlat) / 1e9,
+                        load.get("read_ms").asDouble() / 1000,
+                        load.get("graphs_ms").asDouble() / 1000);
+            }
         }
         if (s3) {
             try (S3TestServer store = new S3TestServer("bench", work.resolve("s3"))) {
                 float[] again = SeededVectors.generate(n, dim, Math.max(10, n / 1000), 1);
-                TestGenerations.write(spec(store.uri("indexes"), n, dim, shards, model, again), store.hadoopConf());
+                TestGenerations.write(spec(store.uri("indexes"), n, dim, shards, model, again), store.hadoopConf(), pq);
                 again = null;
                 Map<String, String> conf = new java.util.HashMap<>(store.flinkSettings());
-                try (ShardServer server = start(store.uri("indexes"), cache, conf, "--hnsw=false")) {
+                long startS3 = System.nanoTime();
+                try (ShardServer server = start(
+                        store.uri("indexes"),
+                        cache,
+                        conf,
+                        "--cache-dir",
+                        work.resolve("s3-cache").toString())) {
                     Http http = new Http(server.http().hostAndPort());
                     Http.await(
                             "the generation from S3",
                             Duration.ofHours(3),
                             () -> http.get("/readyz").status() == 200);
+                    double ready = (System.nanoTime() - startS3) / 1e9;
                     JsonNode load = http.get("/v1/index").json().get("load");
-                    double readS = load.get("read_ms").asDouble() / 1000;
                     System.out.printf(
-                            "%nload from the in-process S3 server: %.1f MB in %.2f s (%.1f s per million"
-                                    + " vectors, %.0f MB/s)%n",
+                            "%ntime to ready from the in-process S3 server, empty cache: %.1f s (%.1f s per million"
+                                    + " vectors), %.0f MB downloaded and verified (%.0f MB/s)%n",
+                            ready,
+                            ready * 1e6 / n,
                             load.get("bytes").asDouble() / 1e6,
-                            readS,
-                            readS * 1e6 / n,
-                            load.get("bytes").asDouble() / 1e6 / readS);
+                            load.get("bytes").asDouble() / 1e6 / ready);
                 }
             }
         }
@@ -164,6 +298,26 @@ public final class ServerBenchmark {
             }
         }
         deleteTree(work);
+    }
+
+    static long heapUsed() {
+        return java.lang.management.ManagementFactory.getMemoryMXBean()
+                .getHeapMemoryUsage()
+                .getUsed();
+    }
+
+    /** This process's resident set (VmRSS): heap in use plus the mapped pages it has touched. */
+    static long residentBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (java.io.IOException e) {
+            // Not Linux: reported as 0.
+        }
+        return 0;
     }
 
     /** Little-endian float32, row after row: what NumPy's {@code fromfile(dtype='<f4')} reads. */
@@ -216,6 +370,77 @@ public final class ServerBenchmark {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /** Queries per second of {@code threads} callers of the searcher at once (exact queries then share passes). */
+    static double inProcessConcurrent(
+            ShardServer server, List<float[]> queries, Searcher.Mode mode, int threads, int seconds)
+            throws InterruptedException {
+        LoadedIndex index = server.served().current().orElseThrow();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+                Runtime.getRuntime().availableProcessors());
+        java.util.concurrent.atomic.AtomicLong done = new java.util.concurrent.atomic.AtomicLong();
+        AtomicBoolean measuring = new AtomicBoolean();
+        AtomicBoolean running = new AtomicBoolean(true);
+        List<Thread> callers = new ArrayList<>();
+        Searcher searcher = new Searcher(pool);
+        for (int t = 0; t < threads; t++) {
+            int offset = t;
+            Thread th = new Thread(() -> {
+                int i = offset;
+                while (running.get()) {
+                    try {
+                        searcher.search(index, query(queries.get(i++ % queries.size()), mode));
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    if (measuring.get()) {
+                        done.incrementAndGet();
+                    }
+                }
+            });
+            th.start();
+            callers.add(th);
+        }
+        Thread.sleep(2000);
+        measuring.set(true);
+        long start = System.nanoTime();
+        Thread.sleep(seconds * 1000L);
+        long counted = done.get();
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        running.set(false);
+        for (Thread th : callers) {
+            th.join();
+        }
+        pool.shutdownNow();
+        return counted / elapsed;
+    }
+
+    /** The memory read bandwidth of this machine now: two threads summing 1 GiB of floats each, best of three. */
+    static double memoryBandwidth() throws InterruptedException {
+        int n = 1 << 28;
+        float[][] data = {new float[n], new float[n]};
+        double best = 0;
+        for (int round = 0; round < 3; round++) {
+            double[] sink = new double[2];
+            Thread[] threads = new Thread[2];
+            long start = System.nanoTime();
+            for (int t = 0; t < 2; t++) {
+                float[] a = data[t];
+                int slot = t;
+                threads[t] = new Thread(() -> {
+                    io.imgindex.server.search.DotKernel k = io.imgindex.server.search.DotKernel.best();
+                    sink[slot] = k.dot(a, 0, a, 0, a.length);
+                });
+                threads[t].start();
+            }
+            for (Thread th : threads) {
+                th.join();
+            }
+            double gbs = 2.0 * n * 4 / ((System.nanoTime() - start) / 1e9) / 1e9;
+            best = Math.max(best, gbs + 0 * (sink[0] + sink[1]));
+        }
+        return best;
     }
 
     static Searcher.Query query(float[] vector, Searcher.Mode mode) {

@@ -60,12 +60,17 @@ public final class TestGenerations {
      * manifest.
      */
     public static Manifest write(Spec spec, Configuration conf) throws IOException {
-        return write(spec, conf, true, true);
+        return write(spec, conf, true, true, GraphParams.defaultPqSubspaces(spec.dimension()));
+    }
+
+    /** The same with {@code pqSubspaces} PQ subspaces for segments large enough (0: graphs walk full vectors). */
+    public static Manifest write(Spec spec, Configuration conf, int pqSubspaces) throws IOException {
+        return write(spec, conf, true, true, pqSubspaces);
     }
 
     /** Writes the generation in format version 1: flat index files, no graphs (servers build them at load). */
     public static Manifest writeFlat(Spec spec, Configuration conf) throws IOException {
-        return write(spec, conf, false, true);
+        return write(spec, conf, false, true, 0);
     }
 
     /**
@@ -73,7 +78,7 @@ public final class TestGenerations {
      * {@code spec}'s rows (their ids must differ from the base's): what a stream's next commit, or an append, makes.
      */
     public static Manifest writeOnTop(Spec spec, Manifest base, Configuration conf) throws IOException {
-        Manifest fresh = write(spec, conf, true, false);
+        Manifest fresh = write(spec, conf, true, false, GraphParams.defaultPqSubspaces(spec.dimension()));
         List<ManifestFile> files = new ArrayList<>();
         for (ManifestFile f : base.files()) {
             files.add(
@@ -133,7 +138,7 @@ public final class TestGenerations {
         }
     }
 
-    private static Manifest write(Spec spec, Configuration conf, boolean segmented, boolean publish)
+    private static Manifest write(Spec spec, Configuration conf, boolean segmented, boolean publish, int pq)
             throws IOException {
         URI base = spec.output().contains("://")
                 ? URI.create(spec.output() + "/")
@@ -167,7 +172,7 @@ public final class TestGenerations {
                             "test-g" + spec.generation() + "-s" + e.getKey() + "-0",
                             e.getKey(),
                             model,
-                            GraphParams.defaults().withPqSubspaces(GraphParams.defaultPqSubspaces(spec.dimension())),
+                            GraphParams.defaults().withPqSubspaces(pq),
                             Path.of(System.getProperty("java.io.tmpdir"), "imgindex-test-segments"),
                             2)
                     : null;

@@ -4,14 +4,17 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.imgindex.format.Counts;
 import io.imgindex.format.IndexLayout;
+import io.imgindex.format.LatestPointer;
 import io.imgindex.format.Manifest;
 import io.imgindex.format.ManifestCodec;
+import io.imgindex.format.ManifestFile;
 import io.imgindex.format.RunInfo;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.flink.api.common.state.ListState;
@@ -211,6 +214,7 @@ public class StreamingCommitter extends AbstractStreamOperator<String>
     }
 
     private void publish(long checkpoint) throws IOException {
+        adoptCompaction();
         Counts counts = state.committed.counts(true);
         if (!counts.balanced()) {
             // More rows than records read means something was written twice: never publish that.
@@ -258,6 +262,75 @@ public class StreamingCommitter extends AbstractStreamOperator<String>
                 target.name(),
                 counts.summary());
         output.collect(new StreamRecord<>(manifestPath.toString()));
+    }
+
+    /**
+     * Takes over a compaction of what this stream committed: when {@code _LATEST} names a compaction
+     * ({@code imgindex compact}) of a generation whose merged segments are all among this stream's committed ones,
+     * those segments are replaced by the compacted ones in everything the stream commits from now on. The rows are
+     * the same (the compaction checked it), so the counts do not change. Without this a running stream would list its
+     * small segments again at its next commit and undo the compaction.
+     */
+    private void adoptCompaction() throws IOException {
+        Path root = target.indexRoot();
+        Optional<LatestPointer> latest = Generations.readLatest(root);
+        if (latest.isEmpty() || latest.get().generation() <= state.generation) {
+            return;
+        }
+        Manifest compacted = Generations.readManifest(
+                Generations.manifestPath(root, latest.get().generation()));
+        if (!"COMPACTION".equals(compacted.run().mode())) {
+            return;
+        }
+        long baseGeneration = compacted.run().options().stream()
+                .filter(o -> o.startsWith("compact="))
+                .mapToLong(o -> Long.parseLong(o.substring("compact=".length())))
+                .findFirst()
+                .orElse(-1);
+        if (baseGeneration < 0) {
+            return;
+        }
+        Manifest base = Generations.readManifest(Generations.manifestPath(root, baseGeneration));
+        Set<String> kept = new HashSet<>();
+        compacted.segments().forEach(s -> kept.add(s.id()));
+        Set<String> inBase = new HashSet<>();
+        base.segments().forEach(s -> inBase.add(s.id()));
+        Set<String> merged = new HashSet<>(inBase);
+        merged.removeAll(kept);
+        Set<String> ours = new HashSet<>();
+        for (SegmentEntry e : state.committed.segments) {
+            ours.add(e.id);
+        }
+        if (merged.isEmpty() || !ours.containsAll(merged)) {
+            return; // not a compaction of what this stream committed
+        }
+        List<SegmentEntry> segments = new ArrayList<>();
+        for (SegmentEntry e : state.committed.segments) {
+            if (!merged.contains(e.id)) {
+                segments.add(e);
+            }
+        }
+        List<FileEntry> files = new ArrayList<>();
+        for (FileEntry f : state.committed.files) {
+            if (f.segment == null || !merged.contains(f.segment)) {
+                files.add(f);
+            }
+        }
+        for (io.imgindex.format.SegmentInfo s : compacted.segments()) {
+            if (!inBase.contains(s.id()) && !ours.contains(s.id())) {
+                segments.add(SegmentEntry.of(s));
+                for (ManifestFile f : compacted.filesOf(s).values()) {
+                    files.add(FileEntry.of(f));
+                }
+            }
+        }
+        state.committed.segments = segments.toArray(new SegmentEntry[0]);
+        state.committed.files = files.toArray(new FileEntry[0]);
+        LOG.info(
+                "Stream {} takes over compaction generation {}: {} segments merged",
+                target.streamRun(),
+                compacted.generation(),
+                merged.size());
     }
 
     /**

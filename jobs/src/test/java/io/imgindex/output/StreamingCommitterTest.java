@@ -309,4 +309,46 @@ class StreamingCommitterTest {
         reader.verify(m);
         reader.verify(reader.manifest(latest - 1));
     }
+
+    @Test
+    void aRunningStreamTakesOverACompactionOfItsSegments() throws Exception {
+        GenerationTarget t = target("r1", 0);
+        try (var h = harness(t)) {
+            h.open();
+            complete(h, 1, tally(2, 1), written(t, "s0-w0-tok-1", 2, 1));
+            complete(h, 2, tally(3, 2), written(t, "s0-w0-tok-2", 3, 2));
+            long base = reader().latest().orElseThrow().generation();
+
+            // What imgindex compact publishes: the two small segments replaced by one with their five rows.
+            Manifest before = reader().manifest(base);
+            GenerationReport merged = written(target("c1", 0), "s0-w0-0-0", 5, 0);
+            long compacted = Generations.reserveNext(t.indexRoot(), "{}");
+            List<ManifestFile> files = new java.util.ArrayList<>(
+                    before.files().stream().filter(f -> f.segment() == null).toList());
+            files.addAll(merged.manifestFiles());
+            Manifest c = Manifest.current(
+                    "idx",
+                    compacted,
+                    before.model(),
+                    before.shards(),
+                    before.counts(),
+                    before.metadataColumns(),
+                    files,
+                    new io.imgindex.format.RunInfo("COMPACTION", List.of(), "t0", "t1", List.of("compact=" + base)),
+                    merged.segmentInfos());
+            Generations.writeAtomically(
+                    Generations.manifestPath(t.indexRoot(), compacted),
+                    io.imgindex.format.ManifestCodec.encode(c.validate()));
+            Generations.moveLatest(t.indexRoot(), compacted, "t1");
+
+            complete(h, 3, tally(1, 3), written(t, "s0-w0-tok-3", 1, 3));
+        }
+        Manifest m = reader().manifest(reader().latest().orElseThrow().generation());
+        assertThat(m.segments())
+                .extracting(io.imgindex.format.SegmentInfo::id)
+                .containsExactlyInAnyOrder("c1-s0-w0-0-0", "r1-s0-w0-tok-3");
+        assertThat(m.counts().indexed()).isEqualTo(6);
+        assertThat(m.counts().balanced()).isTrue();
+        reader().verify(m);
+    }
 }
