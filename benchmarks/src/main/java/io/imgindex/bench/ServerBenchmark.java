@@ -130,6 +130,7 @@ public final class ServerBenchmark {
         vectors = null; // the servers load their own copy
         Path serverCache = work.resolve("server-cache");
 
+        System.gc();
         long heapBefore = heapUsed();
         long startCold = System.nanoTime();
         try (ShardServer first = start(work.toString(), cache, Map.of(), "--cache-dir", serverCache.toString())) {

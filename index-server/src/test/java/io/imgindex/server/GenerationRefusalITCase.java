@@ -130,6 +130,56 @@ class GenerationRefusalITCase {
         }
     }
 
+    @Test
+    void aFreshServerFallsBackToTheNewestGenerationThatLoadsAndNeverFollowsTheLatestBackwards() throws Exception {
+        TestGenerations.write(spec(1, ThumbnailDim.MODEL), new Configuration());
+        TestGenerations.write(spec(2, ThumbnailDim.MODEL), new Configuration());
+        try (var files = Files.walk(dir.resolve("idx/segments"))) {
+            Path data = files.filter(p ->
+                            p.toString().contains("test-g2-") && p.toString().endsWith(".jvg"))
+                    .findFirst()
+                    .orElseThrow();
+            byte[] b = Files.readAllBytes(data);
+            b[b.length / 2] ^= 1;
+            Files.write(data, b);
+        }
+        try (ShardServer server = ShardServer.start(
+                Flags.parse(
+                                new String[] {
+                                    "--index", dir.toString(),
+                                    "--name", "idx",
+                                    "--port", "0",
+                                    "--host", "127.0.0.1",
+                                    "--model-cache", "target/model-cache",
+                                    "--watch-interval", "100ms"
+                                },
+                                ServeOptions.ALL)
+                        .options(),
+                Map.of(),
+                null)) {
+            Http http = new Http(server.http().hostAndPort());
+            Http.await(
+                    "a generation",
+                    Duration.ofSeconds(30),
+                    () -> http.get("/readyz").status() == 200);
+            // _LATEST names the damaged generation 2: the server answers from 1, and says why.
+            assertThat(generation(http)).isEqualTo(1);
+            assertThat(refused(http, 2)).contains("SHA-256");
+
+            // A good generation 3, then _LATEST moved back to 1 by hand: the server stays on 3.
+            TestGenerations.write(spec(3, ThumbnailDim.MODEL), new Configuration());
+            Http.await("generation 3", Duration.ofSeconds(30), () -> generation(http) == 3);
+            Files.write(
+                    dir.resolve("idx").resolve(IndexLayout.LATEST),
+                    io.imgindex.format.ManifestCodec.encode(io.imgindex.format.LatestPointer.to(1, "t")));
+            Thread.onSpinWait();
+            long until = System.nanoTime() + Duration.ofSeconds(1).toNanos();
+            while (System.nanoTime() < until) {
+                assertThat(generation(http)).isEqualTo(3);
+            }
+        }
+    }
+
     /** The reason /v1/index gives for the last refused generation, which must be {@code generation}. */
     static String refused(Http http, long generation) {
         var refused = http.get("/v1/index").json().get("refused");

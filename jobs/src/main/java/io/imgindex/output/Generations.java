@@ -40,11 +40,16 @@ public final class Generations {
      * Reserves the next generation number under an index root: one more than the highest {@code generation=<n>}
      * folder present, complete or not (a failed run's number is never reused), starting at 1. The folder is
      * created with a {@value #STARTED_MARKER} marker; if another run created it first, the next number is tried.
-     * Two runs writing one index at the same moment on an object store are not protected against each other:
-     * run one writer per index name at a time.
+     * On a local file system the creation is atomic (see {@link #reserveLocal}). On an object store it is a check
+     * then a PUT: two runs writing one index at the same moment there can take the same number, and the second
+     * commit then fails touching nothing; run one writer per index name at a time on S3.
      */
     public static long reserveNext(Path indexRoot, String runDescription) throws IOException {
         FileSystem fs = indexRoot.getFileSystem();
+        java.nio.file.Path local = localPath(indexRoot);
+        if (local != null) {
+            return reserveLocal(fs, indexRoot, local, runDescription);
+        }
         long n = highest(fs, indexRoot) + 1;
         for (int tries = 0; tries < 100; tries++, n++) {
             Path marker = new Path(new Path(indexRoot, IndexLayout.generationDir(n)), STARTED_MARKER);
@@ -63,6 +68,41 @@ public final class Generations {
         }
         throw new IOException("could not reserve a generation under " + indexRoot + " after 100 attempts");
     }
+
+    /**
+     * On a local file system the marker is created with {@code O_CREAT | O_EXCL} ({@link
+     * java.nio.file.Files#createFile}): of two runs racing for a number, exactly one gets it, the other takes the next.
+     */
+    private static long reserveLocal(FileSystem fs, Path indexRoot, java.nio.file.Path local, String runDescription)
+            throws IOException {
+        long n = highest(fs, indexRoot) + 1;
+        for (int tries = 0; tries < 1000; tries++, n++) {
+            java.nio.file.Path dir = local.resolve(IndexLayout.generationDir(n));
+            java.nio.file.Files.createDirectories(dir);
+            try {
+                java.nio.file.Files.write(
+                        java.nio.file.Files.createFile(dir.resolve(STARTED_MARKER)),
+                        runDescription.getBytes(StandardCharsets.UTF_8));
+                return n;
+            } catch (java.nio.file.FileAlreadyExistsException taken) {
+                // Another run reserved it first: try the next number.
+            }
+        }
+        throw new IOException("could not reserve a generation under " + indexRoot + " after 1000 attempts");
+    }
+
+    /** The local path of a {@code file:} path (or one without a scheme on the local file system), else null. */
+    static java.nio.file.Path localPath(Path p) throws IOException {
+        java.net.URI uri = p.toUri();
+        boolean local = "file".equals(uri.getScheme())
+                || (uri.getScheme() == null
+                        && p.getFileSystem().getUri().getScheme().equals("file"));
+        return local ? java.nio.file.Paths.get(uri.getPath()) : null;
+    }
+
+    /** One lock object per local index root, so that threads of one JVM take turns before the file lock. */
+    private static final java.util.concurrent.ConcurrentMap<java.nio.file.Path, Object> LOCAL_LOCKS =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     /** The highest generation folder number present, 0 if none. */
     static long highest(FileSystem fs, Path indexRoot) throws IOException {
@@ -125,6 +165,27 @@ public final class Generations {
      * @return whether the pointer moved
      */
     public static boolean moveLatest(Path indexRoot, long generation, String committedAt) throws IOException {
+        java.nio.file.Path local = localPath(indexRoot);
+        if (local == null) {
+            return moveLatestUnlocked(indexRoot, generation, committedAt);
+        }
+        // Read, compare and replace under an exclusive lock on a file beside the pointer: two committers (of this
+        // JVM or of other processes on the host) never both read the old pointer and write, so the newer
+        // generation always wins.
+        java.nio.file.Files.createDirectories(local);
+        Object jvmLock = LOCAL_LOCKS.computeIfAbsent(local.toAbsolutePath().normalize(), k -> new Object());
+        synchronized (jvmLock) {
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(
+                            local.resolve(".latest.lock"),
+                            java.nio.file.StandardOpenOption.CREATE,
+                            java.nio.file.StandardOpenOption.WRITE);
+                    java.nio.channels.FileLock lock = ch.lock()) {
+                return moveLatestUnlocked(indexRoot, generation, committedAt);
+            }
+        }
+    }
+
+    private static boolean moveLatestUnlocked(Path indexRoot, long generation, String committedAt) throws IOException {
         Optional<LatestPointer> latest = readLatest(indexRoot);
         if (latest.isPresent() && latest.get().generation() >= generation) {
             LOG.warn(

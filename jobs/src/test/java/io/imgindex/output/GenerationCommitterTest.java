@@ -175,4 +175,48 @@ class GenerationCommitterTest {
         assertThat(out.resolve("idx/generation=8/_STARTED")).exists();
         assertThat(Generations.reserveNext(root, "{}")).isEqualTo(9);
     }
+
+    @Test
+    void runsRacingForANumberNeverShareOneAndTheNewestGenerationWinsTheLatestPointer() throws Exception {
+        org.apache.flink.core.fs.Path root = target(0).indexRoot();
+        int runs = 16;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(runs);
+        try {
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<Long>> reserved = new java.util.ArrayList<>();
+            for (int i = 0; i < runs; i++) {
+                reserved.add(pool.submit(() -> {
+                    go.await();
+                    return Generations.reserveNext(root, "{}");
+                }));
+            }
+            go.countDown();
+            java.util.Set<Long> numbers = new java.util.HashSet<>();
+            for (var f : reserved) {
+                numbers.add(f.get());
+            }
+            assertThat(numbers).hasSize(runs);
+
+            // Every run moves the pointer to its own generation at once: the newest one must win.
+            java.util.concurrent.CountDownLatch again = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<Boolean>> moves = new java.util.ArrayList<>();
+            for (long g : numbers) {
+                moves.add(pool.submit(() -> {
+                    again.await();
+                    return Generations.moveLatest(root, g, "t");
+                }));
+            }
+            again.countDown();
+            for (var f : moves) {
+                f.get();
+            }
+            long newest = numbers.stream().mapToLong(Long::longValue).max().orElseThrow();
+            assertThat(Generations.readLatest(root))
+                    .get()
+                    .extracting(LatestPointer::generation)
+                    .isEqualTo(newest);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
 }

@@ -62,9 +62,12 @@ public final class AddressPolicy {
     }
 
     /** Why the address is refused, or null if it may be connected to. */
-    public String refusal(InetAddress address) {
+    public String refusal(InetAddress given) {
+        // Checked as the address it reaches: an IPv6 spelling of an IPv4 address (mapped, compatible, NAT64,
+        // 6to4) as that IPv4 address, a scoped IPv6 address (fe80::1%eth0) without its scope.
+        InetAddress address = canonical(given);
         for (Cidr block : allowedNetworks) {
-            if (block.contains(address)) {
+            if (block.contains(address) || block.contains(given)) {
                 return null;
             }
         }
@@ -81,21 +84,45 @@ public final class AddressPolicy {
     }
 
     /**
-     * The instance metadata and credential endpoints of the big clouds (AWS, GCP, Azure, OpenStack, Alibaba,
-     * ECS and EKS pod credentials), refused even when private networks are allowed.
+     * The blocks of the instance metadata and credential endpoints of the big clouds, refused even when private
+     * networks are allowed: all of IPv4 link-local 169.254.0.0/16 (AWS, GCP, Azure and OpenStack metadata at
+     * 169.254.169.254, ECS and EKS pod credentials at 169.254.170.2 and .23, and whatever a provider adds there),
+     * Alibaba's 100.100.100.200, and AWS's IPv6 block fd00:ec2::/64. Compared as bytes, after
+     * {@link #canonical}, so no spelling of an address slips past a string comparison.
      */
     static boolean isMetadataService(InetAddress address) {
-        String a = address.getHostAddress();
-        return METADATA_SERVICES.contains(a);
+        InetAddress a = canonical(address);
+        for (Cidr block : METADATA_BLOCKS) {
+            if (block.contains(a)) {
+                return true;
+            }
+        }
+        return false;
     }
 
-    private static final java.util.Set<String> METADATA_SERVICES = java.util.Set.of(
-            "169.254.169.254",
-            "169.254.170.2",
-            "169.254.170.23",
-            "100.100.100.200",
-            "fd00:ec2:0:0:0:0:0:254",
-            "fd00:ec2:0:0:0:0:0:23");
+    private static final List<Cidr> METADATA_BLOCKS =
+            List.of(Cidr.parse("169.254.0.0/16"), Cidr.parse("100.100.100.200/32"), Cidr.parse("fd00:ec2::/64"));
+
+    /**
+     * The address a connection reaches: the IPv4 address an IPv6 address carries (mapped {@code ::ffff:a.b.c.d},
+     * compatible {@code ::a.b.c.d}, NAT64 {@code 64:ff9b::/96}, 6to4 {@code 2002::/16}), and an IPv6 address without
+     * its scope id.
+     */
+    static InetAddress canonical(InetAddress address) {
+        if (!(address instanceof Inet6Address)) {
+            return address;
+        }
+        byte[] b = address.getAddress();
+        InetAddress embedded = embeddedIpv4(b);
+        if (embedded != null) {
+            return embedded;
+        }
+        try {
+            return InetAddress.getByAddress(b); // no scope id, no host name
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException("sixteen bytes are always an IPv6 address", e);
+        }
+    }
 
     /** An address block, {@code address/prefix-length}. */
     record Cidr(byte[] network, int prefix) {

@@ -43,6 +43,8 @@ import org.apache.hc.client5.http.impl.async.HttpAsyncClients;
 import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
 import org.apache.hc.client5.http.protocol.HttpClientContext;
 import org.apache.hc.core5.concurrent.FutureCallback;
+import org.apache.hc.core5.http.MessageConstraintException;
+import org.apache.hc.core5.http.config.Http1Config;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.reactor.IOReactorConfig;
 import org.apache.hc.core5.util.TimeValue;
@@ -107,6 +109,13 @@ public final class ImageFetcher implements AutoCloseable {
                         .setConnectionRequestTimeout(timeout(options.totalTimeout()))
                         .setContentCompressionEnabled(false)
                         .setAuthenticationEnabled(false)
+                        .build())
+                // Bounded response heads: a line of at most MAX_HEADER_LINE bytes, at most MAX_HEADERS of them, so
+                // a head holds at most their product (httpcore5's defaults are unlimited).
+                .setHttp1Config(Http1Config.custom()
+                        .setMaxLineLength(MAX_HEADER_LINE)
+                        .setMaxHeaderCount(MAX_HEADERS)
+                        .setMaxEmptyLineCount(4)
                         .build())
                 .setUserAgent(options.userAgent())
                 .disableAutomaticRetries()
@@ -205,6 +214,12 @@ public final class ImageFetcher implements AutoCloseable {
                     FetchResult.failed(Reason.FETCH_FAILED.name(), "the fetcher is closed", null, 0));
         }
     }
+
+    /** The longest status or header line of a response accepted, in bytes. */
+    static final int MAX_HEADER_LINE = 8 * 1024;
+
+    /** The most header lines of a response accepted (so a head is at most 800 KiB). */
+    static final int MAX_HEADERS = 100;
 
     /** How long {@link #close()} waits for the client's I/O thread to finish. */
     static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
@@ -355,6 +370,14 @@ public final class ImageFetcher implements AutoCloseable {
                 fail(
                         Reason.BLOCKED_ADDRESS.name(),
                         blocked.getMessage() + " (--allow-network or --allow-private-networks allow it)");
+                return;
+            }
+            MessageConstraintException head = causeOf(e, MessageConstraintException.class);
+            if (head != null) {
+                fail(
+                        Reason.FETCH_FAILED.name(),
+                        current + " answered with a response head over the limits (" + MAX_HEADERS + " headers of "
+                                + MAX_HEADER_LINE + " bytes): " + head.getMessage());
                 return;
             }
             CappedBodyConsumer.TooLargeException tooLarge = causeOf(e, CappedBodyConsumer.TooLargeException.class);

@@ -60,6 +60,39 @@ class AddressPolicyTest {
                 .isNull();
     }
 
+    /** Every spelling of a metadata address, and every address of their blocks, is one: no string comparison. */
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "64:ff9b::a9fe:a9fe", // NAT64
+                "::a9fe:a9fe", // IPv4-compatible
+                "::ffff:a9fe:a9fe", // IPv4-mapped, in hex
+                "::ffff:169.254.169.254",
+                "2002:a9fe:a9fe::1", // 6to4
+                "169.254.1.1",
+                "169.254.255.254",
+                "fd00:ec2::1",
+                "fd00:ec2::254%1", // with a zone id
+                "fd00:ec2:0:0:ffff::1",
+                "64:ff9b::6464:64c8" // NAT64 of 100.100.100.200
+            })
+    void refusesEverySpellingOfTheMetadataBlocksWithPrivateNetworksAllowed(String address) throws Exception {
+        InetAddress a = InetAddress.getByName(address);
+        assertThat(AddressPolicy.isMetadataService(a)).as(address).isTrue();
+        assertThat(AddressPolicy.allowAll().refusal(a)).as(address).contains("metadata");
+        assertThat(AddressPolicy.of(true, List.of("10.0.0.0/8")).refusal(a))
+                .as(address)
+                .contains("metadata");
+    }
+
+    @Test
+    void aNamedBlockOpensAMetadataAddressInAnySpelling() throws Exception {
+        AddressPolicy named = AddressPolicy.of(false, List.of("169.254.169.254/32"));
+        assertThat(named.refusal(InetAddress.getByName("169.254.169.254"))).isNull();
+        assertThat(named.refusal(InetAddress.getByName("64:ff9b::a9fe:a9fe"))).isNull();
+        assertThat(named.refusal(InetAddress.getByName("169.254.169.253"))).contains("metadata");
+    }
+
     @ParameterizedTest
     @ValueSource(
             strings = {
@@ -85,7 +118,7 @@ class AddressPolicyTest {
         assertThat(loopback.refusal(InetAddress.getByName("10.20.3.4"))).isNull();
         assertThat(loopback.refusal(InetAddress.getByName("10.21.3.4"))).contains("private");
         assertThat(loopback.refusal(InetAddress.getByName("169.254.169.254"))).contains("metadata");
-        assertThat(loopback.refusal(InetAddress.getByName("169.254.1.1"))).contains("link-local");
+        assertThat(loopback.refusal(InetAddress.getByName("169.254.1.1"))).contains("metadata");
         assertThat(AddressPolicy.of(false, List.of("fd00::/8")).refusal(InetAddress.getByName("fd00:ec2::254")))
                 .isNull();
     }

@@ -191,6 +191,29 @@ class ImageFetcherTest {
     }
 
     @Test
+    void refusesResponseHeadsOverTheLimits() {
+        server.route("/many-headers", (ex, n) -> {
+            for (int i = 0; i < 5_000; i++) {
+                ex.getResponseHeaders().add("X-Flood-" + i, "x");
+            }
+            TestHttpServer.send(ex, 200, JPEG, "image/jpeg");
+        });
+        server.route("/long-header", (ex, n) -> {
+            ex.getResponseHeaders().add("X-Long", "y".repeat(64 * 1024));
+            TestHttpServer.send(ex, 200, JPEG, "image/jpeg");
+        });
+        long start = System.nanoTime();
+        FetchResult many = fetch(server.url("/many-headers"));
+        FetchResult longLine = fetch(server.url("/long-header"));
+
+        assertThat(many.reason()).isEqualTo("FETCH_FAILED");
+        assertThat(many.message()).contains("response head over the limits");
+        assertThat(longLine.reason()).isEqualTo("FETCH_FAILED");
+        assertThat(longLine.message()).contains("response head over the limits");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+    }
+
+    @Test
     void closesCleanlyWithRequestsInFlight() throws Exception {
         for (int i = 0; i < 8; i++) {
             server.slow("/closing/" + i, 2_000, JPEG);

@@ -22,12 +22,15 @@ public final class MappedFloats {
     private static final long TARGET_CHUNK_BYTES = 1L << 30;
 
     private final FloatBuffer[] chunks;
+    private final java.nio.ByteBuffer[] bytes;
     private final int rowsPerChunk;
     private final int dimension;
     private final long rows;
 
-    private MappedFloats(FloatBuffer[] chunks, int rowsPerChunk, int dimension, long rows) {
+    private MappedFloats(
+            FloatBuffer[] chunks, java.nio.ByteBuffer[] bytes, int rowsPerChunk, int dimension, long rows) {
         this.chunks = chunks;
+        this.bytes = bytes;
         this.rowsPerChunk = rowsPerChunk;
         this.dimension = dimension;
         this.rows = rows;
@@ -54,6 +57,7 @@ public final class MappedFloats {
         int rowsPerChunk = (int) Math.max(1, chunkBytes / rowBytes);
         int n = (int) ((rows + rowsPerChunk - 1) / rowsPerChunk);
         FloatBuffer[] chunks = new FloatBuffer[n];
+        java.nio.ByteBuffer[] bytes = new java.nio.ByteBuffer[n];
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long end = offset + rows * rowBytes;
             if (end > ch.size()) {
@@ -64,10 +68,11 @@ public final class MappedFloats {
                 long first = (long) i * rowsPerChunk;
                 long count = Math.min(rowsPerChunk, rows - first);
                 MappedByteBuffer m = ch.map(FileChannel.MapMode.READ_ONLY, offset + first * rowBytes, count * rowBytes);
-                chunks[i] = m.order(order).asFloatBuffer();
+                bytes[i] = m.order(order);
+                chunks[i] = bytes[i].asFloatBuffer();
             }
         }
-        return new MappedFloats(chunks, rowsPerChunk, dimension, rows);
+        return new MappedFloats(chunks, bytes, rowsPerChunk, dimension, rows);
     }
 
     public int dimension() {
@@ -76,6 +81,19 @@ public final class MappedFloats {
 
     public long rows() {
         return rows;
+    }
+
+    /**
+     * The mapping that holds a row, in the file's byte order: read it at {@link #byteOffset} with absolute reads
+     * only (the buffer is shared by every reader of this object; do not change its position).
+     */
+    public java.nio.ByteBuffer buffer(long row) {
+        return bytes[(int) (row / rowsPerChunk)];
+    }
+
+    /** Where a row starts in {@link #buffer}, in bytes. */
+    public int byteOffset(long row) {
+        return (int) (row % rowsPerChunk) * dimension * 4;
     }
 
     /** Copies row {@code row} into {@code dst} from {@code dstOffset}. */

@@ -162,13 +162,50 @@ public final class ServedIndex implements AutoCloseable {
                     try {
                         load(target);
                     } catch (IOException | RuntimeException e) {
-                        // load() logged and counted it; the current generation stays.
+                        // load() logged and counted it; the current generation stays. With nothing to serve yet,
+                        // the newest older generation that loads serves meanwhile.
+                        if (current.get() == null) {
+                            fallBackBelow(target);
+                        }
                     }
                 }
             }
         } catch (IOException | RuntimeException e) {
             // Reaching the store failed; the next round tries again.
             LOG.warn("Could not check the latest generation: {}", e.toString());
+        }
+    }
+
+    /**
+     * Serves the newest complete generation below {@code damaged} that loads, when the one {@code _LATEST} names
+     * does not (a damaged file, a model this server lacks): better an older answer than none. {@code _LATEST} is
+     * not touched, and the watcher keeps retrying the latest.
+     */
+    private void fallBackBelow(long damaged) {
+        List<Long> older;
+        try {
+            older = loader.reader().generations();
+        } catch (IOException e) {
+            LOG.warn("Could not list generations to fall back to: {}", e.toString());
+            return;
+        }
+        Refusal refused = lastRefusal;
+        for (int i = older.size() - 1; i >= 0; i--) {
+            long g = older.get(i);
+            if (g >= damaged) {
+                continue;
+            }
+            try {
+                if (!loader.reader().isComplete(g)) {
+                    continue;
+                }
+                load(g);
+                lastRefusal = refused; // still say why the latest is not served
+                LOG.warn("Serving generation {}, the newest that loads: the latest, {}, was refused", g, damaged);
+                return;
+            } catch (IOException | RuntimeException e) {
+                // Logged by load(); try the next older one.
+            }
         }
     }
 

@@ -10,6 +10,17 @@ public interface DotKernel {
     /** The dot product of {@code a[aOff..aOff+n)} and {@code b[bOff..bOff+n)}. */
     float dot(float[] a, int aOff, float[] b, int bOff, int n);
 
+    /**
+     * The dot product of {@code a[0..n)} and {@code n} floats stored in {@code rows} from byte {@code byteOffset}, in
+     * the buffer's byte order (a mapped segment's vectors, big-endian): read in place where the JDK allows it,
+     * else through a copy.
+     */
+    default float dot(float[] a, java.nio.ByteBuffer rows, int byteOffset, int n) {
+        float[] scratch = Kernels.scratch(n);
+        rows.asFloatBuffer().get(byteOffset / 4, scratch, 0, n);
+        return dot(a, 0, scratch, 0, n);
+    }
+
     /** What this kernel is, for logs and benchmarks: {@code simd (AVX-512, 16 floats)} or {@code scalar}. */
     String describe();
 

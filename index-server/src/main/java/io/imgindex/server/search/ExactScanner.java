@@ -19,29 +19,17 @@ final class ExactScanner {
     /** Queries answered in one pass at most. */
     static final int MAX_BATCH = 16;
 
-    /** Rows scored per block: 64 rows of 1792 floats are 458 KB, inside a core's L2 cache. */
-    static final int BLOCK_ROWS = 64;
-
     /** Below this share of the rows, a filtered query scores its rows one by one instead of joining a pass. */
     static final double SPARSE_FILTER_SHARE = 0.125;
 
-    /** Rows by blocks: a view into an array, or rows copied out of a mapping. */
+    /** The rows a scanner scores: on the heap, or mapped. */
     interface Rows {
         int size();
 
         int dimension();
 
-        /**
-         * Rows {@code first..first+count) as (array, offset): either the rows' own array or {@code scratch} filled
-         * with them; returns the count, which may be less than {@code max}.
-         */
-        int block(int first, int max, float[] scratch, Block out);
-    }
-
-    /** Where a block of rows lies. */
-    static final class Block {
-        float[] array;
-        int offset;
+        /** The dot product of {@code query} with row {@code row}. */
+        float dot(DotKernel kernel, float[] query, int row);
     }
 
     private static final class Task {
@@ -135,7 +123,6 @@ final class ExactScanner {
 
     private void scan(List<Task> batch) {
         int n = rows.size();
-        int d = rows.dimension();
         int q = batch.size();
         TopK[] tops = new TopK[q];
         float[][] queries = new float[q][];
@@ -146,35 +133,24 @@ final class ExactScanner {
             queries[j] = t.query;
             accepts[j] = t.accept;
         }
-        float[] scratch = new float[BLOCK_ROWS * d];
-        Block block = new Block();
-        for (int first = 0; first < n; ) {
-            int count = rows.block(first, BLOCK_ROWS, scratch, block);
-            for (int r = 0; r < count; r++) {
-                int ord = first + r;
-                int offset = block.offset + r * d;
-                for (int j = 0; j < q; j++) {
-                    if (accepts[j] == null || accepts[j].get(ord)) {
-                        tops[j].offer(ord, kernel.dot(queries[j], 0, block.array, offset, d));
-                    }
+        // Row by row, every waiting query: a row is read from memory once, then scored from the cache.
+        for (int ord = 0; ord < n; ord++) {
+            for (int j = 0; j < q; j++) {
+                if (accepts[j] == null || accepts[j].get(ord)) {
+                    tops[j].offer(ord, rows.dot(kernel, queries[j], ord));
                 }
             }
-            first += count;
         }
         for (int j = 0; j < q; j++) {
             batch.get(j).top = tops[j];
         }
     }
 
-    /** A selective filter: only its rows, each read on its own. */
+    /** A selective filter: only its rows. */
     private TopK sparse(float[] query, int k, BitSet accept) {
-        int d = rows.dimension();
         TopK top = new TopK(k);
-        float[] scratch = new float[d];
-        Block block = new Block();
         for (int i = accept.nextSetBit(0); i >= 0 && i < rows.size(); i = accept.nextSetBit(i + 1)) {
-            rows.block(i, 1, scratch, block);
-            top.offer(i, kernel.dot(query, 0, block.array, block.offset, d));
+            top.offer(i, rows.dot(kernel, query, i));
         }
         return top;
     }

@@ -61,10 +61,8 @@ public final class HeapSegment implements Segment {
                     }
 
                     @Override
-                    public int block(int first, int max, float[] scratch, ExactScanner.Block out) {
-                        out.array = data;
-                        out.offset = first * dimension;
-                        return Math.min(max, n - first);
+                    public float dot(DotKernel k, float[] query, int row) {
+                        return k.dot(query, 0, data, row * dimension, dimension);
                     }
                 },
                 kernel);

@@ -12,18 +12,36 @@ final class Kernels {
 
     private Kernels() {}
 
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** A thread's buffer of at least {@code n} floats, for kernels that copy a mapped row first. */
+    static float[] scratch(int n) {
+        float[] s = SCRATCH.get();
+        if (s.length < n) {
+            s = new float[n];
+            SCRATCH.set(s);
+        }
+        return s;
+    }
+
     private static DotKernel choose() {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
-            try {
-                // Loaded by name: the class links against the incubator module, which may be absent.
-                DotKernel simd = (DotKernel) Class.forName("io.imgindex.server.search.SimdDot")
-                        .getDeclaredConstructor()
-                        .newInstance();
-                LOG.info("Exact scores: {}", simd.describe());
-                return simd;
-            } catch (ReflectiveOperationException | LinkageError e) {
-                LOG.warn("The Vector API is present but could not be used ({}); exact scores run scalar", e.toString());
+            // Loaded by name: the classes link against the incubator module, which may be absent. The first also
+            // reads mapped rows in place, with an API of the JDK 16 to 18 incubators (later ones read memory
+            // segments instead); where it does not link, the second copies mapped rows first.
+            for (String kernel :
+                    new String[] {"io.imgindex.server.search.SimdBufferDot", "io.imgindex.server.search.SimdDot"}) {
+                try {
+                    DotKernel simd = (DotKernel)
+                            Class.forName(kernel).getDeclaredConstructor().newInstance();
+                    simd.dot(new float[16], java.nio.ByteBuffer.allocateDirect(64), 0, 16); // links its methods
+                    LOG.info("Exact scores: {}", simd.describe());
+                    return simd;
+                } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
+                    LOG.debug("{} is not usable here: {}", kernel, e.toString());
+                }
             }
+            LOG.warn("The Vector API is present but could not be used; exact scores run scalar");
         } else {
             LOG.info("Exact scores run scalar: start the JVM with --add-modules jdk.incubator.vector for SIMD");
         }

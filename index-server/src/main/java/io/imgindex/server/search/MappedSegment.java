@@ -86,10 +86,8 @@ public final class MappedSegment implements Segment {
                     }
 
                     @Override
-                    public int block(int first, int max, float[] scratch, ExactScanner.Block out) {
-                        out.array = scratch;
-                        out.offset = 0;
-                        return v.getRows(first, max, scratch);
+                    public float dot(DotKernel k, float[] query, int row) {
+                        return k.dot(query, v.buffer(row), v.byteOffset(row), dimension);
                     }
                 },
                 kernel);
@@ -166,10 +164,8 @@ public final class MappedSegment implements Segment {
             int candidates = files.pq() == null ? Math.max(ef, wanted) : Math.max(ef * PQ_OVERQUERY, wanted);
             SearchResult result = searcher.search(scores, wanted, candidates, 0f, 0f, bits);
             TopK top = new TopK(k);
-            float[] v = new float[dimension];
             for (SearchResult.NodeScore ns : result.getNodes()) {
-                vectors.get(ns.node, v, 0);
-                top.offer(ns.node, kernel.dot(query, 0, v, 0, dimension));
+                top.offer(ns.node, dot(query, ns.node));
             }
             return top;
         } finally {
@@ -194,7 +190,6 @@ public final class MappedSegment implements Segment {
      */
     private final class Exact implements ScoreFunction.ExactScoreFunction {
         private final float[] query;
-        private final float[] buffer = new float[dimension];
 
         Exact(float[] query) {
             this.query = query;
@@ -202,8 +197,12 @@ public final class MappedSegment implements Segment {
 
         @Override
         public float similarityTo(int node) {
-            vectors.get(node, buffer, 0);
-            return (1 + kernel.dot(query, 0, buffer, 0, dimension)) / 2;
+            return (1 + dot(query, node)) / 2;
         }
+    }
+
+    /** The exact dot product of {@code query} with row {@code node}'s mapped vector. */
+    private float dot(float[] query, int node) {
+        return kernel.dot(query, vectors.buffer(node), vectors.byteOffset(node), dimension);
     }
 }
