@@ -1,5 +1,6 @@
 package io.imgindex.server;
 
+import io.imgindex.server.http.ConnectionGuard;
 import io.imgindex.server.http.Metrics;
 import io.imgindex.server.http.RequestHandler;
 import io.imgindex.server.http.Routes;
@@ -16,6 +17,9 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,8 +40,65 @@ public final class IndexServer implements AutoCloseable {
      * @param maxBodyBytes the largest request body
      * @param requestTimeout the longest a request may take before it is answered 503
      * @param idleTimeout how long a connection may stay silent
+     * @param maxConnections connections open at once; more are closed as they come
+     * @param receiveTimeout how long a request may take to arrive whole, from its first byte
+     * @param bodyBudget bytes of requests being received on all connections together; a request that would pass it
+     *     is answered 503
      */
-    public record Limits(int workers, int queue, int maxBodyBytes, Duration requestTimeout, Duration idleTimeout) {}
+    public record Limits(
+            int workers,
+            int queue,
+            int maxBodyBytes,
+            Duration requestTimeout,
+            Duration idleTimeout,
+            int maxConnections,
+            Duration receiveTimeout,
+            long bodyBudget) {
+
+        /**
+         * The limits a command line sets (see {@link ServeOptions}).
+         *
+         * @throws IllegalArgumentException for a value out of range, naming its flag
+         */
+        public static Limits from(Configuration o) {
+            long body = o.get(ServeOptions.MAX_BODY).getBytes();
+            if (body < 1024 || body > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("--max-body must be within 1kb..2gb, was " + body);
+            }
+            long budget = o.getOptional(ServeOptions.BODY_BUDGET)
+                    .map(MemorySize::getBytes)
+                    .orElse(Math.max(body, Runtime.getRuntime().maxMemory() / 4));
+            if (budget < body) {
+                throw new IllegalArgumentException("--body-budget (" + budget + " bytes) must be at least --max-body ("
+                        + body + " bytes), or no body of the largest size could ever arrive");
+            }
+            return new Limits(
+                    positive(o, ServeOptions.WORKERS),
+                    positive(o, ServeOptions.QUEUE),
+                    (int) body,
+                    positiveDuration(o, ServeOptions.REQUEST_TIMEOUT),
+                    positiveDuration(o, ServeOptions.IDLE_TIMEOUT),
+                    positive(o, ServeOptions.MAX_CONNECTIONS),
+                    positiveDuration(o, ServeOptions.RECEIVE_TIMEOUT),
+                    budget);
+        }
+
+        private static int positive(Configuration o, ConfigOption<Integer> option) {
+            int v = o.get(option);
+            if (v < 1) {
+                throw new IllegalArgumentException("--" + option.key() + " must be positive, was " + v);
+            }
+            return v;
+        }
+
+        private static Duration positiveDuration(Configuration o, ConfigOption<Duration> option) {
+            Duration v = o.get(option);
+            if (v.isNegative() || v.isZero()) {
+                throw new IllegalArgumentException("--" + option.key() + " must be positive, was " + v);
+            }
+            return v;
+        }
+    }
 
     private final EventLoopGroup boss;
     private final EventLoopGroup io;
@@ -77,7 +138,10 @@ public final class IndexServer implements AutoCloseable {
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new IndexServerInitializer(
-                            handler, limits.maxBodyBytes(), limits.idleTimeout().toSeconds()))
+                            handler,
+                            new ConnectionGuard(limits.maxConnections(), limits.receiveTimeout(), limits.bodyBudget()),
+                            limits.maxBodyBytes(),
+                            limits.idleTimeout().toSeconds()))
                     .bind(host, port)
                     .sync()
                     .channel();

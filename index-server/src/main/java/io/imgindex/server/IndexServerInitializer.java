@@ -1,5 +1,6 @@
 package io.imgindex.server;
 
+import io.imgindex.server.http.ConnectionGuard;
 import io.imgindex.server.http.RequestHandler;
 import io.imgindex.server.http.Response;
 import io.netty.buffer.Unpooled;
@@ -16,33 +17,41 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The channel pipeline, and nothing else: an idle timeout, HTTP/1.1 codec with bounded initial line and
- * headers, keep-alive, a body aggregator capped at {@code maxBodyBytes} (a larger body gets a JSON 413 and the
- * connection is closed), then the shared {@link RequestHandler}.
+ * The channel pipeline, and nothing else: the {@link ConnectionGuard} (connection cap, receive deadline, body
+ * budget), an idle timeout, HTTP/1.1 codec with bounded initial line and headers, keep-alive, a body aggregator
+ * capped at {@code maxBodyBytes} (a larger body gets a JSON 413 and the connection is closed), flow control (one
+ * request at a time, read only when the previous one is answered: auto-read is off), then the shared {@link
+ * RequestHandler}.
  */
 final class IndexServerInitializer extends ChannelInitializer<SocketChannel> {
 
     private final RequestHandler handler;
+    private final ConnectionGuard guard;
     private final int maxBodyBytes;
     private final long idleSeconds;
 
-    IndexServerInitializer(RequestHandler handler, int maxBodyBytes, long idleSeconds) {
+    IndexServerInitializer(RequestHandler handler, ConnectionGuard guard, int maxBodyBytes, long idleSeconds) {
         this.handler = handler;
+        this.guard = guard;
         this.maxBodyBytes = maxBodyBytes;
         this.idleSeconds = idleSeconds;
     }
 
     @Override
     protected void initChannel(SocketChannel ch) {
+        ch.config().setAutoRead(false);
         ch.pipeline()
+                .addLast(guard)
                 .addLast(new ReadTimeoutHandler(idleSeconds, TimeUnit.SECONDS))
                 .addLast(new HttpServerCodec(8192, 16384, 8192))
                 .addLast(new HttpServerKeepAliveHandler())
                 .addLast(cappedAggregator(maxBodyBytes))
+                .addLast(new FlowControlHandler())
                 .addLast(handler);
     }
 

@@ -95,6 +95,19 @@ public final class ServeOptions {
             .durationType()
             .defaultValue(Duration.ofSeconds(120))
             .withDescription("How long a connection may stay silent.");
+    public static final ConfigOption<Integer> MAX_CONNECTIONS = ConfigOptions.key("max-connections")
+            .intType()
+            .defaultValue(4096)
+            .withDescription("Connections open at once; more are closed as they come.");
+    public static final ConfigOption<Duration> RECEIVE_TIMEOUT = ConfigOptions.key("receive-timeout")
+            .durationType()
+            .defaultValue(Duration.ofSeconds(30))
+            .withDescription("How long a request may take to arrive whole, from its first byte (408 after).");
+    public static final ConfigOption<MemorySize> BODY_BUDGET = ConfigOptions.key("body-budget")
+            .memoryType()
+            .noDefaultValue()
+            .withDescription("Bytes of requests being received on all connections together; a request that would"
+                    + " pass it gets 503. Default: a quarter of the maximum heap, and at least --max-body.");
     public static final ConfigOption<String> MODEL_CACHE = ConfigOptions.key("model-cache")
             .stringType()
             .noDefaultValue()
@@ -146,6 +159,9 @@ public final class ServeOptions {
             MAX_BODY,
             REQUEST_TIMEOUT,
             IDLE_TIMEOUT,
+            MAX_CONNECTIONS,
+            RECEIVE_TIMEOUT,
+            BODY_BUDGET,
             MODEL_CACHE,
             ALLOW_PRIVATE_NETWORKS,
             ALLOW_NETWORK,

@@ -145,8 +145,8 @@ public final class ShardServer implements AutoCloseable {
                 new QueryParser(positive(o, ServeOptions.MAX_K), mode, o.get(ServeOptions.HNSW_EF_SEARCH)),
                 hnsw,
                 token);
-        IndexServer http =
-                IndexServer.start(o.get(ServeOptions.HOST), o.get(ServeOptions.PORT), routes(ctx), metrics, limits(o));
+        IndexServer http = IndexServer.start(
+                o.get(ServeOptions.HOST), o.get(ServeOptions.PORT), routes(ctx), metrics, IndexServer.Limits.from(o));
         served.start();
         return new ShardServer(http, served, embedder, shardPool);
     }
@@ -162,9 +162,9 @@ public final class ShardServer implements AutoCloseable {
                 .add("GET", "/v1/items/{id}", "item", items::get)
                 .add("GET", "/v1/items/{id}/similar", "similar", search::similar)
                 .add("GET", "/v1/index", "index", new IndexInfoHandler(ctx)::get)
-                .add("GET", "/healthz", "healthz", health::alive)
-                .add("GET", "/readyz", "readyz", health::ready)
-                .add(
+                .addImmediate("GET", "/healthz", "healthz", health::alive)
+                .addImmediate("GET", "/readyz", "readyz", health::ready)
+                .addImmediate(
                         "GET",
                         "/metrics",
                         "metrics",
@@ -173,19 +173,6 @@ public final class ShardServer implements AutoCloseable {
                                 "text/plain; version=0.0.4; charset=utf-8",
                                 ctx.metrics().render()))
                 .add("POST", "/admin/generation", "admin_generation", new AdminHandler(ctx)::switchGeneration);
-    }
-
-    static IndexServer.Limits limits(Configuration o) {
-        long body = o.get(ServeOptions.MAX_BODY).getBytes();
-        if (body < 1024 || body > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("--max-body must be within 1kb..2gb, was " + body);
-        }
-        return new IndexServer.Limits(
-                positive(o, ServeOptions.WORKERS),
-                positive(o, ServeOptions.QUEUE),
-                (int) body,
-                o.get(ServeOptions.REQUEST_TIMEOUT),
-                o.get(ServeOptions.IDLE_TIMEOUT));
     }
 
     private static Set<Integer> shards(Configuration o) {

@@ -16,6 +16,8 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.ReadTimeoutException;
+import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
@@ -24,6 +26,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -32,9 +35,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one place requests meet endpoints: matches the route on the event loop, copies the body out of Netty's
- * buffer, runs the endpoint on the worker pool (never on the event loop) under a deadline, and maps every
- * outcome to a response: an {@link ApiException} to its status with {@code {"error": ...}}, a full worker queue
- * to 503, a missed deadline to 503, anything else to 500 (logged with its stack). Records metrics per route.
+ * buffer, runs the endpoint on the worker pool (never on the event loop, except the few routes added with {@link
+ * Routes#addImmediate}) under a deadline, and maps every outcome to a response: an {@link ApiException} to its
+ * status with {@code {"error": ...}}, a full worker queue to 503, a missed deadline to 503 (and the work is
+ * interrupted), anything else to 500 (logged with its stack). Records metrics per route.
+ *
+ * <p>A connection's requests are answered one at a time and in order: the channel reads with auto-read off, and
+ * the next request is read only once the previous one is answered (a {@link
+ * io.netty.handler.flow.FlowControlHandler} ahead of this handler holds back requests that arrived pipelined in
+ * one read). So HTTP/1.1 pipelining gets its answers in the order it asked, and one connection holds at most one
+ * worker.
  *
  * <p>Stateless and shared by all channels.
  */
@@ -55,9 +65,32 @@ public final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRe
         this.timeout = timeout;
     }
 
+    /** Set on a channel while one of its requests is being answered. */
+    private static final AttributeKey<Boolean> ANSWERING = AttributeKey.valueOf("imgindex-answering");
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        ctx.read();
+        super.channelActive(ctx);
+    }
+
+    /**
+     * A read ended without a whole request (the flow-control handler counts any read as answered): ask for more,
+     * unless a request is being answered, whose answer asks for the next one.
+     */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        if (ctx.channel().attr(ANSWERING).get() != Boolean.TRUE) {
+            ctx.read();
+        }
+        super.channelReadComplete(ctx);
+    }
+
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
         long start = System.nanoTime();
+        ctx.channel().attr(ANSWERING).set(Boolean.TRUE);
+        ConnectionGuard.arrived(ctx.channel());
         boolean keepAlive = HttpUtil.isKeepAlive(req);
         if (!req.decoderResult().isSuccess()) {
             write(ctx, Response.error(400, "malformed HTTP request"), false, "invalid", start);
@@ -65,39 +98,75 @@ public final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRe
         }
         QueryStringDecoder uri = new QueryStringDecoder(req.uri());
         Routes.Match match;
+        Request request;
         try {
             match = routes.match(req.method().name(), uri.path());
+            Map<String, String> headers = new HashMap<>();
+            req.headers().forEach(h -> headers.putIfAbsent(h.getKey().toLowerCase(Locale.ROOT), h.getValue()));
+            request = new Request(
+                    req.method().name(),
+                    uri.path(),
+                    match.params(),
+                    uri.parameters(),
+                    headers,
+                    ByteBufUtil.getBytes(req.content()));
         } catch (ApiException e) {
             write(ctx, Response.error(e.status(), e.getMessage()), keepAlive, "unmatched", start);
             return;
+        } catch (IllegalArgumentException e) {
+            // QueryStringDecoder's verdict on a bad percent-escape in the path or the query.
+            write(
+                    ctx,
+                    Response.error(400, "the URL is not valid percent-encoding: " + e.getMessage()),
+                    keepAlive,
+                    "unmatched",
+                    start);
+            return;
         }
-        Map<String, String> headers = new HashMap<>();
-        req.headers().forEach(h -> headers.putIfAbsent(h.getKey().toLowerCase(Locale.ROOT), h.getValue()));
-        Request request = new Request(
-                req.method().name(),
-                uri.path(),
-                match.params(),
-                uri.parameters(),
-                headers,
-                ByteBufUtil.getBytes(req.content()));
-        CompletableFuture<Response> work;
+        if (match.immediate()) {
+            Response r;
+            try {
+                r = match.endpoint().handle(request);
+            } catch (Exception e) {
+                r = failure(e, request);
+            }
+            write(ctx, r, keepAlive, match.name(), start);
+            return;
+        }
+        CompletableFuture<Response> result = new CompletableFuture<>();
+        FutureTask<Void> task = new FutureTask<>(() -> {
+            try {
+                result.complete(match.endpoint().handle(request));
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            }
+            return null;
+        });
         try {
-            work = CompletableFuture.supplyAsync(() -> call(match.endpoint(), request), workers);
+            workers.execute(task);
         } catch (RejectedExecutionException e) {
             write(ctx, Response.error(503, "the server is busy: try again"), keepAlive, match.name(), start);
             return;
         }
-        work.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                .whenComplete((response, error) -> write(
-                        ctx, response != null ? response : failure(error, request), keepAlive, match.name(), start));
-    }
-
-    private static Response call(Endpoint endpoint, Request request) {
-        try {
-            return endpoint.handle(request);
-        } catch (Exception e) {
-            throw new CompletionException(e);
-        }
+        ScheduledFuture<?> deadline = ctx.executor()
+                .schedule(
+                        () -> {
+                            if (result.completeExceptionally(new TimeoutException())) {
+                                // Nobody will read the answer: stop the work (a scan or a fetch checks for it).
+                                task.cancel(true);
+                            }
+                        },
+                        timeout.toMillis(),
+                        TimeUnit.MILLISECONDS);
+        result.whenComplete((response, error) -> {
+            deadline.cancel(false);
+            Response r = response != null ? response : failure(error, request);
+            if (ctx.executor().inEventLoop()) {
+                write(ctx, r, keepAlive, match.name(), start);
+            } else {
+                ctx.executor().execute(() -> write(ctx, r, keepAlive, match.name(), start));
+            }
+        });
     }
 
     private Response failure(Throwable error, Request request) {
@@ -111,7 +180,7 @@ public final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRe
         if (t instanceof TimeoutException) {
             return Response.error(503, "the request took longer than " + timeout.toMillis() + " ms");
         }
-        if (t instanceof InterruptedException) {
+        if (t instanceof InterruptedException || t instanceof java.util.concurrent.CancellationException) {
             return Response.error(503, "the server is shutting down");
         }
         LOG.error("{} {} failed", request.method(), request.path(), t);
@@ -131,7 +200,11 @@ public final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRe
         }
         metrics.request(route, r.status(), System.nanoTime() - start);
         var sent = ctx.writeAndFlush(res);
-        if (!keepAlive) {
+        if (keepAlive) {
+            // The next request of this connection, now that this one is answered.
+            ctx.channel().attr(ANSWERING).set(Boolean.FALSE);
+            ctx.read();
+        } else {
             sent.addListener(ChannelFutureListener.CLOSE);
         }
     }

@@ -94,12 +94,7 @@ public final class RouterServer implements AutoCloseable {
                 o.get(ServeOptions.PORT),
                 router.routes(),
                 router.metrics,
-                new IndexServer.Limits(
-                        o.get(ServeOptions.WORKERS),
-                        o.get(ServeOptions.QUEUE),
-                        (int) o.get(ServeOptions.MAX_BODY).getBytes(),
-                        o.get(ServeOptions.REQUEST_TIMEOUT),
-                        o.get(ServeOptions.IDLE_TIMEOUT)));
+                IndexServer.Limits.from(o));
         return router;
     }
 
@@ -118,15 +113,15 @@ public final class RouterServer implements AutoCloseable {
                         r -> forwardToOwner(r, "/v1/items/" + enc(r.pathParams().get("id")) + query(r)))
                 .add("GET", "/v1/items/{id}/similar", "similar", this::similar)
                 .add("GET", "/v1/index", "index", r -> Response.json(describe()))
-                .add("GET", "/healthz", "healthz", r -> Response.json(Map.of("status", "alive")))
-                .add(
+                .addImmediate("GET", "/healthz", "healthz", r -> Response.json(Map.of("status", "alive")))
+                .addImmediate(
                         "GET",
                         "/readyz",
                         "readyz",
                         r -> missing().isEmpty() && !infos.isEmpty()
                                 ? Response.json(Map.of("status", "ready"))
                                 : Response.error(503, "shards not served by any backend: " + missing()))
-                .add(
+                .addImmediate(
                         "GET",
                         "/metrics",
                         "metrics",

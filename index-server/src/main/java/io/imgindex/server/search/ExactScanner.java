@@ -12,7 +12,10 @@ import java.util.List;
  * eight queries in one pass cost little more than one. The thread of the first waiting query runs the pass (no
  * thread of its own); then it hands the role to the next waiting query's thread.
  *
- * <p>Thread-safe. A query whose thread is interrupted while it waits leaves the queue.
+ * <p>Thread-safe. A query whose thread is interrupted while it waits leaves the queue; one whose thread is
+ * interrupted while it runs a pass stops being scored (the pass goes on for the others in it, or stops if there are
+ * none) and throws {@link InterruptedException} once it has handed the role on. So a request that missed its
+ * deadline stops costing CPU.
  */
 final class ExactScanner {
 
@@ -95,8 +98,9 @@ final class ExactScanner {
                 batch.add(0, me); // promoted after the queue moved on: answer it in this pass too
             }
         }
+        boolean interrupted = false;
         try {
-            scan(batch);
+            interrupted = scan(batch, me);
         } catch (RuntimeException e) {
             batch.forEach(t -> t.error = e);
         } finally {
@@ -111,6 +115,9 @@ final class ExactScanner {
                 notifyAll();
             }
         }
+        if (interrupted) {
+            throw new InterruptedException("the exact scan was interrupted");
+        }
         return result(me);
     }
 
@@ -121,7 +128,11 @@ final class ExactScanner {
         return t.top;
     }
 
-    private void scan(List<Task> batch) {
+    /** Rows scored between checks for an interrupt of the scanning thread. */
+    private static final int INTERRUPT_CHECK_ROWS = 4096;
+
+    /** Scores every row for the batch; true if the scanning thread ({@code me}'s) was interrupted. */
+    private boolean scan(List<Task> batch, Task me) {
         int n = rows.size();
         int q = batch.size();
         TopK[] tops = new TopK[q];
@@ -133,10 +144,19 @@ final class ExactScanner {
             queries[j] = t.query;
             accepts[j] = t.accept;
         }
+        boolean[] skip = new boolean[q];
+        int active = q;
+        boolean interrupted = false;
         // Row by row, every waiting query: a row is read from memory once, then scored from the cache.
-        for (int ord = 0; ord < n; ord++) {
+        for (int ord = 0; ord < n && active > 0; ord++) {
+            if (ord % INTERRUPT_CHECK_ROWS == 0 && !interrupted && Thread.interrupted()) {
+                interrupted = true;
+                int mine = batch.indexOf(me);
+                skip[mine] = true;
+                active--;
+            }
             for (int j = 0; j < q; j++) {
-                if (accepts[j] == null || accepts[j].get(ord)) {
+                if (!skip[j] && (accepts[j] == null || accepts[j].get(ord))) {
                     tops[j].offer(ord, rows.dot(kernel, queries[j], ord));
                 }
             }
@@ -144,6 +164,7 @@ final class ExactScanner {
         for (int j = 0; j < q; j++) {
             batch.get(j).top = tops[j];
         }
+        return interrupted;
     }
 
     /** A selective filter: only its rows. */

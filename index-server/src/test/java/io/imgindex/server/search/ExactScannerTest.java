@@ -1,0 +1,84 @@
+package io.imgindex.server.search;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/** The exact scanner's answers, and what it does when its thread is interrupted mid-pass. */
+class ExactScannerTest {
+
+    /** Rows whose score is the row number (so the top k is known), counting what is scored. */
+    private static final class CountingRows implements ExactScanner.Rows {
+        final int n;
+        final AtomicLong scored = new AtomicLong();
+        final CountDownLatch started = new CountDownLatch(1);
+        volatile long pauseEvery;
+
+        CountingRows(int n) {
+            this.n = n;
+        }
+
+        @Override
+        public int size() {
+            return n;
+        }
+
+        @Override
+        public int dimension() {
+            return 1;
+        }
+
+        @Override
+        public float dot(DotKernel kernel, float[] query, int row) {
+            long s = scored.incrementAndGet();
+            started.countDown();
+            if (pauseEvery > 0 && s % pauseEvery == 0) {
+                try {
+                    Thread.sleep(1);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt(); // as a kernel would: it does not look
+                }
+            }
+            return row * query[0];
+        }
+    }
+
+    @Test
+    void findsTheTopRows() throws Exception {
+        CountingRows rows = new CountingRows(10_000);
+        TopK top = new ExactScanner(rows, ScalarDot.INSTANCE).search(new float[] {1f}, 3, null);
+        assertThat(top.sorted(0)).extracting(TopK.Entry::ord).containsExactly(9_999, 9_998, 9_997);
+        assertThat(rows.scored.get()).isEqualTo(10_000);
+    }
+
+    @Test
+    void anInterruptedScanStopsAndSaysSo() throws Exception {
+        CountingRows rows = new CountingRows(2_000_000);
+        rows.pauseEvery = 512; // about 4 s for the whole pass
+        ExactScanner scanner = new ExactScanner(rows, ScalarDot.INSTANCE);
+        AtomicReference<Throwable> outcome = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try {
+                scanner.search(new float[] {1f}, 10, null);
+            } catch (Throwable e) {
+                outcome.set(e);
+            }
+        });
+        t.start();
+        rows.started.await();
+        Thread.sleep(50);
+        t.interrupt();
+        t.join(10_000);
+        assertThat(t.isAlive()).isFalse();
+        assertThat(outcome.get()).isInstanceOf(InterruptedException.class);
+        assertThat(rows.scored.get()).as("stopped well before the end").isLessThan(1_000_000);
+        // The scanner is free again for the next query.
+        rows.pauseEvery = 0;
+        assertThat(scanner.search(new float[] {1f}, 1, null).sorted(0))
+                .extracting(TopK.Entry::ord)
+                .containsExactly(1_999_999);
+    }
+}
