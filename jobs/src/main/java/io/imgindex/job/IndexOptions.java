@@ -132,7 +132,8 @@ public final class IndexOptions {
     public static final ConfigOption<Integer> FETCH_MAX_ATTEMPTS = ConfigOptions.key("fetch.max-attempts")
             .intType()
             .defaultValue(3)
-            .withDescription("Attempts per request; only timeouts and 5xx answers are retried.");
+            .withDescription("Attempts per request; only timeouts, 5xx and 429 answers are retried (429 and 503"
+                    + " after the time their Retry-After asks, and every request to that host waits too).");
 
     public static final ConfigOption<Duration> FETCH_BACKOFF = ConfigOptions.key("fetch.backoff")
             .durationType()

@@ -16,7 +16,7 @@ import org.apache.hc.core5.http.HttpResponse;
 final class CappedBodyConsumer extends AbstractBinResponseConsumer<CappedBodyConsumer.Response> {
 
     /** What the fetcher needs of a response. */
-    record Response(int status, String location, byte[] body) {}
+    record Response(int status, String location, String retryAfter, byte[] body) {}
 
     /** The body is over the limit; aborts the exchange. */
     static final class TooLargeException extends IOException {
@@ -32,6 +32,7 @@ final class CappedBodyConsumer extends AbstractBinResponseConsumer<CappedBodyCon
     private final long maxBytes;
     private int status;
     private String location;
+    private String retryAfter;
     private ByteArrayOutputStream body;
 
     CappedBodyConsumer(long maxBytes) {
@@ -43,6 +44,8 @@ final class CappedBodyConsumer extends AbstractBinResponseConsumer<CappedBodyCon
         status = response.getCode();
         Header loc = response.getFirstHeader("Location");
         location = loc == null ? null : loc.getValue();
+        Header wait = response.getFirstHeader("Retry-After");
+        retryAfter = wait == null ? null : wait.getValue();
         if (status < 200 || status >= 300) {
             return;
         }
@@ -87,7 +90,7 @@ final class CappedBodyConsumer extends AbstractBinResponseConsumer<CappedBodyCon
 
     @Override
     protected Response buildResult() {
-        return new Response(status, location, body == null ? null : body.toByteArray());
+        return new Response(status, location, retryAfter, body == null ? null : body.toByteArray());
     }
 
     @Override

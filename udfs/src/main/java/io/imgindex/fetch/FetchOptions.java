@@ -16,7 +16,8 @@ import java.util.Objects;
  *     backoff and waiting for a connection included
  * @param maxBytes largest body accepted; larger declared or actual sizes fail with {@code TOO_LARGE}
  * @param maxRedirects redirects followed before {@code TOO_MANY_REDIRECTS}
- * @param maxAttempts attempts per URL; retries happen only after timeouts and 5xx answers
+ * @param maxAttempts attempts per URL; retries happen only after timeouts, 5xx and 429 answers (a 429 or 503 after
+ *     the time its Retry-After asks)
  * @param backoffInitial delay before the first retry; doubled for each further one
  * @param backoffMax upper bound of a retry delay
  * @param perHostConcurrency connections open at once to one host (scheme, host and port)

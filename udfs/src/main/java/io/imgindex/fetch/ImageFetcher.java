@@ -56,8 +56,10 @@ import org.apache.hc.core5.util.Timeout;
  *
  * <p>HTTP runs on a non-blocking client with a connection pool capped per host; redirects are followed here,
  * not by the client, so that each hop's scheme is checked, loops are caught, and the {@link AddressPolicy}
- * applies to every hop's resolved addresses. Only timeouts and 5xx answers are retried, with exponential
- * backoff and jitter. {@code file:} URLs are read only under the allowed roots (symbolic links resolved);
+ * applies to every hop's resolved addresses. Only timeouts, 5xx and 429 answers are retried, with exponential
+ * backoff and jitter; a 429 or 503 pauses its host ({@link HostBackoff}) for the time its {@code Retry-After} asks
+ * (else a backoff that doubles while the host keeps refusing), and every request to that host waits it out, within
+ * each URL's total timeout. {@code file:} URLs are read only under the allowed roots (symbolic links resolved);
  * {@code s3a:} objects through Flink's file systems. Never throws for a bad URL: every problem is a
  * {@link FetchResult} with a reason code.
  *
@@ -72,6 +74,7 @@ public final class ImageFetcher implements AutoCloseable {
     private final List<Path> fileRoots;
     private final ObjectStore objects;
     private final Set<CompletableFuture<FetchResult>> inFlight = ConcurrentHashMap.newKeySet();
+    private final HostBackoff politeness;
     private volatile boolean closed;
 
     /** A fetcher that cannot read object store URLs (they fail as {@code FETCH_FAILED}). */
@@ -87,6 +90,7 @@ public final class ImageFetcher implements AutoCloseable {
     /** A fetcher whose host names are resolved by {@code names} (tests resolve without asking a DNS server). */
     ImageFetcher(FetchOptions options, ObjectStore objects, DnsResolver names) {
         this.options = options;
+        this.politeness = new HostBackoff(options.backoffInitial(), options.backoffMax());
         this.objects = objects;
         this.client = HttpAsyncClients.custom()
                 .setConnectionManager(PoolingAsyncClientConnectionManagerBuilder.create()
@@ -224,6 +228,11 @@ public final class ImageFetcher implements AutoCloseable {
     /** How long {@link #close()} waits for the client's I/O thread to finish. */
     static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
 
+    /** The host a politeness pause applies to: name and port. */
+    private static String hostOf(URI uri) {
+        return uri.getHost() + ":" + uri.getPort();
+    }
+
     private static String httpProblem(URI uri) {
         if (uri.getHost() == null || uri.getHost().isEmpty()) {
             return "URL '" + uri + "' has no host";
@@ -259,6 +268,25 @@ public final class ImageFetcher implements AutoCloseable {
                 fail(
                         Reason.TIMEOUT.name(),
                         "no answer within the total timeout of " + options.totalTimeout() + " from " + current);
+                return;
+            }
+            long pause = politeness.waitNanos(hostOf(current));
+            if (pause > 0) {
+                // The host asked to be left alone (429 or 503): wait, as every request to it does.
+                if (pause >= remainingNanos) {
+                    fail(
+                            lastStatus != null ? Reason.http(lastStatus) : Reason.TIMEOUT.name(),
+                            hostOf(current) + " asked to be left alone for "
+                                    + Duration.ofNanos(pause).toSeconds()
+                                    + " s more, past the total timeout of " + options.totalTimeout() + " for "
+                                    + current);
+                    return;
+                }
+                try {
+                    timers.schedule(() -> attempt(attemptOfHop), pause, TimeUnit.NANOSECONDS);
+                } catch (RejectedExecutionException closed) {
+                    fail(Reason.FETCH_FAILED.name(), "the fetcher was closed before " + current + " was requested");
+                }
                 return;
             }
             requests.incrementAndGet();
@@ -319,6 +347,19 @@ public final class ImageFetcher implements AutoCloseable {
         private void onResponse(CappedBodyConsumer.Response response, int attemptOfHop) {
             int status = response.status();
             lastStatus = status;
+            if (status == 429 || status == 503) {
+                long pause = politeness.refused(hostOf(current), response.retryAfter());
+                retryOrFail(
+                        attemptOfHop,
+                        Reason.http(status),
+                        "server answered " + status + " for " + current
+                                + (response.retryAfter() != null
+                                        ? " (Retry-After: " + response.retryAfter() + ")"
+                                        : ""),
+                        pause);
+                return;
+            }
+            politeness.answered(hostOf(current));
             if (status >= 200 && status < 300) {
                 result.complete(FetchResult.ok(response.body(), status, requests.get()));
             } else if (isRedirect(status) && response.location() != null) {
@@ -404,11 +445,14 @@ public final class ImageFetcher implements AutoCloseable {
         }
 
         private void retryOrFail(int attemptOfHop, String reason, String message) {
+            retryOrFail(attemptOfHop, reason, message, backoffNanos(attemptOfHop));
+        }
+
+        private void retryOrFail(int attemptOfHop, String reason, String message, long delay) {
             if (attemptOfHop >= options.maxAttempts()) {
                 fail(reason, message + " (after " + attemptOfHop + " attempts)");
                 return;
             }
-            long delay = backoffNanos(attemptOfHop);
             if (System.nanoTime() + delay >= deadline) {
                 fail(reason, message + " (no time left to retry within " + options.totalTimeout() + ")");
                 return;
