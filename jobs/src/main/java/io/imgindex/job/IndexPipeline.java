@@ -28,10 +28,17 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
  * Wires the indexing pipeline from input items to a committed generation:
  *
  * <pre>
+ * STREAMING:
  * items ─ tally ─ split ─ unique id ─ fetch ─ decode ─ exact dedup ─ embed ─ near dedup ─┐
  *                   │          │                │        └─ exact copies ────┘            │
  *                   └──────────┴────────────────┴─ terminal ──────────────────────────────┴─ write (by shard) ─ commit
+ * BATCH:
+ * items ─ tally ─ split ─ unique id ─ fetch ─ decode ─ embed ─ exact dedup ─ near dedup ─ ...
  * </pre>
+ *
+ * <p>In BATCH every keyed exchange is blocking (its input is sorted before the next operator starts), so fetch,
+ * decode and embed run chained, in one pipelined region, and the exact duplicates are found after the embedding:
+ * what crosses the first blocking exchange after the fetch is an item with its vector, never its pixels.
  *
  * Every item ends in exactly one table; the tally and the writers report to the committer, which refuses to
  * commit counts that do not add up. The same wiring serves BATCH and STREAMING: the dedup functions differ in how
@@ -73,18 +80,27 @@ public final class IndexPipeline {
         SingleOutputStreamOperator<Item> decoded = fetched.process(new DecodeFunction(config.decode()), itemType)
                 .name("decode")
                 .uid("decode");
-        SingleOutputStreamOperator<Item> distinct = decoded.keyBy(item -> item.sha256)
-                .process(new ExactDuplicateFunction(batch), itemType)
-                .name("exact duplicates")
-                .uid("exact-dedup");
-        SingleOutputStreamOperator<Item> embedded = AsyncDataStream.unorderedWait(
-                        distinct,
-                        new EmbedFunction(config.embed()),
-                        config.embedTimeout().toMillis(),
-                        TimeUnit.MILLISECONDS,
-                        Math.max(2, config.embed().batchSize() * 4))
-                .name("embed")
-                .uid("embed");
+        SingleOutputStreamOperator<Item> distinct;
+        SingleOutputStreamOperator<Item> embedded;
+        if (batch) {
+            // BATCH makes every keyed exchange blocking: nothing after it starts before everything before it ends.
+            // So fetch, decode and embed run chained, together, and exact copies are found after the embedding,
+            // on items that carry a vector instead of pixels (the embedding remembers recent bytes, so a copy met
+            // again is not embedded twice).
+            SingleOutputStreamOperator<Item> vectors = embed(decoded, config);
+            distinct = vectors.keyBy(item -> item.sha256)
+                    .process(new ExactDuplicateFunction(true), itemType)
+                    .name("exact duplicates")
+                    .uid("exact-dedup");
+            embedded = distinct;
+        } else {
+            // STREAMING: exchanges are pipelined; exact copies are dropped before they cost an embedding.
+            distinct = decoded.keyBy(item -> item.sha256)
+                    .process(new ExactDuplicateFunction(false), itemType)
+                    .name("exact duplicates")
+                    .uid("exact-dedup");
+            embedded = embed(distinct, config);
+        }
 
         // With near-duplicate removal, exact duplicates go through it too: they follow the item whose bytes they share.
         DataStream<Item> deduplicated = embedded.union(distinct.getSideOutput(Outcomes.TERMINAL));
@@ -131,5 +147,16 @@ public final class IndexPipeline {
                 .setParallelism(1)
                 .setMaxParallelism(1)
                 .uid("committer");
+    }
+
+    private static SingleOutputStreamOperator<Item> embed(DataStream<Item> decoded, IndexJobConfig config) {
+        return AsyncDataStream.unorderedWait(
+                        decoded,
+                        new EmbedFunction(config.embed()),
+                        config.embedTimeout().toMillis(),
+                        TimeUnit.MILLISECONDS,
+                        Math.max(2, config.embed().batchSize() * 4))
+                .name("embed")
+                .uid("embed");
     }
 }

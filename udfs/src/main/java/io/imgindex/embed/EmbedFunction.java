@@ -4,7 +4,9 @@ import io.imgindex.item.Item;
 import io.imgindex.item.ItemAsyncFunction;
 import io.imgindex.item.Reason;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
 import org.apache.flink.configuration.Configuration;
@@ -14,6 +16,10 @@ import org.apache.flink.metrics.Counter;
  * Embeds each decoded item through the process-wide {@link SharedModels} batcher and marks it indexed (a
  * later dedup stage may still turn it into a duplicate). A model error or timeout fails only that item, with
  * {@code EMBEDDING_FAILED}. Use with {@code AsyncDataStream.unorderedWait} and a capacity of a few batches.
+ *
+ * <p>The last {@link #RECENT} distinct byte strings embedded (by their SHA-256) are remembered with their
+ * vectors, so an exact copy met again soon (a placeholder image used by thousands of products) is not embedded
+ * again: it gets the same vector. That matters in BATCH, where exact copies are found after the embedding.
  */
 public class EmbedFunction extends ItemAsyncFunction<float[]> {
 
@@ -22,8 +28,13 @@ public class EmbedFunction extends ItemAsyncFunction<float[]> {
     /** The external resource name of GPUs in Flink's configuration ({@code external-resources: gpu}). */
     public static final String FLINK_GPU_RESOURCE = "gpu";
 
+    /** Distinct byte strings remembered with their embeddings, per subtask (about 7 MB at 1792 dimensions). */
+    static final int RECENT = 1024;
+
     private final EmbedOptions options;
     private transient SharedModels.Lease lease;
+    private transient Map<String, CompletableFuture<float[]>> recent;
+    private transient Counter reused;
     private transient Counter embedded;
     private transient Counter failed;
 
@@ -36,6 +47,13 @@ public class EmbedFunction extends ItemAsyncFunction<float[]> {
         lease = SharedModels.acquire(options, devices(options.device(), gpusAssignedByFlink()));
         embedded = getRuntimeContext().getMetricGroup().counter("imagesEmbedded");
         failed = getRuntimeContext().getMetricGroup().counter("embeddingFailures");
+        reused = getRuntimeContext().getMetricGroup().counter("embeddingsReused");
+        recent = new LinkedHashMap<>(RECENT * 2, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, CompletableFuture<float[]>> eldest) {
+                return size() > RECENT;
+            }
+        };
     }
 
     /** The GPU indexes Flink assigned to this task manager (external resource {@code gpu}), if any. */
@@ -61,7 +79,20 @@ public class EmbedFunction extends ItemAsyncFunction<float[]> {
 
     @Override
     protected CompletableFuture<float[]> call(Item item) {
-        return lease.batcher().submit(item.pixels);
+        // Called on the task's mailbox thread only: the map needs no lock.
+        String sha = item.sha256;
+        if (sha != null) {
+            CompletableFuture<float[]> known = recent.get(sha);
+            if (known != null && !known.isCompletedExceptionally()) {
+                reused.inc();
+                return known.thenApply(float[]::clone);
+            }
+        }
+        CompletableFuture<float[]> vector = lease.batcher().submit(item.pixels);
+        if (sha != null) {
+            recent.put(sha, vector);
+        }
+        return vector;
     }
 
     @Override
