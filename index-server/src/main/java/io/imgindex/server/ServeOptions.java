@@ -1,6 +1,7 @@
 package io.imgindex.server;
 
 import io.imgindex.decode.DecodeLimitOptions;
+import io.imgindex.server.load.GraphWalk;
 import java.time.Duration;
 import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
@@ -71,6 +72,12 @@ public final class ServeOptions {
             .intType()
             .defaultValue(100)
             .withDescription("HNSW efSearch: default candidates while searching (a request may" + " set ef).");
+    public static final ConfigOption<GraphWalk> GRAPH_WALK = ConfigOptions.key("graph-walk")
+            .enumType(GraphWalk.class)
+            .defaultValue(GraphWalk.AUTO)
+            .withDescription("What graph walks score: PQ (the segments' PQ codes, re-ranked on the full vectors),"
+                    + " FULL (the mapped full vectors) or AUTO (FULL while the served vectors take at most half of"
+                    + " the memory, else PQ where a segment has codes).");
     public static final ConfigOption<Integer> MAX_K = ConfigOptions.key("max-k")
             .intType()
             .defaultValue(1000)
@@ -160,6 +167,7 @@ public final class ServeOptions {
             REQUEST_TIMEOUT,
             IDLE_TIMEOUT,
             MAX_CONNECTIONS,
+            GRAPH_WALK,
             RECEIVE_TIMEOUT,
             BODY_BUDGET,
             MODEL_CACHE,

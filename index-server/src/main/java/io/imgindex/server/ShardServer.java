@@ -107,7 +107,8 @@ public final class ShardServer implements AutoCloseable {
         Metrics metrics = new Metrics();
         SegmentCache cache =
                 new SegmentCache(cacheDir(o), o.get(ServeOptions.CACHE_SIZE).getBytes());
-        IndexLoader loader = new IndexLoader(reader, shards(o), loadThreads, hnsw, embedder::card, cache);
+        IndexLoader loader = new IndexLoader(
+                reader, shards(o), loadThreads, hnsw, embedder::card, cache, o.get(ServeOptions.GRAPH_WALK));
         ServedIndex served = new ServedIndex(
                 loader,
                 o.get(ServeOptions.WATCH_INTERVAL),

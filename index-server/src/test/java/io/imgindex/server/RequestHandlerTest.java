@@ -193,7 +193,8 @@ class RequestHandlerTest {
                         1,
                         HnswParams.defaults(),
                         id -> store.resolve(id).card(),
-                        new io.imgindex.server.load.SegmentCache(dir.resolve("cache"), 1L << 30)),
+                        new io.imgindex.server.load.SegmentCache(dir.resolve("cache"), 1L << 30),
+                        io.imgindex.server.load.GraphWalk.AUTO),
                 Duration.ofHours(1),
                 new ServedIndex.Listener() {
                     @Override

@@ -111,7 +111,7 @@ class SegmentServingITCase {
         assertThat(one.segments())
                 .hasSize(2)
                 .allSatisfy(s -> assertThat(s.graph().compressed()).isTrue());
-        try (ShardServer server = serve()) {
+        try (ShardServer server = serve("--graph-walk", "pq")) {
             Http http = new Http(server.http().hostAndPort());
             Http.await(
                     "generation 1",
@@ -120,6 +120,7 @@ class SegmentServingITCase {
             JsonNode info = http.get("/v1/index").json();
             assertThat(info.get("format_version").asInt()).isEqualTo(2);
             assertThat(info.get("load").get("segments_loaded").asInt()).isEqualTo(2);
+            assertThat(info.get("load").get("graph_walk").asText()).isEqualTo("pq");
             double pqRecall = recall(http, first, "a-");
             System.out.printf("recall@10 of the PQ-walked segments: %.3f%n", pqRecall);
             assertThat(pqRecall).isGreaterThan(0.9);
@@ -175,6 +176,18 @@ class SegmentServingITCase {
             assertThat(Duration.ofNanos(forth - back)).isLessThan(Duration.ofSeconds(1));
             assertThat(failed.get()).isZero();
             assertThat(generation(http)).isEqualTo(2);
+        }
+        // By default a server whose vectors fit in memory walks the full vectors and leaves the PQ codes unread.
+        try (ShardServer server = serve()) {
+            Http http = new Http(server.http().hostAndPort());
+            Http.await("generation 2", Duration.ofSeconds(60), () -> generation(http) == 2);
+            assertThat(admin(http, "1").status()).isEqualTo(200);
+            JsonNode load = http.get("/v1/index").json().get("load");
+            assertThat(load.get("graph_walk").asText()).isEqualTo("full");
+            // A PQ walk keeps four times ef candidates; the full walk is given the same number.
+            double fullRecall = recall(http, first, "a-", 256);
+            System.out.printf("recall@10 of the same segments walked on full vectors, ef 256: %.3f%n", fullRecall);
+            assertThat(fullRecall).isGreaterThan(0.9);
         }
     }
 

@@ -48,6 +48,7 @@ public final class IndexInfoHandler {
         load.put("segments_reused", index.stats().segmentsReused());
         load.put("heap_bytes", index.stats().heapBytes());
         load.put("mapped_bytes", index.stats().mappedBytes());
+        load.put("graph_walk", index.stats().graphWalk());
         out.put("load", load);
         if (!m.segments().isEmpty()) {
             out.put("segments", m.segments().size());

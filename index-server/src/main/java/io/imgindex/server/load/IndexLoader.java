@@ -69,6 +69,7 @@ public final class IndexLoader {
     private final HnswParams hnsw;
     private final Models models;
     private final SegmentCache cache;
+    private final GraphWalk walk;
     /** Segments loaded for the generations kept, by segment id and content. */
     private final Map<String, Segment> segments = new ConcurrentHashMap<>();
     /** Parsed duplicates files, by content. */
@@ -78,6 +79,7 @@ public final class IndexLoader {
      * @param wantedShards the shards to serve, or null for all
      * @param hnsw graph parameters for format version 1 generations, or null to serve them by exact search only
      * @param cache where segment files are kept locally
+     * @param walk what graph walks score: PQ codes, full vectors, or the one that fits (see {@link GraphWalk})
      */
     public IndexLoader(
             GenerationReader reader,
@@ -85,7 +87,9 @@ public final class IndexLoader {
             int threads,
             HnswParams hnsw,
             Models models,
-            SegmentCache cache) {
+            SegmentCache cache,
+            GraphWalk walk) {
+        this.walk = walk;
         this.reader = reader;
         this.wantedShards = wantedShards;
         this.threads = threads;
@@ -177,6 +181,13 @@ public final class IndexLoader {
         Map<SegmentInfo, Future<Segment>> opening = new LinkedHashMap<>();
         Map<SegmentInfo, Segment> ready = new HashMap<>();
         int reused = 0;
+        long vectorBytes = 0;
+        for (SegmentInfo s : m.segments()) {
+            if (shards.contains(s.shard())) {
+                vectorBytes += s.rows() * 4L * m.model().dimension();
+            }
+        }
+        boolean pqWalk = walk.usesPq(vectorBytes);
         for (SegmentInfo s : m.segments()) {
             if (!shards.contains(s.shard())) {
                 continue;
@@ -187,7 +198,7 @@ public final class IndexLoader {
                 ready.put(s, known);
                 reused++;
             } else {
-                opening.put(s, pool.submit(() -> open(m, s, files)));
+                opening.put(s, pool.submit(() -> open(m, s, files, pqWalk)));
             }
         }
         Future<Duplicates> duplicates = pool.submit(() -> duplicates(m, shards));
@@ -225,7 +236,8 @@ public final class IndexLoader {
                 opening.size(),
                 reused,
                 heap,
-                mapped);
+                mapped,
+                pqWalk ? "pq" : "full");
         LOG.info(
                 "Loaded generation {} of {}: {} vectors in shards {}, {} segments ({} opened, {} already loaded),"
                         + " {} MB read and verified, {} MB mapped, about {} MB of heap, in {} s",
@@ -250,10 +262,12 @@ public final class IndexLoader {
     }
 
     /** A segment's files verified and local, its graph and vectors mapped, its rows read without vectors. */
-    private Segment open(Manifest m, SegmentInfo s, Map<String, ManifestFile> files) throws IOException {
+    private Segment open(Manifest m, SegmentInfo s, Map<String, ManifestFile> files, boolean pqWalk)
+            throws IOException {
         ManifestFile rowsFile = files.get(ManifestFile.ROWS);
         ManifestFile graphFile = files.get(ManifestFile.GRAPH);
-        ManifestFile pqFile = files.get(ManifestFile.PQ);
+        // Without a PQ walk the codes are not read at all: they would only take heap.
+        ManifestFile pqFile = pqWalk ? files.get(ManifestFile.PQ) : null;
         Path rows = cache.local(reader, m, rowsFile);
         Path graph = cache.local(reader, m, graphFile);
         Path pq = pqFile == null ? null : cache.local(reader, m, pqFile);
@@ -338,7 +352,8 @@ public final class IndexLoader {
                 shards.size(),
                 0,
                 heap,
-                0);
+                0,
+                "hnsw built at load");
         double seconds = (read - start) / 1e9;
         LOG.info(
                 "Loaded generation {} of {}: {} vectors in shards {}, {} MB read and verified in {} s ({} MB/s),"

@@ -52,7 +52,8 @@ public record LoadedIndex(
             int segmentsLoaded,
             int segmentsReused,
             long heapBytes,
-            long mappedBytes) {}
+            long mappedBytes,
+            String graphWalk) {}
 
     /** Where an id lives in this generation. */
     public record Location(ShardIndex shard, int row) {}
