@@ -1,22 +1,16 @@
 package io.imgindex.server;
 
 import io.imgindex.server.http.ConnectionGuard;
+import io.imgindex.server.http.LingeringClose;
 import io.imgindex.server.http.RequestHandler;
-import io.imgindex.server.http.Response;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * The channel pipeline, and nothing else: the {@link ConnectionGuard} (connection cap, receive deadline, body
  * budget), an idle timeout, HTTP/1.1 codec with bounded initial line and headers, keep-alive, a body aggregator
- * capped at {@code maxBodyBytes} (a larger body gets a JSON 413 and the connection is closed), flow control (one
+ * capped at {@code maxBodyBytes} (a larger body gets a JSON 413, then the connection drains and closes: {@link LingeringClose}), flow control (one
  * request at a time, read only when the previous one is answered: auto-read is off), then the shared {@link
  * RequestHandler}.
  */
@@ -68,15 +62,10 @@ final class IndexServerInitializer extends ChannelInitializer<SocketChannel> {
 
         @Override
         protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
-            Response r = Response.error(413, "the body is larger than the limit of " + maxContentLength() + " bytes");
-            FullHttpResponse res = new DefaultFullHttpResponse(
-                    HttpVersion.HTTP_1_1,
+            LingeringClose.refuse(
+                    ctx.channel(),
                     HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
-                    Unpooled.wrappedBuffer(r.body()));
-            res.headers().set(HttpHeaderNames.CONTENT_TYPE, r.contentType());
-            res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.body().length);
-            res.headers().set(HttpHeaderNames.CONNECTION, "close");
-            ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+                    "the body is larger than the limit of " + maxContentLength() + " bytes");
         }
     }
 }

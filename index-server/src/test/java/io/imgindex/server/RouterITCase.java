@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToDoubleFunction;
 import java.util.stream.IntStream;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.AfterAll;
@@ -132,7 +133,9 @@ class RouterITCase {
         Http.Reply r = http.post("/v1/search", "{\"vector\":" + Http.array(query) + ",\"k\":10,\"mode\":\"exact\"}");
         assertThat(r.status()).as(r.text()).isEqualTo(200);
         assertThat(r.json().get("partial").asBoolean()).isFalse();
-        assertThat(ids(r.json())).isEqualTo(oracle(query, 10, -1));
+        float[] q = VectorMath.normalised(query);
+        ToDoubleFunction<String> score = id -> VectorMath.dot(q, vectors, Rankings.row(id) * DIM);
+        Rankings.assertSameRanking(ids(r.json()), oracle(query, 10, -1), score);
 
         String id = "id-17";
         Http.Reply item = http.get("/v1/items/" + id);
@@ -151,7 +154,8 @@ class RouterITCase {
         assertThat(partial.status()).as(partial.text()).isEqualTo(200);
         assertThat(partial.json().get("partial").asBoolean()).isTrue();
         assertThat(partial.json().get("missing_shards").toString()).isEqualTo("[1]");
-        assertThat(ids(partial.json())).isEqualTo(oracle(query, 10, 0));
+        assertThat(ids(partial.json())).allMatch(hit -> ShardAssignment.shardOf(hit, 2) == 0);
+        Rankings.assertSameRanking(ids(partial.json()), oracle(query, 10, 0), score);
         assertThat(ms).isLessThan(1500);
     }
 }

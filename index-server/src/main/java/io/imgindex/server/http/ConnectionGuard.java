@@ -1,17 +1,11 @@
 package io.imgindex.server.http;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
@@ -118,7 +112,7 @@ public final class ConnectionGuard extends ChannelInboundHandlerAdapter {
             if (buffered.addAndGet(n) > bodyBudget) {
                 release(s);
                 s.refused = true;
-                refuse(
+                LingeringClose.refuse(
                         ctx.channel(),
                         HttpResponseStatus.SERVICE_UNAVAILABLE,
                         "the server is receiving too many large" + " requests at once (" + bodyBudget
@@ -154,20 +148,9 @@ public final class ConnectionGuard extends ChannelInboundHandlerAdapter {
         }
         release(s);
         s.refused = true;
-        refuse(
+        LingeringClose.refuse(
                 channel,
                 HttpResponseStatus.REQUEST_TIMEOUT,
                 "the request did not arrive whole within " + readDeadline.toMillis() + " ms of its first byte");
-    }
-
-    /** Answers through the whole pipeline (so the codec encodes it) and closes. */
-    private static void refuse(Channel channel, HttpResponseStatus status, String message) {
-        Response r = Response.error(status.code(), message);
-        FullHttpResponse res =
-                new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(r.body()));
-        res.headers().set(HttpHeaderNames.CONTENT_TYPE, r.contentType());
-        res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.body().length);
-        res.headers().set(HttpHeaderNames.CONNECTION, "close");
-        channel.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
     }
 }
