@@ -15,15 +15,22 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.BatchExecutionOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.DeploymentOptions;
 import org.apache.flink.configuration.ExecutionOptions;
+import org.apache.flink.configuration.HeartbeatManagerOptions;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.connector.file.src.FileSource;
+import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.core.plugin.PluginUtils;
@@ -111,6 +118,11 @@ public final class IndexJob {
             // embedding: use the parallelism asked for on every operator instead.
             flinkConf.set(BatchExecutionOptions.ADAPTIVE_AUTO_PARALLELISM_ENABLED, false);
         }
+        if (!flinkSettings.containsKey(HeartbeatManagerOptions.HEARTBEAT_INTERVAL.key())) {
+            // Task managers report accumulators with their heartbeats: often enough for the progress lines of an
+            // embedded MiniCluster (a cluster keeps its own setting).
+            flinkConf.set(HeartbeatManagerOptions.HEARTBEAT_INTERVAL, Duration.ofSeconds(2));
+        }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flinkConf);
         if (env instanceof LocalStreamEnvironment) {
             // A cluster loads file system plugins itself; an embedded MiniCluster does not.
@@ -138,7 +150,8 @@ public final class IndexJob {
                 .name("done");
         LOG.info("Indexing {} into {} (generation {})", config.inputs(), target.generationDir(), generation);
         LOG.info("Near-duplicates: {}", config.nearDupNote());
-        JobExecutionResult execution = env.execute("imgindex index " + config.name() + " generation " + generation);
+        JobExecutionResult execution =
+                execute(env, "imgindex index " + config.name() + " generation " + generation, config, inputs);
         Path manifestPath = new Path(target.generationDir(), IndexLayout.MANIFEST);
         if (!execution.isJobExecutionResult()) {
             // Submitted detached (a cluster that does not wait): the committer writes the manifest later.
@@ -149,6 +162,34 @@ public final class IndexJob {
         Manifest manifest = Generations.readManifest(manifestPath);
         return new Result(
                 manifest, manifestPath.toString(), Duration.ofNanos(System.nanoTime() - start), config.nearDupNote());
+    }
+
+    /**
+     * Runs the job and, attached, prints a progress line every {@code --progress-interval} until it ends. Detached
+     * (a cluster that does not wait), submits and returns.
+     */
+    private static JobExecutionResult execute(
+            StreamExecutionEnvironment env, String name, IndexJobConfig config, List<Path> inputs) throws Exception {
+        Duration interval = config.progressInterval();
+        if (interval == null || !env.getConfiguration().get(DeploymentOptions.ATTACHED)) {
+            return env.execute(name);
+        }
+        ProgressReporter progress = new ProgressReporter(ProgressReporter.countLines(inputs), System.out::println);
+        JobClient client = env.executeAsync(name);
+        CompletableFuture<JobExecutionResult> done = client.getJobExecutionResult();
+        while (true) {
+            try {
+                return done.get(interval.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException stillRunning) {
+                try {
+                    progress.report(client.getAccumulators().get(interval.toMillis(), TimeUnit.MILLISECONDS));
+                } catch (TimeoutException | ExecutionException e) {
+                    LOG.debug("No progress figures this time: {}", e.toString());
+                }
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof Exception cause ? cause : e;
+            }
+        }
     }
 
     static GenerationTarget target(IndexJobConfig config, Instant startedAt) {

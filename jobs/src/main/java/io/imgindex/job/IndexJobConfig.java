@@ -53,6 +53,7 @@ public final class IndexJobConfig implements Serializable {
     private final Duration checkpointInterval;
     private final SegmentSettings segments;
     private final int retain;
+    private final Duration progressInterval;
     private final String checkpointDir;
     private final String savepointDir;
     private final String fromSavepoint;
@@ -243,6 +244,11 @@ public final class IndexJobConfig implements Serializable {
                 c.get(IndexOptions.SEGMENT_MAX_ROWS),
                 c.get(IndexOptions.SEGMENT_BUILD_THREADS),
                 null);
+        progressInterval = c.get(IndexOptions.QUIET) ? null : c.get(IndexOptions.PROGRESS_INTERVAL);
+        if (progressInterval != null && progressInterval.toMillis() < 100) {
+            throw new IllegalArgumentException(
+                    "--progress-interval must be at least 100ms, was " + c.get(IndexOptions.PROGRESS_INTERVAL));
+        }
         retain = c.get(IndexOptions.RETAIN);
         if (retain < 0) {
             throw new IllegalArgumentException("--retain must not be negative, was " + retain);
@@ -297,6 +303,11 @@ public final class IndexJobConfig implements Serializable {
     /** The queue a stream reads; null in BATCH. */
     public QueueSettings queue() {
         return queue;
+    }
+
+    /** How often to print a progress line, or null for none ({@code --quiet}). */
+    public Duration progressInterval() {
+        return progressInterval;
     }
 
     /** Generations kept after each commit, 0 for all. */

@@ -378,6 +378,16 @@ public final class IndexOptions {
             .withDescription("Threads each writer task builds a segment's graph with (every writer task builds its"
                     + " own shards' graphs at once, so the default keeps one per task slot).");
 
+    public static final ConfigOption<Duration> PROGRESS_INTERVAL = ConfigOptions.key("progress-interval")
+            .durationType()
+            .defaultValue(Duration.ofSeconds(10))
+            .withDescription("How often the launcher prints a progress line while the job runs (read, fetched,"
+                    + " embedded, indexed, duplicates, failed, the rate, the share done and an ETA when the input's"
+                    + " size is known).");
+    public static final ConfigOption<Boolean> QUIET = ConfigOptions.key("quiet")
+            .booleanType()
+            .defaultValue(false)
+            .withDescription("No progress lines (the summary at the end is still printed).");
     public static final ConfigOption<Integer> RETAIN = ConfigOptions.key("retain")
             .intType()
             .defaultValue(0)
@@ -448,5 +458,7 @@ public final class IndexOptions {
             GRAPH_PQ_SUBSPACES,
             SEGMENT_MAX_ROWS,
             SEGMENT_BUILD_THREADS,
-            RETAIN);
+            RETAIN,
+            PROGRESS_INTERVAL,
+            QUIET);
 }

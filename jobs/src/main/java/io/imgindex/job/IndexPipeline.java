@@ -6,6 +6,7 @@ import io.imgindex.dedup.UniqueIdFunction;
 import io.imgindex.dedup.near.KeepOrder;
 import io.imgindex.dedup.near.NearDuplicateFunction;
 import io.imgindex.embed.EmbedFunction;
+import io.imgindex.embed.EmbedTally;
 import io.imgindex.fetch.FetchFunction;
 import io.imgindex.item.Item;
 import io.imgindex.item.Outcomes;
@@ -157,6 +158,9 @@ public final class IndexPipeline {
                         TimeUnit.MILLISECONDS,
                         Math.max(2, config.embed().batchSize() * 4))
                 .name("embed")
-                .uid("embed");
+                .uid("embed")
+                .process(new EmbedTally(), TypeInformation.of(Item.class))
+                .name("count embedded")
+                .uid("embed-tally");
     }
 }

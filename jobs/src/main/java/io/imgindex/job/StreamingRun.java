@@ -12,7 +12,9 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
@@ -24,6 +26,7 @@ import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.HeartbeatManagerOptions;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
@@ -110,6 +113,10 @@ public final class StreamingRun {
         if (config.fromSavepoint() != null) {
             flinkConf.set(StateRecoveryOptions.SAVEPOINT_PATH, config.fromSavepoint());
         }
+        if (!flinkSettings.containsKey(HeartbeatManagerOptions.HEARTBEAT_INTERVAL.key())) {
+            // Accumulators (the progress lines) come with the task managers' heartbeats.
+            flinkConf.set(HeartbeatManagerOptions.HEARTBEAT_INTERVAL, Duration.ofSeconds(2));
+        }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flinkConf);
         boolean local = env instanceof LocalStreamEnvironment;
         GenerationTarget target = target(config, Instant.now());
@@ -167,7 +174,18 @@ public final class StreamingRun {
         CompletableFuture<JobExecutionResult> done = client.getJobExecutionResult();
         long shown = latestGeneration(target).orElse(-1L);
         String savepoint = null;
+        Duration every = config.progressInterval();
+        ProgressReporter reporter = every == null ? null : new ProgressReporter(OptionalLong.empty(), progress);
+        long nextReport = System.nanoTime() + (every == null ? 0 : every.toNanos());
         while (true) {
+            if (reporter != null && System.nanoTime() >= nextReport && !stop.isDone()) {
+                nextReport = System.nanoTime() + every.toNanos();
+                try {
+                    reporter.report(client.getAccumulators().get(5, TimeUnit.SECONDS));
+                } catch (TimeoutException | ExecutionException e) {
+                    LOG.debug("No progress figures this time: {}", e.toString());
+                }
+            }
             if (stop.isDone() && savepoint == null) {
                 progress.accept("imgindex: stopping with a savepoint ...");
                 savepoint = stopWithSavepoint(client, done, savepointDir);

@@ -10,6 +10,7 @@ import io.imgindex.format.Table;
 import io.imgindex.format.TableWriter;
 import io.imgindex.format.segment.SegmentWriter;
 import io.imgindex.item.Item;
+import io.imgindex.item.Progress;
 import io.imgindex.item.Status;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -53,6 +54,9 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
     private transient List<FileEntry> finished;
     private transient List<SegmentEntry> finishedSegments;
     private transient GenerationReport report;
+    private transient Progress.Count indexedCount;
+    private transient Progress.Count duplicateCount;
+    private transient Progress.Count failedCount;
     private transient int sequence;
     private transient String token;
     private transient java.nio.file.Path localDir;
@@ -79,6 +83,9 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
         finished = new ArrayList<>();
         finishedSegments = new ArrayList<>();
         report = new GenerationReport();
+        indexedCount = Progress.count(getRuntimeContext(), Progress.INDEXED);
+        duplicateCount = Progress.count(getRuntimeContext(), Progress.DUPLICATES);
+        failedCount = Progress.count(getRuntimeContext(), Progress.FAILED_WRITTEN);
         localDir = localDir();
         if (target.streaming()) {
             // Random, with the attempt number for people reading the names: unique across failovers and restores.
@@ -104,8 +111,10 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
             case INDEXED:
                 int shard = ShardAssignment.shardOf(item.id, target.shards());
                 writeIndex(shard, item);
+                indexedCount.inc();
                 break;
             case DUPLICATE:
+                duplicateCount.inc();
                 report.duplicatesByMatch.merge(item.match, 1L, Long::sum);
                 this.<DuplicateRow>file(Table.DUPLICATES, -1)
                         .write(new DuplicateRow(
@@ -120,6 +129,7 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
                                 item.metadata));
                 break;
             case FAILED:
+                failedCount.inc();
                 report.failedByReason.merge(item.reason, 1L, Long::sum);
                 this.<FailureRow>file(Table.FAILURES, -1)
                         .write(new FailureRow(

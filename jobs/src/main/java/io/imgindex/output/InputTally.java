@@ -1,6 +1,7 @@
 package io.imgindex.output;
 
 import io.imgindex.item.Item;
+import io.imgindex.item.Progress;
 import io.imgindex.item.Status;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -27,6 +28,8 @@ public class InputTally extends AbstractStreamOperator<Item>
     private final boolean streaming;
     private transient long read;
     private transient long skipped;
+    private transient Progress.Count readCount;
+    private transient Progress.Count skippedCount;
 
     public InputTally() {
         this(false);
@@ -35,6 +38,13 @@ public class InputTally extends AbstractStreamOperator<Item>
     /** @param streaming whether to report before each checkpoint barrier */
     public InputTally(boolean streaming) {
         this.streaming = streaming;
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        readCount = Progress.count(getRuntimeContext(), Progress.READ);
+        skippedCount = Progress.count(getRuntimeContext(), Progress.SKIPPED);
     }
 
     @Override
@@ -49,9 +59,11 @@ public class InputTally extends AbstractStreamOperator<Item>
     public void processElement(StreamRecord<Item> record) {
         if (record.getValue().status == Status.SKIPPED) {
             skipped++;
+            skippedCount.inc();
             return;
         }
         read++;
+        readCount.inc();
         output.collect(record);
     }
 

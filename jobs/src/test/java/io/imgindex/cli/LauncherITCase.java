@@ -200,12 +200,32 @@ class LauncherITCase {
                 "--name",
                 "plain",
                 "--shards",
-                "2");
+                "2",
+                "--progress-interval",
+                "500ms");
 
         assertThat(index.exit()).as(index.stderr()).isZero();
         assertThat(index.stdout())
                 .contains("read 39 = indexed 39 + duplicates 0 + failed 0 (skipped lines 2)")
-                .contains("2 shards");
+                .contains("2 shards")
+                .containsPattern("progress: read \\d+ · fetched \\d+ · embedded \\d+ · indexed \\d+ · duplicates \\d+"
+                        + " · failed \\d+");
+        // The quick start's run prints them every 10 s; --quiet none.
+        Run quiet = imgindex(
+                "index",
+                "--input",
+                "sample-data/urls.txt",
+                "--allow-file-root",
+                "sample-data",
+                "--output",
+                out.toString(),
+                "--name",
+                "quiet",
+                "--progress-interval",
+                "500ms",
+                "--quiet");
+        assertThat(quiet.exit()).as(quiet.stderr()).isZero();
+        assertThat(quiet.stdout()).doesNotContain("progress:").contains("read 39 = indexed 39");
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.imgindex.decode;
 import io.imgindex.format.Sha256;
 import io.imgindex.item.Item;
 import io.imgindex.item.Outcomes;
+import io.imgindex.item.Progress;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -21,6 +22,9 @@ public class DecodeFunction extends ProcessFunction<Item, Item> {
     private transient ImageDecoder decoder;
     private transient Counter decoded;
     private transient Counter rejected;
+    private transient Progress.Count fetchedCount;
+    private transient Progress.Count fetchFailures;
+    private transient Progress.Count decodeFailures;
 
     public DecodeFunction(DecodeOptions options) {
         this.options = options;
@@ -31,14 +35,19 @@ public class DecodeFunction extends ProcessFunction<Item, Item> {
         decoder = new ImageDecoder(options);
         decoded = getRuntimeContext().getMetricGroup().counter("imagesDecoded");
         rejected = getRuntimeContext().getMetricGroup().counter("imagesRejected");
+        fetchedCount = Progress.count(getRuntimeContext(), Progress.FETCHED);
+        fetchFailures = Progress.count(getRuntimeContext(), Progress.FAILED_FETCH);
+        decodeFailures = Progress.count(getRuntimeContext(), Progress.FAILED_DECODE);
     }
 
     @Override
     public void processElement(Item item, Context ctx, Collector<Item> out) {
         if (item.isTerminal()) {
+            fetchFailures.inc();
             ctx.output(Outcomes.TERMINAL, item);
             return;
         }
+        fetchedCount.inc();
         byte[] content = item.content;
         item.content = null;
         item.bytes = content == null ? 0 : content.length;
@@ -47,6 +56,7 @@ public class DecodeFunction extends ProcessFunction<Item, Item> {
         item.format = image.format();
         if (!image.isOk()) {
             rejected.inc();
+            decodeFailures.inc();
             ctx.output(Outcomes.TERMINAL, item.fail(image.reason(), image.message()));
             return;
         }
