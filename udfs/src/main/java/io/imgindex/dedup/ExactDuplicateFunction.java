@@ -2,6 +2,7 @@ package io.imgindex.dedup;
 
 import io.imgindex.format.DuplicateRow;
 import io.imgindex.item.Item;
+import io.imgindex.item.Status;
 import java.util.Comparator;
 
 /**
@@ -19,6 +20,15 @@ public class ExactDuplicateFunction extends KeepOneFunction {
     @Override
     protected Comparator<Item> order() {
         return Comparator.comparing((Item i) -> i.id);
+    }
+
+    /**
+     * Items still pending (STREAMING, before the embedding) and items already embedded (BATCH finds exact copies
+     * after the embedding) compete; failed ones pass through.
+     */
+    @Override
+    protected boolean competes(Item item) {
+        return item.status == Status.PENDING || item.status == Status.INDEXED;
     }
 
     @Override

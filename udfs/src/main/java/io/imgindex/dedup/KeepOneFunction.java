@@ -42,6 +42,11 @@ public abstract class KeepOneFunction extends KeyedProcessFunction<String, Item,
     /** Marks an item that lost to {@code winner} as terminal. */
     protected abstract void reject(Item loser, Item winner);
 
+    /** Whether an item takes part in the choice; the others pass through to {@link Outcomes#TERMINAL}. */
+    protected boolean competes(Item item) {
+        return !item.isTerminal();
+    }
+
     @Override
     public void open(Configuration parameters) {
         TypeInformation<Item> type = TypeInformation.of(Item.class);
@@ -54,7 +59,7 @@ public abstract class KeepOneFunction extends KeyedProcessFunction<String, Item,
 
     @Override
     public void processElement(Item item, Context ctx, Collector<Item> out) throws Exception {
-        if (item.isTerminal()) {
+        if (!competes(item)) {
             ctx.output(Outcomes.TERMINAL, item);
             return;
         }

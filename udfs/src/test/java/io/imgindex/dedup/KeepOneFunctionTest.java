@@ -112,6 +112,31 @@ class KeepOneFunctionTest {
     }
 
     @Test
+    void batchFindsExactCopiesAmongEmbeddedItems() throws Exception {
+        // BATCH looks for exact copies after the embedding: the items carry a vector and are INDEXED by then.
+        var h = harness(new ExactDuplicateFunction(true), i -> i.sha256);
+        for (String id : List.of("copy", "coffee")) {
+            h.processElement(decoded(id, "http://x/" + id, "same").indexed(new float[] {1, 0}, "m"), 0);
+        }
+        Item failed = decoded("broken", "http://x/broken", "same").fail("EMBEDDING_FAILED", "model m: boom");
+        h.processElement(failed, 0);
+        h.processWatermark(Long.MAX_VALUE);
+
+        assertThat(main(h)).extracting(i -> i.id).containsExactly("coffee");
+        assertThat(terminal(h)).extracting(i -> i.id).containsExactlyInAnyOrder("broken", "copy");
+        assertThat(terminal(h))
+                .filteredOn(i -> i.id.equals("copy"))
+                .singleElement()
+                .satisfies(i -> {
+                    assertThat(i.status).isEqualTo(Status.DUPLICATE);
+                    assertThat(i.duplicateOf).isEqualTo("coffee");
+                    assertThat(i.match).isEqualTo("exact");
+                });
+        assertThat(h.numKeyedStateEntries()).isZero();
+        h.close();
+    }
+
+    @Test
     void passesTerminalItemsThrough() throws Exception {
         var h = harness(new UniqueIdFunction(true), i -> i.id);
         Item failed = decoded("f", "http://x/f", null).fail("HTTP_404", "gone");
