@@ -129,6 +129,20 @@ public final class ServeOptions {
             .asList()
             .defaultValues()
             .withDescription("An address block image search by URL may reach although it is not public.");
+    public static final ConfigOption<List<String>> URL_SCHEMES = ConfigOptions.key("search.url-schemes")
+            .stringType()
+            .asList()
+            .defaultValues("http", "https")
+            .withDescription("The URL schemes image search by URL (and /v1/embed) may fetch: http, https, s3a, s3."
+                    + " s3a and s3 read with the server's own credentials, so every object those reach becomes"
+                    + " readable (as search results and vectors) by whoever reaches the server: add them only where"
+                    + " every client may read every such object.");
+    public static final ConfigOption<Boolean> EMBED_ENDPOINT = ConfigOptions.key("embed-endpoint")
+            .booleanType()
+            .defaultValue(false)
+            .withDescription("Answer POST /v1/embed (an image's vector). Off by default: it lends the server's model"
+                    + " to any client as an embedding service. A router embeds image queries through it, so the shard"
+                    + " servers behind a router turn it on.");
     public static final ConfigOption<Boolean> ROUTER = ConfigOptions.key("router")
             .booleanType()
             .defaultValue(false)
@@ -173,6 +187,8 @@ public final class ServeOptions {
             MODEL_CACHE,
             ALLOW_PRIVATE_NETWORKS,
             ALLOW_NETWORK,
+            URL_SCHEMES,
+            EMBED_ENDPOINT,
             DecodeLimitOptions.MAX_PIXELS,
             DecodeLimitOptions.MAX_SIDE,
             DecodeLimitOptions.MAX_ASPECT_RATIO,

@@ -9,11 +9,13 @@ import io.imgindex.format.S3Settings;
 import io.imgindex.format.Sha256;
 import io.imgindex.server.http.AdminHandler;
 import io.imgindex.server.http.ApiContext;
+import io.imgindex.server.http.ApiException;
 import io.imgindex.server.http.HealthHandler;
 import io.imgindex.server.http.IndexInfoHandler;
 import io.imgindex.server.http.ItemsHandler;
 import io.imgindex.server.http.Metrics;
 import io.imgindex.server.http.QueryParser;
+import io.imgindex.server.http.Request;
 import io.imgindex.server.http.Response;
 import io.imgindex.server.http.Routes;
 import io.imgindex.server.http.SearchHandler;
@@ -87,7 +89,8 @@ public final class ShardServer implements AutoCloseable {
                 store,
                 new ImageFetcher(fetch, new HadoopObjectStore(hadoop)),
                 DecodeLimitOptions.limits(o),
-                Duration.ofMillis(5));
+                Duration.ofMillis(5),
+                o.get(ServeOptions.URL_SCHEMES));
         HnswParams hnsw = o.get(ServeOptions.HNSW)
                 ? new HnswParams(
                         o.get(ServeOptions.HNSW_M),
@@ -147,19 +150,23 @@ public final class ShardServer implements AutoCloseable {
                 hnsw,
                 token);
         IndexServer http = IndexServer.start(
-                o.get(ServeOptions.HOST), o.get(ServeOptions.PORT), routes(ctx), metrics, IndexServer.Limits.from(o));
+                o.get(ServeOptions.HOST),
+                o.get(ServeOptions.PORT),
+                routes(ctx, o.get(ServeOptions.EMBED_ENDPOINT)),
+                metrics,
+                IndexServer.Limits.from(o));
         served.start();
         return new ShardServer(http, served, embedder, shardPool);
     }
 
-    static Routes routes(ApiContext ctx) {
+    static Routes routes(ApiContext ctx, boolean embedEndpoint) {
         SearchHandler search = new SearchHandler(ctx);
         ItemsHandler items = new ItemsHandler(ctx);
         HealthHandler health = new HealthHandler(ctx);
         return new Routes()
                 .add("POST", "/v1/search", "search", search::byVector)
                 .add("POST", "/v1/search/image", "search_image", search::byImage)
-                .add("POST", "/v1/embed", "embed", search::embed)
+                .add("POST", "/v1/embed", "embed", embedEndpoint ? search::embed : ShardServer::embedOff)
                 .add("GET", "/v1/items/{id}", "item", items::get)
                 .add("GET", "/v1/items/{id}/similar", "similar", search::similar)
                 .add("GET", "/v1/index", "index", new IndexInfoHandler(ctx)::get)
@@ -174,6 +181,11 @@ public final class ShardServer implements AutoCloseable {
                                 "text/plain; version=0.0.4; charset=utf-8",
                                 ctx.metrics().render()))
                 .add("POST", "/admin/generation", "admin_generation", new AdminHandler(ctx)::switchGeneration);
+    }
+
+    private static Response embedOff(Request r) {
+        throw ApiException.notFound(
+                "POST /v1/embed is off on this server: start it with --embed-endpoint (a router's shard servers need it)");
     }
 
     private static Set<Integer> shards(Configuration o) {

@@ -33,6 +33,7 @@ class OpenApiTest {
         ApiContext ctx = new ApiContext(
                 null, null, null, new Metrics(), new QueryParser(10, Searcher.Mode.EXACT, 10), null, null);
         assertThat(documented)
-                .containsExactlyInAnyOrderElementsOf(ShardServer.routes(ctx).describe());
+                .containsExactlyInAnyOrderElementsOf(
+                        ShardServer.routes(ctx, true).describe());
     }
 }

@@ -212,7 +212,7 @@ class RequestHandlerTest {
                     new QueryParser(100, Searcher.Mode.EXACT, 50),
                     null,
                     null);
-            EmbeddedChannel ch = channel(ShardServer.routes(ctx), DIRECT, Duration.ofSeconds(5), 1 << 20);
+            EmbeddedChannel ch = channel(ShardServer.routes(ctx, true), DIRECT, Duration.ofSeconds(5), 1 << 20);
 
             FullHttpResponse notReady = exchange(ch, request(HttpMethod.POST, "/v1/search", "{}"));
             assertThat(notReady.status().code()).isEqualTo(503);

@@ -6,6 +6,8 @@ import io.imgindex.cli.Flags;
 import io.imgindex.server.search.SeededVectors;
 import io.imgindex.testing.S3TestServer;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -13,42 +15,89 @@ import org.junit.jupiter.api.Test;
 /** A shard server loading its generation from an in-process S3 server through S3A, with the job's s3.* keys. */
 class S3ShardServerITCase {
 
+    private static float[] writeGeneration(S3TestServer s3) throws Exception {
+        float[] vectors = SeededVectors.generate(500, ThumbnailDim.DIM, 10, 3);
+        TestGenerations.write(
+                new TestGenerations.Spec(
+                        s3.uri("prod"),
+                        "photos",
+                        4,
+                        2,
+                        ThumbnailDim.MODEL,
+                        ThumbnailDim.DIM,
+                        "id-",
+                        vectors,
+                        i -> Map.of("n", String.valueOf(i)),
+                        List.of()),
+                s3.hadoopConf());
+        return vectors;
+    }
+
+    private static ShardServer serve(S3TestServer s3, String... more) throws Exception {
+        List<String> args = new ArrayList<>(List.of(flags(s3)));
+        args.addAll(List.of(more));
+        Flags.Parsed p = Flags.parse(args.toArray(new String[0]), ServeOptions.ALL);
+        ShardServer server = ShardServer.start(p.options(), p.flinkConf(), null);
+        Http http = new Http(server.http().hostAndPort());
+        Http.await(
+                "the generation from S3",
+                Duration.ofSeconds(60),
+                () -> http.get("/readyz").status() == 200);
+        return server;
+    }
+
     @Test
     void servesAGenerationFromS3() throws Exception {
         try (S3TestServer s3 = new S3TestServer("indexes")) {
-            float[] vectors = SeededVectors.generate(500, ThumbnailDim.DIM, 10, 3);
-            TestGenerations.write(
-                    new TestGenerations.Spec(
-                            s3.uri("prod"),
-                            "photos",
-                            4,
-                            2,
-                            ThumbnailDim.MODEL,
-                            ThumbnailDim.DIM,
-                            "id-",
-                            vectors,
-                            i -> Map.of("n", String.valueOf(i)),
-                            List.of()),
-                    s3.hadoopConf());
-            Flags.Parsed p = Flags.parse(flags(s3), ServeOptions.ALL);
-            try (ShardServer server = ShardServer.start(p.options(), p.flinkConf(), null)) {
+            float[] vectors = writeGeneration(s3);
+            try (ShardServer server = serve(s3)) {
                 Http http = new Http(server.http().hostAndPort());
-                Http.await(
-                        "the generation from S3",
-                        Duration.ofSeconds(60),
-                        () -> http.get("/readyz").status() == 200);
                 Http.Reply index = http.get("/v1/index");
                 assertThat(index.json().get("generation").asLong()).isEqualTo(4);
                 assertThat(index.json().get("vectors").asInt()).isEqualTo(500);
-                float[] q = java.util.Arrays.copyOfRange(vectors, 7 * ThumbnailDim.DIM, 8 * ThumbnailDim.DIM);
+                float[] q = Arrays.copyOfRange(vectors, 7 * ThumbnailDim.DIM, 8 * ThumbnailDim.DIM);
                 Http.Reply r = http.post("/v1/search", "{\"vector\":" + Http.array(q) + ",\"k\":1,\"mode\":\"exact\"}");
                 assertThat(r.json().get("results").get(0).get("id").asText()).isEqualTo("id-7");
             }
         }
     }
 
+    @Test
+    void searchByUrlReadsNoObjectUnlessAskedAndThenTellsNothingOfAFailure() throws Exception {
+        try (S3TestServer s3 = new S3TestServer("indexes")) {
+            writeGeneration(s3);
+            String existing = s3.uri("prod/photos/_LATEST"); // an object the server's credentials read, not an image
+            String missing = s3.uri("prod/photos/no-such-object.jpg");
+            try (ShardServer server = serve(s3)) {
+                Http http = new Http(server.http().hostAndPort());
+                for (String url : List.of(existing, missing)) {
+                    Http.Reply r = http.post("/v1/search/image", "{\"url\":\"" + url + "\"}");
+                    assertThat(r.status()).as(r.text()).isEqualTo(400);
+                    assertThat(r.json().get("error").asText())
+                            .contains("searches http, https URLs, not s3a: ones", "--search.url-schemes");
+                }
+                Http.Reply embed = http.post("/v1/embed", "{\"url\":\"https://example.com/x.jpg\"}");
+                assertThat(embed.status()).as(embed.text()).isEqualTo(404);
+                assertThat(embed.json().get("error").asText()).contains("--embed-endpoint");
+            }
+            try (ShardServer server = serve(s3, "--search.url-schemes", "http,https,s3a", "--embed-endpoint")) {
+                Http http = new Http(server.http().hostAndPort());
+                List<String> errors = new ArrayList<>();
+                for (String path : List.of("/v1/search/image", "/v1/embed")) {
+                    for (String url : List.of(existing, missing)) {
+                        Http.Reply r = http.post(path, "{\"url\":\"" + url + "\"}");
+                        assertThat(r.status()).as(r.text()).isEqualTo(422);
+                        // Neither whether the object exists, nor its size, nor its first bytes.
+                        errors.add(r.json().get("error").asText().replace(url, "URL"));
+                    }
+                }
+                assertThat(errors).containsOnly("could not read an image from URL");
+            }
+        }
+    }
+
     static String[] flags(S3TestServer s3) {
-        java.util.List<String> args = new java.util.ArrayList<>(List.of(
+        List<String> args = new ArrayList<>(List.of(
                 "--index",
                 s3.uri("prod"),
                 "--name",

@@ -240,6 +240,19 @@ class ShardServerITCase {
         assertError(http.post("/v1/search", "{\"vector\":" + ok + ",\"k\":0}"), 400, "k must be within 1..1000");
         assertError(http.post("/v1/search", "{\"vector\":" + ok + ",\"k\":5000}"), 400, "k must be within");
         assertError(http.post("/v1/search", "{\"vector\":[1,2"), 400, "malformed JSON");
+        // Arrays are bounded while they are read (the vector's dimension, or the longest 'in' list), not after a
+        // tree of every value has been built.
+        assertError(
+                http.post("/v1/search", "{\"vector\":[" + "1,".repeat(50_000) + "1]}"),
+                400,
+                "an array has more than 1024 values");
+        assertError(
+                http.post(
+                        "/v1/search",
+                        "{\"vector\":" + ok + ",\"filter\":{\"colour\":{\"in\":[" + "\"red\",".repeat(1_500)
+                                + "\"blue\"]}}}"),
+                400,
+                "an array has more than 1024 values");
         assertError(http.post("/v1/search", "{\"vector\":" + ok + ",\"top_k\":3}"), 400, "unknown field 'top_k'");
         assertError(
                 http.post("/v1/search", "{\"vector\":" + ok + ",\"filter\":{\"size\":1}}"),

@@ -3,6 +3,7 @@ package io.imgindex.server.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.imgindex.format.DuplicateRow;
 import io.imgindex.server.load.LoadedIndex;
+import io.imgindex.server.search.MetadataFilter;
 import io.imgindex.server.search.Searcher;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -25,7 +26,9 @@ public final class SearchHandler {
     public Response byVector(Request r) throws Exception {
         long start = System.nanoTime();
         LoadedIndex index = ctx.ready();
-        Searcher.Query q = ctx.parser().vectorQuery(Json.parse(r.body()), index);
+        // No array of a search is longer than the vector or the longest 'in' list: a longer one is refused unread.
+        Searcher.Query q = ctx.parser()
+                .vectorQuery(Json.parse(r.body(), Math.max(index.dimension(), MetadataFilter.MAX_IN_VALUES)), index);
         return results(index, q, start);
     }
 

@@ -217,6 +217,10 @@ public final class RouterServer implements AutoCloseable {
             paramsInto(r, search);
         }
         HttpResponse<byte[]> vector = call(embed.build());
+        if (vector.statusCode() == 404) {
+            throw new ApiException(
+                    503, "the shard servers do not embed images for this router: start them with --embed-endpoint");
+        }
         if (vector.statusCode() != 200) {
             throw new ApiException(vector.statusCode(), error(vector));
         }

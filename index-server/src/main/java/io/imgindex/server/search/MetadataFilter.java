@@ -22,6 +22,9 @@ import java.util.Set;
  */
 public final class MetadataFilter {
 
+    /** The most values an {@code in} list may have. */
+    public static final int MAX_IN_VALUES = 1_024;
+
     private sealed interface Condition permits OneOf, Range {
         String key();
     }
@@ -75,6 +78,10 @@ public final class MetadataFilter {
                     case "in" -> {
                         if (!op.getValue().isArray() || op.getValue().isEmpty()) {
                             throw new IllegalArgumentException("'in' on '" + key + "' needs a non-empty array");
+                        }
+                        if (op.getValue().size() > MAX_IN_VALUES) {
+                            throw new IllegalArgumentException("'in' on '" + key + "' has "
+                                    + op.getValue().size() + " values; at most " + MAX_IN_VALUES);
                         }
                         List<JsonNode> values = new ArrayList<>();
                         op.getValue().forEach(values::add);

@@ -12,8 +12,12 @@ import io.imgindex.fetch.ImageFetcher;
 import io.imgindex.server.http.ApiException;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,14 +37,39 @@ public final class QueryEmbedder implements AutoCloseable {
     private final ImageFetcher fetcher;
     private final DecodeOptions.Limits limits;
     private final Duration maxWait;
+    private final Set<String> urlSchemes;
     private final Map<String, Loaded> models = new HashMap<>();
 
-    public QueryEmbedder(ModelStore store, ImageFetcher fetcher, DecodeOptions.Limits limits, Duration maxWait) {
+    /**
+     * @param urlSchemes the schemes a query URL may have ({@code http}, {@code https}, {@code s3a}, {@code s3})
+     * @throws IllegalArgumentException naming a scheme this server cannot fetch
+     */
+    public QueryEmbedder(
+            ModelStore store,
+            ImageFetcher fetcher,
+            DecodeOptions.Limits limits,
+            Duration maxWait,
+            Collection<String> urlSchemes) {
         this.store = store;
         this.fetcher = fetcher;
         this.limits = limits;
         this.maxWait = maxWait;
+        this.urlSchemes = new TreeSet<>();
+        for (String scheme : urlSchemes) {
+            String s = scheme.strip().toLowerCase(Locale.ROOT);
+            if (!FETCHABLE.contains(s)) {
+                throw new IllegalArgumentException(
+                        "--search.url-schemes takes http, https, s3a and s3, not '" + scheme + "'");
+            }
+            this.urlSchemes.add(s);
+        }
     }
+
+    /** What a query URL may name, at most. */
+    private static final Set<String> FETCHABLE = Set.of("http", "https", "s3a", "s3");
+
+    /** Object store schemes: read with the server's credentials, so their failures must not describe the object. */
+    private static final Set<String> OBJECT_STORES = Set.of("s3a", "s3");
 
     /** The card of a model this server has (importing a catalogued one on first use). */
     public ModelCard card(String modelId) throws IOException {
@@ -58,10 +87,24 @@ public final class QueryEmbedder implements AutoCloseable {
         return v.get();
     }
 
-    /** The embedding of the image at a URL. */
+    /**
+     * The embedding of the image at a URL whose scheme this server allows ({@code --search.url-schemes}). A failure
+     * to read or decode an object store URL is one message whatever happened, so that answers never tell whether
+     * an object exists, how large it is or what it starts with.
+     */
     public float[] embedUrl(String modelId, String url) throws Exception {
+        String scheme = scheme(url);
+        if (!urlSchemes.contains(scheme)) {
+            throw ApiException.badRequest("this server searches " + String.join(", ", urlSchemes) + " URLs, not "
+                    + (scheme.isEmpty() ? "'" + url + "'" : scheme + ": ones")
+                    + " (the server option --search.url-schemes widens it)");
+        }
+        boolean objectStore = OBJECT_STORES.contains(scheme);
         FetchResult r = fetcher.fetch(url).get();
         if (!r.isOk()) {
+            if (objectStore) {
+                throw new ApiException(422, "could not read an image from " + url);
+            }
             int status =
                     switch (r.reason()) {
                         case "BAD_URL", "BLOCKED_ADDRESS", "BLOCKED_PATH" -> 400;
@@ -70,7 +113,25 @@ public final class QueryEmbedder implements AutoCloseable {
                     };
             throw new ApiException(status, "could not fetch " + url + ": " + r.reason() + ": " + r.message());
         }
-        return embed(modelId, r.content());
+        try {
+            return embed(modelId, r.content());
+        } catch (ApiException e) {
+            if (objectStore && e.status() != 503) {
+                throw new ApiException(422, "could not read an image from " + url);
+            }
+            throw e;
+        }
+    }
+
+    private static String scheme(String url) {
+        int colon = url.indexOf(':');
+        if (colon <= 0) {
+            return "";
+        }
+        String scheme = url.substring(0, colon);
+        return scheme.chars().allMatch(c -> Character.isLetterOrDigit(c) || c == '+' || c == '-' || c == '.')
+                ? scheme.toLowerCase(Locale.ROOT)
+                : "";
     }
 
     /**
