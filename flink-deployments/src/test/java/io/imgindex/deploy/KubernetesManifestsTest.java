@@ -8,6 +8,8 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import java.nio.file.Files;
+import java.util.Map;
+import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -74,5 +76,43 @@ class KubernetesManifestsTest {
                 .contains("quorum");
         assertThat(stream.node().path("spec").path("podTemplate").toString())
                 .contains("\"name\":\"" + name + "-default-user\"");
+    }
+
+    @Test
+    void everyJobReportsToPrometheusOnThePortThePodMonitorScrapes() throws Exception {
+        Manifests.Doc monitor = Manifests.ofKind("PodMonitor").get(0);
+        assertThat(monitor.node().path("apiVersion").asText()).isEqualTo("monitoring.coreos.com/v1");
+        String scraped = monitor.node()
+                .path("spec")
+                .path("podMetricsEndpoints")
+                .get(0)
+                .path("port")
+                .asText();
+        assertThat(monitor.node()
+                        .path("spec")
+                        .path("selector")
+                        .path("matchLabels")
+                        .path("type")
+                        .asText())
+                .as("the label Flink's native Kubernetes integration puts on its pods")
+                .isEqualTo("flink-native-kubernetes");
+        for (Manifests.Doc d : Manifests.ofKind("FlinkDeployment")) {
+            FlinkDeployment job = FlinkDeploymentResourcesTest.bind(d);
+            Map<String, String> conf = job.getSpec().getFlinkConfiguration();
+            assertThat(conf)
+                    .as(d.name())
+                    .containsEntry(
+                            "metrics.reporter.prom.factory.class",
+                            "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
+            int port = Integer.parseInt(conf.get("metrics.reporter.prom.port"));
+            Container main = job.getSpec().getPodTemplate().getSpec().getContainers().stream()
+                    .filter(c -> c.getName().equals("flink-main-container"))
+                    .findFirst()
+                    .orElseThrow();
+            assertThat(main.getPorts()).as(d.name()).anySatisfy(p -> {
+                assertThat(p.getName()).isEqualTo(scraped);
+                assertThat(p.getContainerPort()).isEqualTo(port);
+            });
+        }
     }
 }

@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -29,6 +30,7 @@ import org.apache.flink.configuration.DeploymentOptions;
 import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.HeartbeatManagerOptions;
 import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.connector.file.src.FileSource;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.fs.FileSystem;
@@ -118,13 +120,10 @@ public final class IndexJob {
             // embedding: use the parallelism asked for on every operator instead.
             flinkConf.set(BatchExecutionOptions.ADAPTIVE_AUTO_PARALLELISM_ENABLED, false);
         }
-        if (!flinkSettings.containsKey(HeartbeatManagerOptions.HEARTBEAT_INTERVAL.key())) {
-            // Task managers report accumulators with their heartbeats: often enough for the progress lines of an
-            // embedded MiniCluster (a cluster keeps its own setting).
-            flinkConf.set(HeartbeatManagerOptions.HEARTBEAT_INTERVAL, Duration.ofSeconds(2));
-        }
+        forLocalRuns(flinkConf, flinkSettings, config);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flinkConf);
         if (env instanceof LocalStreamEnvironment) {
+            webUi(config).ifPresent(System.out::println);
             // A cluster loads file system plugins itself; an embedded MiniCluster does not.
             FileSystem.initialize(flinkConf, PluginUtils.createPluginManagerFromRootFolder(flinkConf));
             if (config.parallelism() == null) {
@@ -162,6 +161,28 @@ public final class IndexJob {
         Manifest manifest = Generations.readManifest(manifestPath);
         return new Result(
                 manifest, manifestPath.toString(), Duration.ofNanos(System.nanoTime() - start), config.nearDupNote());
+    }
+
+    /**
+     * Settings that only an embedded MiniCluster reads (a cluster keeps its own): heartbeats often enough for the
+     * progress lines (task managers report accumulators with them), and the web UI on loopback when asked for.
+     */
+    static void forLocalRuns(Configuration flinkConf, Map<String, String> flinkSettings, IndexJobConfig config) {
+        if (!flinkSettings.containsKey(HeartbeatManagerOptions.HEARTBEAT_INTERVAL.key())) {
+            flinkConf.set(HeartbeatManagerOptions.HEARTBEAT_INTERVAL, Duration.ofSeconds(2));
+        }
+        if (config.webUiPort() != null) {
+            flinkConf.set(RestOptions.ADDRESS, "127.0.0.1");
+            flinkConf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
+            flinkConf.set(RestOptions.BIND_PORT, String.valueOf(config.webUiPort()));
+            flinkConf.set(RestOptions.PORT, config.webUiPort());
+        }
+    }
+
+    /** The line that says where the web UI of a local run is, if one was asked for. */
+    static Optional<String> webUi(IndexJobConfig config) {
+        return Optional.ofNullable(config.webUiPort())
+                .map(port -> "imgindex: Flink's web UI at http://127.0.0.1:" + port + "/ while the job runs");
     }
 
     /**

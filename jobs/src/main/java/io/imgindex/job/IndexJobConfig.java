@@ -54,6 +54,7 @@ public final class IndexJobConfig implements Serializable {
     private final SegmentSettings segments;
     private final int retain;
     private final Duration progressInterval;
+    private final Integer webUiPort;
     private final String checkpointDir;
     private final String savepointDir;
     private final String fromSavepoint;
@@ -249,6 +250,10 @@ public final class IndexJobConfig implements Serializable {
             throw new IllegalArgumentException(
                     "--progress-interval must be at least 100ms, was " + c.get(IndexOptions.PROGRESS_INTERVAL));
         }
+        webUiPort = c.getOptional(IndexOptions.WEB_UI).orElse(null);
+        if (webUiPort != null && (webUiPort < 1 || webUiPort > 65535)) {
+            throw new IllegalArgumentException("--web-ui must be a port from 1 to 65535, was " + webUiPort);
+        }
         retain = c.get(IndexOptions.RETAIN);
         if (retain < 0) {
             throw new IllegalArgumentException("--retain must not be negative, was " + retain);
@@ -308,6 +313,11 @@ public final class IndexJobConfig implements Serializable {
     /** How often to print a progress line, or null for none ({@code --quiet}). */
     public Duration progressInterval() {
         return progressInterval;
+    }
+
+    /** The port of the local run's Flink web UI, or null for none. */
+    public Integer webUiPort() {
+        return webUiPort;
     }
 
     /** Generations kept after each commit, 0 for all. */

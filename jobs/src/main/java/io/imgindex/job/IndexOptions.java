@@ -384,6 +384,11 @@ public final class IndexOptions {
             .withDescription("How often the launcher prints a progress line while the job runs (read, fetched,"
                     + " embedded, indexed, duplicates, failed, the rate, the share done and an ETA when the input's"
                     + " size is known).");
+    public static final ConfigOption<Integer> WEB_UI = ConfigOptions.key("web-ui")
+            .intType()
+            .noDefaultValue()
+            .withDescription("Serve Flink's web UI on 127.0.0.1 at this port while an embedded (local) run goes on;"
+                    + " a cluster serves its own.");
     public static final ConfigOption<Boolean> QUIET = ConfigOptions.key("quiet")
             .booleanType()
             .defaultValue(false)
@@ -460,5 +465,6 @@ public final class IndexOptions {
             SEGMENT_BUILD_THREADS,
             RETAIN,
             PROGRESS_INTERVAL,
-            QUIET);
+            QUIET,
+            WEB_UI);
 }

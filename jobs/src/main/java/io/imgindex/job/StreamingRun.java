@@ -26,7 +26,6 @@ import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
-import org.apache.flink.configuration.HeartbeatManagerOptions;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
@@ -113,12 +112,12 @@ public final class StreamingRun {
         if (config.fromSavepoint() != null) {
             flinkConf.set(StateRecoveryOptions.SAVEPOINT_PATH, config.fromSavepoint());
         }
-        if (!flinkSettings.containsKey(HeartbeatManagerOptions.HEARTBEAT_INTERVAL.key())) {
-            // Accumulators (the progress lines) come with the task managers' heartbeats.
-            flinkConf.set(HeartbeatManagerOptions.HEARTBEAT_INTERVAL, Duration.ofSeconds(2));
-        }
+        IndexJob.forLocalRuns(flinkConf, flinkSettings, config);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flinkConf);
         boolean local = env instanceof LocalStreamEnvironment;
+        if (local) {
+            IndexJob.webUi(config).ifPresent(progress);
+        }
         GenerationTarget target = target(config, Instant.now());
         if (config.fromSavepoint() == null) {
             // A fresh stream builds on a committed generation (a restored one carries its own in its state).

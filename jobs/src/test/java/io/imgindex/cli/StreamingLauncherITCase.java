@@ -9,6 +9,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.imgindex.testing.RabbitMqBroker;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -112,8 +114,23 @@ class StreamingLauncherITCase {
                 .contains("41 confirmed by the broker (skipped lines 3)");
 
         Path log1 = out.resolve("stream-1.log");
-        Process first = stream(log1);
+        int webUi;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            webUi = free.getLocalPort();
+        }
+        Process first = stream(log1, "--web-ui", String.valueOf(webUi), "--progress-interval", "500ms");
         awaitCommitted(first, log1, 41);
+        // While it runs: progress lines, and Flink's dashboard on loopback showing the running job.
+        assertThat(Files.readString(log1))
+                .contains("imgindex: Flink's web UI at http://127.0.0.1:" + webUi + "/")
+                .containsPattern("progress: read \\d+ · fetched \\d+ · embedded \\d+");
+        HttpClient ui = HttpClient.newHttpClient();
+        var page = get(ui, "http://127.0.0.1:" + webUi + "/");
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.body()).contains("Apache Flink Web Dashboard");
+        assertThat(get(ui, "http://127.0.0.1:" + webUi + "/jobs/overview").body())
+                .contains("\"state\":\"RUNNING\"")
+                .contains("imgindex");
         String savepoint = terminate(first, log1);
         assertThat(Files.readString(log1)).contains("resume with the same command and --from-savepoint " + savepoint);
 
