@@ -8,6 +8,7 @@ import io.imgindex.format.ShardAssignment;
 import io.imgindex.server.router.RouterServer;
 import io.imgindex.server.search.SeededVectors;
 import io.imgindex.server.search.VectorMath;
+import io.imgindex.testing.TestImages;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -56,13 +57,22 @@ class RouterITCase {
                         i -> Map.of(),
                         List.of()),
                 new Configuration());
-        a = shardServer("0");
-        b = shardServer("1");
-        router = RouterServer.start(Flags.parse(
+        a = shardServer("0", "--embed-endpoint");
+        b = shardServer("1", "--embed-endpoint");
+        router = router(a, b);
+        http = new Http(router.http().hostAndPort());
+    }
+
+    static RouterServer router(ShardServer... backends) throws Exception {
+        List<String> hostPorts = new ArrayList<>();
+        for (ShardServer s : backends) {
+            hostPorts.add(s.http().hostAndPort());
+        }
+        RouterServer r = RouterServer.start(Flags.parse(
                         new String[] {
                             "--router",
                             "--backends",
-                            a.http().hostAndPort() + "," + b.http().hostAndPort(),
+                            String.join(",", hostPorts),
                             "--port",
                             "0",
                             "--host",
@@ -72,34 +82,31 @@ class RouterITCase {
                         },
                         ServeOptions.ALL)
                 .options());
-        http = new Http(router.http().hostAndPort());
+        Http h = new Http(r.http().hostAndPort());
         Http.await(
-                "the router to see both shards",
+                "the router to see every shard",
                 Duration.ofSeconds(60),
-                () -> http.get("/readyz").status() == 200);
+                () -> h.get("/readyz").status() == 200);
+        return r;
     }
 
-    static ShardServer shardServer(String shards) throws Exception {
+    static ShardServer shardServer(String shards, String... more) throws Exception {
+        List<String> args = new ArrayList<>(List.of(
+                "--index",
+                dir.toString(),
+                "--name",
+                "photos",
+                "--port",
+                "0",
+                "--host",
+                "127.0.0.1",
+                "--shards",
+                shards,
+                "--model-cache",
+                "target/model-cache"));
+        args.addAll(List.of(more));
         return ShardServer.start(
-                Flags.parse(
-                                new String[] {
-                                    "--index",
-                                    dir.toString(),
-                                    "--name",
-                                    "photos",
-                                    "--port",
-                                    "0",
-                                    "--host",
-                                    "127.0.0.1",
-                                    "--shards",
-                                    shards,
-                                    "--model-cache",
-                                    "target/model-cache"
-                                },
-                                ServeOptions.ALL)
-                        .options(),
-                Map.of(),
-                null);
+                Flags.parse(args.toArray(new String[0]), ServeOptions.ALL).options(), Map.of(), null);
     }
 
     @AfterAll
@@ -144,6 +151,10 @@ class RouterITCase {
         Http.Reply similar = http.get("/v1/items/" + id + "/similar?k=3&mode=exact");
         assertThat(ids(similar.json())).doesNotContain(id).hasSize(3);
         assertThat(http.post("/v1/search", "{\"vector\":[1,2]}").status()).isEqualTo(400);
+        // An image query is embedded once by a backend (their /v1/embed is on), then searched on every shard.
+        Http.Reply image = http.post("/v1/search/image?k=3", TestImages.sample("coffee.jpg"), "image/jpeg");
+        assertThat(image.status()).as(image.text()).isEqualTo(200);
+        assertThat(ids(image.json())).hasSize(3);
 
         // One shard server stops: the router answers with the other's shard, in time, and says so.
         b.close();
@@ -157,5 +168,30 @@ class RouterITCase {
         assertThat(ids(partial.json())).allMatch(hit -> ShardAssignment.shardOf(hit, 2) == 0);
         Rankings.assertSameRanking(ids(partial.json()), oracle(query, 10, 0), score);
         assertThat(ms).isLessThan(1500);
+    }
+
+    @Test
+    void replicasAnswerEachShardOnceInOneGeneration() throws Exception {
+        // Shard 0 on three servers, shard 1 on one of them: every query is answered once per shard.
+        try (ShardServer both = shardServer("0,1");
+                ShardServer zero = shardServer("0");
+                RouterServer replicated = router(a, both, zero)) {
+            Http h = new Http(replicated.http().hostAndPort());
+            for (int q = 0; q < 6; q++) { // the replicas take turns
+                float[] query = SeededVectors.generate(1, DIM, 30, 40 + q);
+                Http.Reply r =
+                        h.post("/v1/search", "{\"vector\":" + Http.array(query) + ",\"k\":10,\"mode\":\"exact\"}");
+                assertThat(r.status()).as(r.text()).isEqualTo(200);
+                assertThat(r.json().get("partial").asBoolean()).isFalse();
+                assertThat(r.json().get("generation").asLong()).isEqualTo(1);
+                float[] n = VectorMath.normalised(query);
+                Rankings.assertSameRanking(
+                        ids(r.json()), oracle(query, 10, -1), id -> VectorMath.dot(n, vectors, Rankings.row(id) * DIM));
+            }
+            // These backends do not lend their model: the router says what to change.
+            Http.Reply image = h.post("/v1/search/image", TestImages.sample("coffee.jpg"), "image/jpeg");
+            assertThat(image.status()).as(image.text()).isEqualTo(503);
+            assertThat(image.json().get("error").asText()).contains("--embed-endpoint");
+        }
     }
 }

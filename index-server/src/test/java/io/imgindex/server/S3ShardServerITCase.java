@@ -10,13 +10,21 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** A shard server loading its generation from an in-process S3 server through S3A, with the job's s3.* keys. */
 class S3ShardServerITCase {
 
-    private static float[] writeGeneration(S3TestServer s3) throws Exception {
-        float[] vectors = SeededVectors.generate(500, ThumbnailDim.DIM, 10, 3);
+    // One S3 server for the class: S3A caches a file system per bucket in the JVM, endpoint and all.
+    static S3TestServer s3;
+    static float[] vectors;
+
+    @BeforeAll
+    static void start() throws Exception {
+        s3 = new S3TestServer("indexes");
+        vectors = SeededVectors.generate(500, ThumbnailDim.DIM, 10, 3);
         TestGenerations.write(
                 new TestGenerations.Spec(
                         s3.uri("prod"),
@@ -30,7 +38,11 @@ class S3ShardServerITCase {
                         i -> Map.of("n", String.valueOf(i)),
                         List.of()),
                 s3.hadoopConf());
-        return vectors;
+    }
+
+    @AfterAll
+    static void stop() {
+        s3.close();
     }
 
     private static ShardServer serve(S3TestServer s3, String... more) throws Exception {
@@ -48,51 +60,45 @@ class S3ShardServerITCase {
 
     @Test
     void servesAGenerationFromS3() throws Exception {
-        try (S3TestServer s3 = new S3TestServer("indexes")) {
-            float[] vectors = writeGeneration(s3);
-            try (ShardServer server = serve(s3)) {
-                Http http = new Http(server.http().hostAndPort());
-                Http.Reply index = http.get("/v1/index");
-                assertThat(index.json().get("generation").asLong()).isEqualTo(4);
-                assertThat(index.json().get("vectors").asInt()).isEqualTo(500);
-                float[] q = Arrays.copyOfRange(vectors, 7 * ThumbnailDim.DIM, 8 * ThumbnailDim.DIM);
-                Http.Reply r = http.post("/v1/search", "{\"vector\":" + Http.array(q) + ",\"k\":1,\"mode\":\"exact\"}");
-                assertThat(r.json().get("results").get(0).get("id").asText()).isEqualTo("id-7");
-            }
+        try (ShardServer server = serve(s3)) {
+            Http http = new Http(server.http().hostAndPort());
+            Http.Reply index = http.get("/v1/index");
+            assertThat(index.json().get("generation").asLong()).isEqualTo(4);
+            assertThat(index.json().get("vectors").asInt()).isEqualTo(500);
+            float[] q = Arrays.copyOfRange(vectors, 7 * ThumbnailDim.DIM, 8 * ThumbnailDim.DIM);
+            Http.Reply r = http.post("/v1/search", "{\"vector\":" + Http.array(q) + ",\"k\":1,\"mode\":\"exact\"}");
+            assertThat(r.json().get("results").get(0).get("id").asText()).isEqualTo("id-7");
         }
     }
 
     @Test
     void searchByUrlReadsNoObjectUnlessAskedAndThenTellsNothingOfAFailure() throws Exception {
-        try (S3TestServer s3 = new S3TestServer("indexes")) {
-            writeGeneration(s3);
-            String existing = s3.uri("prod/photos/_LATEST"); // an object the server's credentials read, not an image
-            String missing = s3.uri("prod/photos/no-such-object.jpg");
-            try (ShardServer server = serve(s3)) {
-                Http http = new Http(server.http().hostAndPort());
+        String existing = s3.uri("prod/photos/_LATEST"); // an object the server's credentials read, not an image
+        String missing = s3.uri("prod/photos/no-such-object.jpg");
+        try (ShardServer server = serve(s3)) {
+            Http http = new Http(server.http().hostAndPort());
+            for (String url : List.of(existing, missing)) {
+                Http.Reply r = http.post("/v1/search/image", "{\"url\":\"" + url + "\"}");
+                assertThat(r.status()).as(r.text()).isEqualTo(400);
+                assertThat(r.json().get("error").asText())
+                        .contains("searches http, https URLs, not s3a: ones", "--search.url-schemes");
+            }
+            Http.Reply embed = http.post("/v1/embed", "{\"url\":\"https://example.com/x.jpg\"}");
+            assertThat(embed.status()).as(embed.text()).isEqualTo(404);
+            assertThat(embed.json().get("error").asText()).contains("--embed-endpoint");
+        }
+        try (ShardServer server = serve(s3, "--search.url-schemes", "http,https,s3a", "--embed-endpoint")) {
+            Http http = new Http(server.http().hostAndPort());
+            List<String> errors = new ArrayList<>();
+            for (String path : List.of("/v1/search/image", "/v1/embed")) {
                 for (String url : List.of(existing, missing)) {
-                    Http.Reply r = http.post("/v1/search/image", "{\"url\":\"" + url + "\"}");
-                    assertThat(r.status()).as(r.text()).isEqualTo(400);
-                    assertThat(r.json().get("error").asText())
-                            .contains("searches http, https URLs, not s3a: ones", "--search.url-schemes");
+                    Http.Reply r = http.post(path, "{\"url\":\"" + url + "\"}");
+                    assertThat(r.status()).as(r.text()).isEqualTo(422);
+                    // Neither whether the object exists, nor its size, nor its first bytes.
+                    errors.add(r.json().get("error").asText().replace(url, "URL"));
                 }
-                Http.Reply embed = http.post("/v1/embed", "{\"url\":\"https://example.com/x.jpg\"}");
-                assertThat(embed.status()).as(embed.text()).isEqualTo(404);
-                assertThat(embed.json().get("error").asText()).contains("--embed-endpoint");
             }
-            try (ShardServer server = serve(s3, "--search.url-schemes", "http,https,s3a", "--embed-endpoint")) {
-                Http http = new Http(server.http().hostAndPort());
-                List<String> errors = new ArrayList<>();
-                for (String path : List.of("/v1/search/image", "/v1/embed")) {
-                    for (String url : List.of(existing, missing)) {
-                        Http.Reply r = http.post(path, "{\"url\":\"" + url + "\"}");
-                        assertThat(r.status()).as(r.text()).isEqualTo(422);
-                        // Neither whether the object exists, nor its size, nor its first bytes.
-                        errors.add(r.json().get("error").asText().replace(url, "URL"));
-                    }
-                }
-                assertThat(errors).containsOnly("could not read an image from URL");
-            }
+            assertThat(errors).containsOnly("could not read an image from URL");
         }
     }
 

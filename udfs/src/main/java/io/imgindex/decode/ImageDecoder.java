@@ -54,7 +54,7 @@ public final class ImageDecoder {
     public DecodedImage decode(byte[] bytes) {
         try {
             return decodeWithinLimits(bytes);
-        } catch (RuntimeException | OutOfMemoryError | StackOverflowError | LinkageError e) {
+        } catch (Throwable e) { // NOPMD: every failure of a decode, an Error or a sneaky checked exception too
             // The limits are checked before decoding, so this is a decoder bug met by one crafted file: that file
             // fails, the job and the server go on. (An OutOfMemoryError here is one decode's allocation, released
             // with it.)

@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +31,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.flink.configuration.Configuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,6 +58,7 @@ public final class RouterServer implements AutoCloseable {
     private final Duration deadline;
     private final Metrics metrics = new Metrics();
     private final ScheduledExecutorService refresher;
+    private final AtomicInteger turn = new AtomicInteger();
     private IndexServer http;
 
     private RouterServer(List<Backend> backends, Duration deadline) {
@@ -128,7 +131,11 @@ public final class RouterServer implements AutoCloseable {
                         r -> Response.text(200, "text/plain; version=0.0.4; charset=utf-8", metrics.render()));
     }
 
-    /** Asks every backend for its search results and merges them, within the deadline. */
+    /**
+     * Asks one backend per shard ({@link ShardPlan}) for its search results and merges them, within the deadline.
+     * Only answers of the plan's generation count, each for the shards it was asked for, so replicas never double a
+     * hit and one answer never mixes generations; a shard without a counted answer is reported missing.
+     */
     private Response fanOut(JsonNode body, long start) {
         if (body.has("k") && !body.get("k").canConvertToInt()) {
             throw ApiException.badRequest("k must be an integer");
@@ -139,8 +146,13 @@ public final class RouterServer implements AutoCloseable {
                 .setAll((ObjectNode) body)
                 .toString()
                 .getBytes(StandardCharsets.UTF_8);
+        ShardPlan plan = ShardPlan.of(Map.copyOf(infos), turn.getAndIncrement());
+        // Before the first refresh nothing is known: ask every backend, count the newest generation's answers.
+        List<Backend> targets = plan.assignments().isEmpty()
+                ? backends
+                : List.copyOf(plan.assignments().keySet());
         List<CompletableFuture<HttpResponse<byte[]>>> calls = new ArrayList<>();
-        for (Backend b : backends) {
+        for (Backend b : targets) {
             calls.add(send(HttpRequest.newBuilder(b.base().resolve("/v1/search"))
                     .timeout(deadline)
                     .header("Content-Type", "application/json")
@@ -148,33 +160,56 @@ public final class RouterServer implements AutoCloseable {
                     .build()));
         }
         awaitDeadline(calls, start);
-        List<JsonNode> results = new ArrayList<>();
-        Set<Integer> answered = new TreeSet<>();
-        Set<Long> generations = new TreeSet<>();
-        String mode = null;
+        List<JsonNode> answers = new ArrayList<>();
+        List<Backend> answering = new ArrayList<>();
         ApiException clientError = null;
-        int clientErrors = 0;
-        for (int i = 0; i < backends.size(); i++) {
+        for (int i = 0; i < targets.size(); i++) {
             HttpResponse<byte[]> res = calls.get(i).getNow(null);
             if (res == null) {
                 continue;
             }
             if (res.statusCode() >= 400 && res.statusCode() < 500) {
-                clientErrors++;
                 clientError = new ApiException(res.statusCode(), error(res));
                 continue;
             }
-            if (res.statusCode() != 200) {
-                continue;
+            if (res.statusCode() == 200) {
+                answers.add(Json.parse(res.body()));
+                answering.add(targets.get(i));
             }
-            JsonNode r = Json.parse(res.body());
-            r.get("results").forEach(results::add);
-            r.get("shards").forEach(s -> answered.add(s.asInt()));
-            generations.add(r.get("generation").asLong());
-            mode = r.get("mode").asText();
         }
-        if (answered.isEmpty() && clientErrors > 0) {
-            throw clientError; // the query itself is wrong: every backend says so
+        if (answers.isEmpty() && clientError != null) {
+            throw clientError; // the query itself is wrong: the backends say so
+        }
+        long generation = plan.generation() >= 0
+                ? plan.generation()
+                : answers.stream()
+                        .mapToLong(a -> a.get("generation").asLong())
+                        .max()
+                        .orElse(-1);
+        List<JsonNode> results = new ArrayList<>();
+        Set<Integer> answered = new TreeSet<>();
+        Set<String> seen = new HashSet<>();
+        String mode = null;
+        for (int i = 0; i < answers.size(); i++) {
+            JsonNode r = answers.get(i);
+            if (r.get("generation").asLong() != generation) {
+                continue; // it switched generations since the plan: its shards count as missing this time
+            }
+            Set<Integer> mine = new TreeSet<>();
+            r.get("shards").forEach(s -> mine.add(s.asInt()));
+            Set<Integer> asked = plan.assignments().get(answering.get(i));
+            if (asked != null) {
+                mine.retainAll(asked);
+            }
+            mine.removeAll(answered);
+            for (JsonNode hit : r.get("results")) {
+                if (mine.contains(hit.get("shard").asInt())
+                        && seen.add(hit.get("id").asText())) {
+                    results.add(hit);
+                }
+            }
+            answered.addAll(mine);
+            mode = r.get("mode").asText();
         }
         if (answered.isEmpty()) {
             throw ApiException.unavailable("no backend answered within " + deadline.toMillis() + " ms");
@@ -184,8 +219,7 @@ public final class RouterServer implements AutoCloseable {
                 .thenComparing(n -> n.get("id").asText()));
         Set<Integer> missing = missingFrom(answered);
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("generation", generations.size() == 1 ? generations.iterator().next() : null);
-        out.put("generations", generations);
+        out.put("generation", generation);
         out.put("took_ms", Math.round((System.nanoTime() - start) / 1e3) / 1e3);
         out.put("mode", mode);
         out.put("partial", !missing.isEmpty());

@@ -55,13 +55,15 @@ public final class QueryEmbedder implements AutoCloseable {
         this.limits = limits;
         this.maxWait = maxWait;
         this.urlSchemes = new TreeSet<>();
-        for (String scheme : urlSchemes) {
-            String s = scheme.strip().toLowerCase(Locale.ROOT);
-            if (!FETCHABLE.contains(s)) {
-                throw new IllegalArgumentException(
-                        "--search.url-schemes takes http, https, s3a and s3, not '" + scheme + "'");
+        for (String entry : urlSchemes) { // repeated, or comma-separated
+            for (String scheme : entry.split(",")) {
+                String s = scheme.strip().toLowerCase(Locale.ROOT);
+                if (!FETCHABLE.contains(s)) {
+                    throw new IllegalArgumentException(
+                            "--search.url-schemes takes http, https, s3a and s3, not '" + scheme + "'");
+                }
+                this.urlSchemes.add(s);
             }
-            this.urlSchemes.add(s);
         }
     }
 
