@@ -11,6 +11,7 @@ import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -41,6 +42,15 @@ public final class UrlListParser implements Iterator<Item> {
 
     /** The longest line read; the rest of a longer line is dropped and the line is a bad record. */
     public static final int MAX_LINE_CHARS = 1 << 20;
+
+    /** The most metadata members (CSV columns or JSON members besides url and id) one record may have. */
+    public static final int MAX_METADATA_MEMBERS = 64;
+
+    /** The longest metadata name, in characters. */
+    public static final int MAX_METADATA_NAME_CHARS = 128;
+
+    /** The largest metadata value, in UTF-8 bytes. */
+    public static final int MAX_METADATA_VALUE_BYTES = 4096;
 
     /** Kind of a skipped blank line, in {@link Item#reason}. */
     public static final String BLANK = "BLANK";
@@ -298,6 +308,18 @@ public final class UrlListParser implements Iterator<Item> {
     }
 
     private Item record(String givenId, String reference, Map<String, String> metadata, String source) {
+        String tooMuch = metadataProblem(metadata);
+        if (tooMuch != null) {
+            // The failure row keeps the URL and the id, not the metadata that was refused.
+            String url;
+            try {
+                url = base.resolve(new URI(reference)).toString();
+            } catch (URISyntaxException | IllegalArgumentException e) {
+                url = reference;
+            }
+            String id = givenId != null && ItemIds.problemWith(givenId) == null ? givenId : ItemIds.fromUrl(url);
+            return Item.pending(id, url, Map.of(), source).fail(Reason.BAD_RECORD, tooMuch);
+        }
         String url;
         try {
             url = base.resolve(new URI(reference)).toString();
@@ -313,6 +335,29 @@ public final class UrlListParser implements Iterator<Item> {
             }
         }
         return Item.pending(givenId != null ? givenId : ItemIds.fromUrl(url), url, metadata, source);
+    }
+
+    /** Why a record's metadata is refused, or null: too many members, a name too long, a value too large. */
+    static String metadataProblem(Map<String, String> metadata) {
+        if (metadata.size() > MAX_METADATA_MEMBERS) {
+            return "the record has " + metadata.size() + " metadata members; at most " + MAX_METADATA_MEMBERS;
+        }
+        for (Map.Entry<String, String> e : metadata.entrySet()) {
+            String name = e.getKey();
+            if (name.length() > MAX_METADATA_NAME_CHARS) {
+                return "metadata name '" + name.substring(0, 32) + "...' has " + name.length() + " characters; at most "
+                        + MAX_METADATA_NAME_CHARS;
+            }
+            String value = e.getValue();
+            int bytes = value.length() > MAX_METADATA_VALUE_BYTES
+                    ? value.length() // at least that many bytes: no need to encode it
+                    : value.getBytes(StandardCharsets.UTF_8).length;
+            if (bytes > MAX_METADATA_VALUE_BYTES) {
+                return "metadata '" + name + "' is " + (value.length() > MAX_METADATA_VALUE_BYTES ? "over " : "")
+                        + bytes + " bytes; at most " + MAX_METADATA_VALUE_BYTES;
+            }
+        }
+        return null;
     }
 
     private Item failed(Reason reason, String message, String raw, String source) {

@@ -190,4 +190,33 @@ class UrlListParserTest {
         assertThat(UrlListParser.Format.ofFileName("urls.txt")).isEqualTo(UrlListParser.Format.TEXT);
         assertThat(UrlListParser.Format.ofFileName("urls")).isEqualTo(UrlListParser.Format.TEXT);
     }
+
+    @Test
+    void metadataIsBoundedPerRecord() {
+        StringBuilder wide = new StringBuilder("{\"url\": \"https://img.example/w.jpg\"");
+        for (int i = 0; i < UrlListParser.MAX_METADATA_MEMBERS + 1; i++) {
+            wide.append(", \"m").append(i).append("\": ").append(i);
+        }
+        wide.append('}');
+        String big = "{\"url\": \"big.jpg\", \"id\": \"b1\", \"caption\": \"" + "é".repeat(2_049) + "\"}";
+        String longName = "url," + "n".repeat(200) + "\nhttps://img.example/n.jpg,x\n";
+        List<Item> json = parse(wide + "\n" + big + "\n", UrlListParser.Format.JSONL);
+        List<Item> csv = parse(longName, UrlListParser.Format.CSV);
+
+        assertThat(json.get(0).reason).isEqualTo("BAD_RECORD");
+        assertThat(json.get(0).message).contains("65 metadata members; at most 64");
+        assertThat(json.get(1).reason).isEqualTo("BAD_RECORD");
+        assertThat(json.get(1).message).contains("metadata 'caption' is 4098 bytes; at most 4096");
+        // Accounted for under its own id and resolved URL, without the metadata it was refused for.
+        assertThat(json.get(1).id).isEqualTo("b1");
+        assertThat(json.get(1).url).isEqualTo("file:/data/lists/big.jpg");
+        assertThat(json.get(1).metadata).isEmpty();
+        assertThat(csv).singleElement().satisfies(i -> {
+            assertThat(i.reason).isEqualTo("BAD_RECORD");
+            assertThat(i.message).contains("has 200 characters; at most 128");
+        });
+        // At the limits, accepted.
+        String fits = "{\"url\": \"https://img.example/f.jpg\", \"caption\": \"" + "é".repeat(2_048) + "\"}";
+        assertThat(parse(fits, UrlListParser.Format.JSONL).get(0).status).isEqualTo(Status.PENDING);
+    }
 }
