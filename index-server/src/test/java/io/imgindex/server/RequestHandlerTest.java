@@ -168,9 +168,11 @@ class RequestHandlerTest {
         assertThat(ch.isOpen()).isFalse();
     }
 
-    @Test
-    void searchEndpointOnTheEmbeddedChannel() throws Exception {
-        float[] vectors = SeededVectors.generate(300, ThumbnailDim.DIM, 5, 1);
+    /**
+     * A served index of 300 seeded vectors (generation 1, 2 shards, the thumbnail model, metadata {@code colour}
+     * and the number {@code price}) under {@code dir}, not switched to yet.
+     */
+    static ServedIndex servedIndex(Path dir) throws Exception {
         TestGenerations.write(
                 new TestGenerations.Spec(
                         dir.toString(),
@@ -180,8 +182,8 @@ class RequestHandlerTest {
                         ThumbnailDim.MODEL,
                         ThumbnailDim.DIM,
                         "id-",
-                        vectors,
-                        i -> Map.of(),
+                        VECTORS,
+                        i -> Map.of("colour", i % 2 == 0 ? "red" : "blue", "price", String.valueOf(i % 50)),
                         List.of()),
                 new Configuration());
         GenerationReader reader = GenerationReader.open(dir.toString(), "idx", new Configuration());
@@ -203,15 +205,29 @@ class RequestHandlerTest {
                     @Override
                     public void failed(long generation, Exception error) {}
                 });
+        return served;
+    }
+
+    /** The API over {@code served}, exact search by default, no query embedder. */
+    static ApiContext context(ServedIndex served) {
+        return new ApiContext(
+                served,
+                new Searcher(java.util.concurrent.ForkJoinPool.commonPool()),
+                null,
+                new Metrics(),
+                new QueryParser(100, Searcher.Mode.EXACT, 50),
+                null,
+                null);
+    }
+
+    static final float[] VECTORS = SeededVectors.generate(300, ThumbnailDim.DIM, 5, 1);
+
+    @Test
+    void searchEndpointOnTheEmbeddedChannel() throws Exception {
+        float[] vectors = VECTORS;
+        ServedIndex served = servedIndex(dir);
         try {
-            ApiContext ctx = new ApiContext(
-                    served,
-                    new Searcher(java.util.concurrent.ForkJoinPool.commonPool()),
-                    null,
-                    new Metrics(),
-                    new QueryParser(100, Searcher.Mode.EXACT, 50),
-                    null,
-                    null);
+            ApiContext ctx = context(served);
             EmbeddedChannel ch = channel(ShardServer.routes(ctx, true), DIRECT, Duration.ofSeconds(5), 1 << 20);
 
             FullHttpResponse notReady = exchange(ch, request(HttpMethod.POST, "/v1/search", "{}"));
