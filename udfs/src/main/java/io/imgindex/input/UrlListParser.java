@@ -264,6 +264,9 @@ public final class UrlListParser implements Iterator<Item> {
             return failed(Reason.BAD_RECORD, "line is not valid JSON: " + e.getOriginalMessage(), text, source);
         }
         if (node.isTextual()) {
+            if (node.textValue().isBlank()) {
+                return failed(Reason.BAD_RECORD, "JSON string is empty: expected a URL", text, source);
+            }
             return record(null, node.textValue().strip(), Map.of(), source);
         }
         if (!node.isObject()) {
