@@ -61,8 +61,18 @@ class QueryFuzzTest {
     static final String[] KEYS = {"colour", "price", "size", "", "\\ud800", "__proto__"};
     static final String[] OPS = {"eq", "in", "gt", "gte", "lt", "lte", "ne", "and", "or", "not", ""};
 
+    static final String[] GOOD_NUMBERS = {"1", "3", "10", "50", "100"};
+    static final String[] GOOD_TEXTS = {"\"exact\"", "\"approximate\""};
+    static final String[] GOOD_KEYS = {"colour", "price"};
+    static final String[] GOOD_OPS = {"eq", "in", "gt", "gte", "lt", "lte"};
+
     static String pick(Random r, String[] options) {
         return options[r.nextInt(options.length)];
+    }
+
+    /** Mostly a valid value (so that searches run, with their filters), else any. */
+    static String likely(Random r, String[] good, String[] any) {
+        return r.nextInt(10) < 7 ? pick(r, good) : pick(r, any);
     }
 
     static String vector(Random r) {
@@ -76,7 +86,7 @@ class QueryFuzzTest {
         StringBuilder s = new StringBuilder("[");
         for (int i = 0; i < n; i++) {
             s.append(i == 0 ? "" : ",");
-            s.append(r.nextInt(50) == 0 ? pick(r, NUMBERS) : Float.toString((float) r.nextGaussian()));
+            s.append(r.nextInt(2_000) == 0 ? pick(r, NUMBERS) : Float.toString((float) r.nextGaussian()));
         }
         return s.append(']').toString();
     }
@@ -85,12 +95,15 @@ class QueryFuzzTest {
         StringBuilder s = new StringBuilder("{");
         int keys = r.nextInt(4);
         for (int i = 0; i < keys; i++) {
-            s.append(i == 0 ? "" : ",").append('"').append(pick(r, KEYS)).append("\":");
+            s.append(i == 0 ? "" : ",")
+                    .append('"')
+                    .append(likely(r, GOOD_KEYS, KEYS))
+                    .append("\":");
             switch (r.nextInt(4)) {
                 case 0 -> s.append(pick(r, TEXTS));
                 case 1 -> s.append(pick(r, NUMBERS));
                 default -> {
-                    s.append("{\"").append(pick(r, OPS)).append("\":");
+                    s.append("{\"").append(likely(r, GOOD_OPS, OPS)).append("\":");
                     if (r.nextBoolean()) {
                         s.append('[');
                         int n = r.nextInt(8) == 0 ? 1_000 + r.nextInt(100) : r.nextInt(4);
@@ -99,7 +112,7 @@ class QueryFuzzTest {
                         }
                         s.append(']');
                     } else {
-                        s.append(r.nextBoolean() ? pick(r, NUMBERS) : pick(r, TEXTS));
+                        s.append(r.nextBoolean() ? likely(r, GOOD_NUMBERS, NUMBERS) : pick(r, TEXTS));
                     }
                     s.append('}');
                 }
@@ -110,19 +123,19 @@ class QueryFuzzTest {
 
     static String query(Random r) {
         StringBuilder s = new StringBuilder("{");
-        if (r.nextInt(10) > 0) {
+        if (r.nextInt(20) > 0) {
             s.append("\"vector\":").append(vector(r));
         } else {
             s.append("\"vector\":").append(pick(r, NUMBERS));
         }
         if (r.nextBoolean()) {
-            s.append(",\"k\":").append(pick(r, NUMBERS));
+            s.append(",\"k\":").append(likely(r, GOOD_NUMBERS, NUMBERS));
         }
         if (r.nextBoolean()) {
-            s.append(",\"mode\":").append(pick(r, TEXTS));
+            s.append(",\"mode\":").append(likely(r, GOOD_TEXTS, TEXTS));
         }
         if (r.nextInt(3) == 0) {
-            s.append(",\"ef\":").append(pick(r, NUMBERS));
+            s.append(",\"ef\":").append(likely(r, new String[] {"100", "200"}, NUMBERS));
         }
         if (r.nextBoolean()) {
             s.append(",\"filter\":").append(r.nextInt(5) == 0 ? pick(r, TEXTS) : filter(r));
@@ -170,7 +183,7 @@ class QueryFuzzTest {
                 String what;
                 if (r.nextInt(4) > 0) {
                     String body = query(r);
-                    if (r.nextInt(3) == 0) {
+                    if (r.nextInt(4) == 0) {
                         body = mutate(r, body);
                     }
                     what = "case seed " + seed + ": POST /v1/search " + abbreviate(body);
@@ -201,7 +214,9 @@ class QueryFuzzTest {
             System.out.printf(
                     "query fuzz: %d cases from seed %d, %d answered, the rest refused with a 4xx%n",
                     cases, SEED, answered);
-            assertThat(answered).as("some queries are valid and answered").isPositive();
+            assertThat(answered)
+                    .as("a share of the queries is valid and answered")
+                    .isGreaterThan(cases / 50);
         } finally {
             served.close();
         }
