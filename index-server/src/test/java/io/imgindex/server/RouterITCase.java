@@ -172,10 +172,10 @@ class RouterITCase {
 
     @Test
     void replicasAnswerEachShardOnceInOneGeneration() throws Exception {
-        // Shard 0 on three servers, shard 1 on one of them: every query is answered once per shard.
+        // Shard 0 on two servers, shard 1 on one of them: every query is answered once per shard.
         try (ShardServer both = shardServer("0,1");
                 ShardServer zero = shardServer("0");
-                RouterServer replicated = router(a, both, zero)) {
+                RouterServer replicated = router(both, zero)) {
             Http h = new Http(replicated.http().hostAndPort());
             for (int q = 0; q < 6; q++) { // the replicas take turns
                 float[] query = SeededVectors.generate(1, DIM, 30, 40 + q);

@@ -15,6 +15,7 @@ import io.imgindex.output.GenerationReport;
 import io.imgindex.output.GenerationTarget;
 import io.imgindex.output.GenerationWriter;
 import io.imgindex.output.Generations;
+import java.io.IOException;
 import java.io.Serializable;
 import java.time.Duration;
 import java.time.Instant;
@@ -87,6 +88,39 @@ public final class CompactJob {
     public record Result(Plan plan, Manifest manifest, Generations.Retained retained, Duration took) {}
 
     /** Which segments of {@code base} a compaction merges: per shard, all below {@code belowRows}, if two or more. */
+    /** Every segment's rows file of a generation, as {@code [shard, path from the index root]}. */
+    static List<String[]> rowFiles(Manifest m) {
+        List<String[]> files = new ArrayList<>();
+        for (SegmentInfo s : m.segments()) {
+            files.add(new String[] {
+                Integer.toString(s.shard()),
+                IndexLayout.rootRelative(
+                        m.generation(), m.filesOf(s).get(ManifestFile.ROWS).path())
+            });
+        }
+        return files;
+    }
+
+    /**
+     * The items of the generation an append builds on, read back from its segments with their vectors, marked
+     * {@link Item#inBase}; null when it has no indexed rows.
+     */
+    static DataStream<Item> baseItems(StreamExecutionEnvironment env, GenerationTarget target) throws IOException {
+        Manifest m = Generations.readManifest(Generations.manifestPath(target.indexRoot(), target.baseGeneration()));
+        List<String[]> files = rowFiles(m);
+        if (files.isEmpty()) {
+            return null;
+        }
+        return env.fromData(files, Types.OBJECT_ARRAY(Types.STRING))
+                .name("base segments")
+                .uid("base-segments")
+                .flatMap(
+                        new ReadRows(target.indexRoot().toString(), m.model().id(), true),
+                        TypeInformation.of(Item.class))
+                .name("read base rows")
+                .uid("base-rows");
+    }
+
     public static Plan plan(Manifest base, long belowRows) {
         List<ShardPlan> shards = new ArrayList<>();
         if (!base.hasSegments()) {
@@ -194,7 +228,7 @@ public final class CompactJob {
             String modelId = base.model().id();
             DataStream<Item> rows = env.fromData(files, Types.OBJECT_ARRAY(Types.STRING))
                     .name("segments to merge")
-                    .flatMap(new ReadRows(rootUri, modelId), itemType)
+                    .flatMap(new ReadRows(rootUri, modelId, false), itemType)
                     .name("read rows")
                     .uid("read-rows");
             int shards = base.shards();
@@ -276,10 +310,13 @@ public final class CompactJob {
         private static final long serialVersionUID = 1L;
         private final String root;
         private final String modelId;
+        private final boolean inBase;
 
-        ReadRows(String root, String modelId) {
+        /** @param inBase whether the rows are the base of an append ({@link Item#inBase}) */
+        ReadRows(String root, String modelId, boolean inBase) {
             this.root = root;
             this.modelId = modelId;
+            this.inBase = inBase;
         }
 
         @Override
@@ -312,6 +349,7 @@ public final class CompactJob {
             i.source = r.source();
             i.metadata = r.metadata();
             i.status = Status.INDEXED;
+            i.inBase = inBase;
             return i;
         }
     }

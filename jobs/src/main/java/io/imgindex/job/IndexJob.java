@@ -134,20 +134,34 @@ public final class IndexJob {
             env.setParallelism(config.parallelism());
         }
         GenerationTarget target = target(config, Instant.now());
+        long base = config.appendTo() == null
+                ? 0
+                : BaseGeneration.resolve("--append-to", config.appendTo(), "leave --append-to out", target);
         List<Path> inputs = inputPaths(config.inputs(), target);
         long generation =
                 Generations.reserveNext(target.indexRoot(), "{\"started_at\":\"" + target.startedAt() + "\"}\n");
-        target = target.withGeneration(generation);
+        target = target.withGeneration(generation).withBase(base);
 
         FileSource<Item> source = FileSource.forBulkFileFormat(new UrlListFormat(), inputs.toArray(new Path[0]))
                 .build();
         DataStream<Item> items = env.fromSource(
                         source, WatermarkStrategy.noWatermarks(), "url lists", TypeInformation.of(Item.class))
                 .uid("url-lists");
-        IndexPipeline.build(items, config, target, true)
+        DataStream<Item> baseItems = base > 0 ? CompactJob.baseItems(env, target) : null;
+        IndexPipeline.build(items, baseItems, config, target, true)
                 .sinkTo(new DiscardingSink<>())
                 .name("done");
         LOG.info("Indexing {} into {} (generation {})", config.inputs(), target.generationDir(), generation);
+        if (base > 0) {
+            LOG.info(
+                    "Appending to generation {}: its rows are listed as they are, new images checked against them",
+                    base);
+        } else if (config.appendTo() != null) {
+            LOG.info(
+                    "--append-to {}: index {} has no generation yet, so this run starts it",
+                    config.appendTo(),
+                    config.name());
+        }
         LOG.info("Near-duplicates: {}", config.nearDupNote());
         JobExecutionResult execution =
                 execute(env, "imgindex index " + config.name() + " generation " + generation, config, inputs);
@@ -277,6 +291,12 @@ public final class IndexJob {
                 .append(r.manifestPath())
                 .append('\n');
         s.append(countLines(m));
+        m.run().options().stream()
+                .filter(o -> o.startsWith(IndexOptions.APPEND_TO.key() + "="))
+                .findFirst()
+                .ifPresent(o -> s.append("  appended (--")
+                        .append(o.replace("=", " "))
+                        .append("): the counts and the index include the generation it builds on\n"));
         s.append(String.format(
                 "  model %s (%d dimensions, %s), %d shards, %d files, %.1f s%n",
                 m.model().id(),

@@ -59,6 +59,7 @@ public final class IndexJobConfig implements Serializable {
     private final String savepointDir;
     private final String fromSavepoint;
     private final String baseGeneration;
+    private final String appendTo;
 
     private IndexJobConfig(Configuration c) {
         String mode = c.get(IndexOptions.MODE).strip().toLowerCase(java.util.Locale.ROOT);
@@ -116,6 +117,17 @@ public final class IndexJobConfig implements Serializable {
                 && !baseGeneration.matches("[1-9][0-9]{0,17}")) {
             throw new IllegalArgumentException(
                     "--base-generation must be latest, none or a generation number, was '" + baseGeneration + "'");
+        }
+        appendTo = c.getOptional(IndexOptions.APPEND_TO).map(String::strip).orElse(null);
+        if (appendTo != null) {
+            if (streaming) {
+                throw new IllegalArgumentException(
+                        "--append-to is for --mode batch; a stream builds on a generation with --base-generation");
+            }
+            if (!appendTo.equals("latest") && !appendTo.matches("[1-9][0-9]{0,17}")) {
+                throw new IllegalArgumentException(
+                        "--append-to must be latest or a generation number, was '" + appendTo + "'");
+            }
         }
         for (String in : inputs) {
             if (in.isBlank()) {
@@ -346,6 +358,11 @@ public final class IndexJobConfig implements Serializable {
     }
 
     /** STREAMING: {@code latest}, {@code none} or a generation number. */
+    /** BATCH: the generation to append to ({@code latest} or a number), or null for a generation of its own. */
+    public String appendTo() {
+        return appendTo;
+    }
+
     public String baseGeneration() {
         return baseGeneration;
     }

@@ -253,6 +253,16 @@ public final class IndexOptions {
                     + " every commit lists its rows too; none: start empty; or a number. It must have the job's"
                     + " model and number of shards. Its images are not known to this run's deduplication.");
 
+    public static final ConfigOption<String> APPEND_TO = ConfigOptions.key("append-to")
+            .stringType()
+            .noDefaultValue()
+            .withDescription("BATCH: append to a committed generation of the index (--output, --name): latest or its"
+                    + " number. The new generation lists that generation's rows as they are (not fetched nor embedded"
+                    + " again) plus this run's; new images are deduplicated against its items too (exact and near"
+                    + " copies name the base item), and a line whose id the base holds fails as ALREADY_INDEXED."
+                    + " It must have the job's model and number of shards. Without it, a batch run indexes its"
+                    + " inputs alone.");
+
     /** The checkpoint interval when neither the flag nor the cluster sets one. */
     public static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(10);
 
@@ -451,6 +461,7 @@ public final class IndexOptions {
             RABBITMQ_PREFETCH,
             RABBITMQ_DELIVERY_TIMEOUT,
             BASE_GENERATION,
+            APPEND_TO,
             CHECKPOINT_INTERVAL,
             CHECKPOINT_DIR,
             SAVEPOINT_DIR,

@@ -35,7 +35,13 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
  *                   └──────────┴────────────────┴─ terminal ──────────────────────────────┴─ write (by shard) ─ commit
  * BATCH:
  * items ─ tally ─ split ─ unique id ─ fetch ─ decode ─ embed ─ exact dedup ─ near dedup ─ ...
+ * base rows (an append) ─┴─ (ids) ──────────────────────────────┘ (with their vectors)
  * </pre>
+ *
+ * <p>An append ({@code --append-to}) feeds the base generation's items, read back with their vectors, into the
+ * unique-id step (a line with one of their ids fails as {@code ALREADY_INDEXED}), the exact step (a new copy of
+ * their bytes is their duplicate) and the near step (they are kept first, whatever they resemble, so new images are
+ * judged against them); the writers drop them, since their segments are listed as they are.
  *
  * <p>In BATCH every keyed exchange is blocking (its input is sorted before the next operator starts), so fetch,
  * decode and embed run chained, in one pipelined region, and the exact duplicates are found after the embedding:
@@ -58,6 +64,23 @@ public final class IndexPipeline {
      */
     public static DataStream<String> build(
             DataStream<Item> items, IndexJobConfig config, GenerationTarget target, boolean batch) {
+        return build(items, null, config, target, batch);
+    }
+
+    /**
+     * The same, appending to a committed generation (BATCH).
+     *
+     * @param base the base generation's items ({@link Item#inBase}, with their vectors), or null
+     */
+    public static DataStream<String> build(
+            DataStream<Item> items,
+            DataStream<Item> base,
+            IndexJobConfig config,
+            GenerationTarget target,
+            boolean batch) {
+        if (base != null && !batch) {
+            throw new IllegalArgumentException("only a BATCH run appends to a generation");
+        }
         TypeInformation<Item> itemType = TypeInformation.of(Item.class);
 
         SingleOutputStreamOperator<Item> read = items.transform(
@@ -66,7 +89,13 @@ public final class IndexPipeline {
         SingleOutputStreamOperator<Item> pending = read.process(new TerminalSplitter(), itemType)
                 .name("split bad records")
                 .uid("split");
-        SingleOutputStreamOperator<Item> unique = pending.keyBy(item -> item.id)
+        DataStream<Item> lines = pending;
+        if (base != null) {
+            // Their ids only: the unique-id step needs no vector.
+            lines = pending.union(
+                    base.map(IndexPipeline::idOnly, itemType).name("base ids").uid("base-ids"));
+        }
+        SingleOutputStreamOperator<Item> unique = lines.keyBy(item -> item.id)
                 .process(new UniqueIdFunction(batch), itemType)
                 .name("unique ids")
                 .uid("unique-id");
@@ -88,8 +117,11 @@ public final class IndexPipeline {
             // So fetch, decode and embed run chained, together, and exact copies are found after the embedding,
             // on items that carry a vector instead of pixels (the embedding remembers recent bytes, so a copy met
             // again is not embedded twice).
-            SingleOutputStreamOperator<Item> vectors = embed(decoded, config);
-            distinct = vectors.keyBy(item -> item.sha256)
+            DataStream<Item> vectors = embed(decoded, config);
+            if (base != null) {
+                vectors = vectors.union(base);
+            }
+            distinct = vectors.keyBy(IndexPipeline::bytesKey)
                     .process(new ExactDuplicateFunction(true), itemType)
                     .name("exact duplicates")
                     .uid("exact-dedup");
@@ -148,6 +180,19 @@ public final class IndexPipeline {
                 .setParallelism(1)
                 .setMaxParallelism(1)
                 .uid("committer");
+    }
+
+    /** The key of the exact-copy step: the bytes' SHA-256 (a base row written without one is its own). */
+    private static String bytesKey(Item item) {
+        return item.sha256 != null ? item.sha256 : "id:" + item.id;
+    }
+
+    /** A base item as the unique-id step needs it: id and URL. */
+    private static Item idOnly(Item base) {
+        Item i = Item.pending(base.id, base.url, null, base.source);
+        i.status = base.status;
+        i.inBase = true;
+        return i;
     }
 
     private static SingleOutputStreamOperator<Item> embed(DataStream<Item> decoded, IndexJobConfig config) {

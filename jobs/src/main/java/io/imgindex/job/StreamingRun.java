@@ -273,40 +273,8 @@ public final class StreamingRun {
      * @return its number, 0 for none
      */
     static long base(IndexJobConfig config, GenerationTarget target) throws IOException {
-        String wanted = config.baseGeneration();
-        if (wanted.equals("none")) {
-            return 0;
-        }
-        long n;
-        if (wanted.equals("latest")) {
-            Optional<LatestPointer> latest = Generations.readLatest(target.indexRoot());
-            if (latest.isEmpty()) {
-                return 0; // a new index
-            }
-            n = latest.get().generation();
-        } else {
-            n = Long.parseLong(wanted);
-        }
-        Manifest m = manifest(target, n);
-        if (m == null) {
-            throw new IllegalArgumentException("--base-generation " + wanted + ": generation " + n + " of "
-                    + target.indexRoot() + " is not committed (no readable manifest)");
-        }
-        if (!m.model().id().equals(target.modelId()) || m.model().dimension() != target.dimension()) {
-            throw new IllegalArgumentException("--base-generation " + wanted + ": generation " + n + " was made by"
-                    + " model " + m.model().id() + " (" + m.model().dimension() + " dimensions), this job embeds with "
-                    + target.modelId() + ": backfill into a new index name instead, or give --base-generation none");
-        }
-        if (m.shards() != target.shards()) {
-            throw new IllegalArgumentException("--base-generation " + wanted + ": generation " + n + " has "
-                    + m.shards() + " shards, this job writes " + target.shards() + " (--shards)");
-        }
-        if (!m.hasSegments()) {
-            throw new IllegalArgumentException("--base-generation " + wanted + ": generation " + n + " has format"
-                    + " version " + m.formatVersion() + " (flat index files, no segments): make a segmented"
-                    + " generation of it first with 'imgindex compact', or give --base-generation none");
-        }
-        return n;
+        return BaseGeneration.resolve(
+                "--base-generation", config.baseGeneration(), "give --base-generation none", target);
     }
 
     /**

@@ -76,9 +76,15 @@ public class GenerationCommitter extends AbstractStreamOperator<String>
         output.collect(new StreamRecord<>(manifestPath.toString()));
     }
 
-    /** Adds up the reports into the manifest, refusing counts that do not balance. */
-    Manifest manifest() {
-        GenerationReport total = new GenerationReport();
+    /**
+     * Adds up the reports into the manifest, refusing counts that do not balance. An append's base generation comes
+     * first: its files and segments are listed as they are, and its counts are added to the run's.
+     */
+    Manifest manifest() throws IOException {
+        GenerationReport total = target.baseGeneration() > 0
+                ? GenerationReport.ofBase(
+                        Generations.readManifest(Generations.manifestPath(target.indexRoot(), target.baseGeneration())))
+                : new GenerationReport();
         for (GenerationReport r : reports) {
             total.add(r);
         }

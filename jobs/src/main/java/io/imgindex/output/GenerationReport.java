@@ -1,6 +1,8 @@
 package io.imgindex.output;
 
 import io.imgindex.format.Counts;
+import io.imgindex.format.IndexLayout;
+import io.imgindex.format.Manifest;
 import io.imgindex.format.ManifestFile;
 import io.imgindex.format.SegmentInfo;
 import io.imgindex.format.Table;
@@ -61,6 +63,31 @@ public class GenerationReport {
                             "duplicatesByMatch", Types.MAP(Types.STRING, Types.LONG),
                             "metadataColumns", Types.MAP(Types.STRING, Types.STRING)));
         }
+    }
+
+    /**
+     * A committed generation as a report that a run builds on (an append, a stream on a base): its files named from
+     * the index root (where they stay), its segments, counts and metadata columns. Records it had in flight (a
+     * stream's) are left out: they belong to the run that read them.
+     */
+    public static GenerationReport ofBase(Manifest base) {
+        GenerationReport r = new GenerationReport();
+        long generation = base.generation();
+        r.files = base.files().stream()
+                .map(f -> {
+                    FileEntry e = FileEntry.of(f);
+                    e.path = IndexLayout.INDEX_ROOT_PREFIX + IndexLayout.rootRelative(generation, f.path());
+                    return e;
+                })
+                .toArray(FileEntry[]::new);
+        r.segments = base.segments().stream().map(SegmentEntry::of).toArray(SegmentEntry[]::new);
+        Counts c = base.counts();
+        r.read = c.indexed() + c.duplicates() + c.failed();
+        r.skippedLines = c.skippedLines();
+        r.failedByReason.putAll(c.failedByReason());
+        r.duplicatesByMatch.putAll(c.duplicatesByMatch());
+        r.metadataColumns.putAll(base.metadataColumns());
+        return r;
     }
 
     /** Adds another report's files and counts to this one (a total; its checkpoint and token are not kept). */

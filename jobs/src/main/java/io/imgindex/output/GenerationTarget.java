@@ -24,7 +24,8 @@ import org.apache.flink.core.fs.Path;
  * @param options explicit options, {@code key=value}
  * @param streamRun STREAMING: the run whose files go to {@code streams/<run>/} (each commit is a generation of
  *     its own that lists them); null in BATCH, where files go into the generation's folder
- * @param baseGeneration STREAMING: the committed generation whose rows a fresh stream builds on (0: none)
+ * @param baseGeneration the committed generation whose rows this one lists too (0: none): a fresh stream's
+ *     base, or the generation a BATCH run appends to
  * @param runId this run, unique: {@code <UTC time>-<random>}, in the name of every segment it writes, so that no
  *     two runs share a file name and a committer removes only files of its own run
  */
@@ -173,6 +174,26 @@ public record GenerationTarget(
     }
 
     /** The same target for another generation number. */
+    /** The same, building on committed generation {@code base} (a BATCH append), 0 for none. */
+    public GenerationTarget withBase(long base) {
+        return new GenerationTarget(
+                output,
+                name,
+                generation,
+                shards,
+                modelId,
+                dimension,
+                metric,
+                fileSizeBytes,
+                mode,
+                inputs,
+                startedAt,
+                options,
+                streamRun,
+                base,
+                runId);
+    }
+
     public GenerationTarget withGeneration(long n) {
         return new GenerationTarget(
                 output,

@@ -115,6 +115,9 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
     @Override
     public void processElement(StreamRecord<Item> record) throws Exception {
         Item item = record.getValue();
+        if (item.inBase) {
+            return; // an append's base: its segment is listed as it is
+        }
         admitColumns(item);
         switch (item.status) {
             case INDEXED:

@@ -135,20 +135,7 @@ public class StreamingCommitter extends AbstractStreamOperator<String>
                     generation,
                     c.inFlight());
         }
-        GenerationReport committed = state.committed;
-        committed.files = base.files().stream()
-                .map(f -> {
-                    FileEntry e = FileEntry.of(f);
-                    e.path = IndexLayout.INDEX_ROOT_PREFIX + IndexLayout.rootRelative(generation, f.path());
-                    return e;
-                })
-                .toArray(FileEntry[]::new);
-        committed.segments = base.segments().stream().map(SegmentEntry::of).toArray(SegmentEntry[]::new);
-        committed.read = c.indexed() + c.duplicates() + c.failed();
-        committed.skippedLines = c.skippedLines();
-        committed.failedByReason.putAll(c.failedByReason());
-        committed.duplicatesByMatch.putAll(c.duplicatesByMatch());
-        committed.metadataColumns.putAll(base.metadataColumns());
+        state.committed = GenerationReport.ofBase(base);
         state.generation = generation;
         LOG.info("Stream {} builds on generation {}: {}", target.streamRun(), generation, c.summary());
     }

@@ -17,9 +17,10 @@ public class ExactDuplicateFunction extends KeepOneFunction {
         super(batch);
     }
 
+    /** The base's item first (an append: it is indexed already), then the smallest id. */
     @Override
     protected Comparator<Item> order() {
-        return Comparator.comparing((Item i) -> i.id);
+        return Comparator.comparing((Item i) -> !i.inBase).thenComparing(i -> i.id);
     }
 
     /**

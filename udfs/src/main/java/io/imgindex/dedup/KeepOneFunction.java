@@ -42,6 +42,11 @@ public abstract class KeepOneFunction extends KeyedProcessFunction<String, Item,
     /** Marks an item that lost to {@code winner} as terminal. */
     protected abstract void reject(Item loser, Item winner);
 
+    /** Whether the kept item goes on (an item of the base an append builds on competes, but is written already). */
+    protected boolean passes(Item winner) {
+        return true;
+    }
+
     /** Whether an item takes part in the choice; the others pass through to {@link Outcomes#TERMINAL}. */
     protected boolean competes(Item item) {
         return !item.isTerminal();
@@ -91,7 +96,9 @@ public abstract class KeepOneFunction extends KeyedProcessFunction<String, Item,
         }
         items.sort(order());
         Item winner = items.get(0);
-        out.collect(winner);
+        if (passes(winner)) {
+            out.collect(winner);
+        }
         for (int i = 1; i < items.size(); i++) {
             Item loser = items.get(i);
             reject(loser, winner);

@@ -28,6 +28,13 @@ public class Item {
     /** {@code <input file>:<line>}. */
     public String source;
 
+    /**
+     * An item of the generation a BATCH run appends to ({@code --append-to}): indexed already, read back from its
+     * segment with its vector. It takes part in the deduplication (new items are checked against it, and it is
+     * always the one kept) and is not written again: its segment is listed as it is.
+     */
+    public boolean inBase;
+
     // --- outcome
     public Status status = Status.PENDING;
 

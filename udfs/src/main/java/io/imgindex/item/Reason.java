@@ -16,6 +16,8 @@ public enum Reason {
     BAD_URL("the URL is malformed or its scheme is not supported"),
     /** Another input line already used this id. */
     DUPLICATE_ID("another input line has the same id"),
+    /** An append's input line has the id of an item the base generation holds already. */
+    ALREADY_INDEXED("the id is in the generation appended to already"),
     /** The host resolves to a loopback, private, link-local or metadata address, and those are not allowed. */
     BLOCKED_ADDRESS("the address is loopback, private, link-local or a metadata service"),
     /** A file: URL outside the allowed roots. */

@@ -8,7 +8,8 @@ import io.imgindex.item.Status;
  * The order in which a BATCH run offers items to near-duplicate removal, as a record timestamp (BATCH mode sorts
  * a keyed input by key, then by timestamp): the most pixels first, then the most bytes, so the copy kept is the
  * largest, least compressed one; equal keys are ordered by id in {@link NearDuplicateFunction}. Exact duplicates
- * come last: they follow the item whose bytes they share, whatever became of it.
+ * come last: they follow the item whose bytes they share, whatever became of it. The items of the generation an
+ * append builds on come first: they are kept, and new items are judged against them.
  */
 public final class KeepOrder {
 
@@ -21,6 +22,10 @@ public final class KeepOrder {
     private KeepOrder() {}
 
     public static long of(Item item) {
+        if (item.inBase) {
+            // Before every new item; spread out so that base items are not buffered as one tie.
+            return Long.MIN_VALUE + 1 + (item.id.hashCode() & 0x7fffffffL);
+        }
         if (item.status == Status.DUPLICATE && DuplicateRow.MATCH_EXACT.equals(item.match)) {
             return EXACT_DUPLICATES;
         }

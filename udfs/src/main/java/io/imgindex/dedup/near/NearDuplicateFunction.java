@@ -159,7 +159,11 @@ public class NearDuplicateFunction extends KeyedProcessFunction<Integer, Item, I
 
     private void decide(Item item, Collector<Item> out) throws Exception {
         Decision decision;
-        if (item.status == Status.INDEXED && item.vector != null) {
+        if (item.inBase && item.vector != null) {
+            index.keepLeader(item.id, item.vector); // indexed already: kept whatever it resembles
+            decision = Decision.kept();
+            leadersKept.inc();
+        } else if (item.status == Status.INDEXED && item.vector != null) {
             NearDuplicateIndex.Match match = index.offer(item.id, item.vector);
             if (match == null) {
                 decision = Decision.kept();

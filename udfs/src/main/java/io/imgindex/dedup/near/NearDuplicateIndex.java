@@ -79,6 +79,23 @@ public final class NearDuplicateIndex {
         return match;
     }
 
+    /**
+     * Keeps an item as a leader without matching it: an item of the generation an append builds on, which is
+     * indexed already whatever it resembles.
+     */
+    public void keepLeader(String id, float[] vector) throws Exception {
+        if (vector.length != planes.dimension()) {
+            throw new IllegalArgumentException(
+                    "vector has " + vector.length + " dimensions, expected " + planes.dimension());
+        }
+        float[] unit = unit(vector);
+        if (unit == null) {
+            return;
+        }
+        float[] center = store.center();
+        keep(id, unit, center == null ? null : planes.sketch(unit, center));
+    }
+
     /** Vectors compared so far. */
     public long comparisons() {
         return comparisons;
