@@ -60,6 +60,7 @@ public final class IndexJobConfig implements Serializable {
     private final String fromSavepoint;
     private final String baseGeneration;
     private final String appendTo;
+    private final boolean resume;
 
     private IndexJobConfig(Configuration c) {
         String mode = c.get(IndexOptions.MODE).strip().toLowerCase(java.util.Locale.ROOT);
@@ -99,6 +100,7 @@ public final class IndexJobConfig implements Serializable {
             for (ConfigOption<?> o : List.of(
                     IndexOptions.QUEUE,
                     IndexOptions.FROM_SAVEPOINT,
+                    IndexOptions.RESUME,
                     IndexOptions.SAVEPOINT_DIR,
                     IndexOptions.CHECKPOINT_DIR)) {
                 if (c.contains(o)) {
@@ -118,6 +120,7 @@ public final class IndexJobConfig implements Serializable {
             throw new IllegalArgumentException(
                     "--base-generation must be latest, none or a generation number, was '" + baseGeneration + "'");
         }
+        resume = c.get(IndexOptions.RESUME);
         appendTo = c.getOptional(IndexOptions.APPEND_TO).map(String::strip).orElse(null);
         if (appendTo != null) {
             if (streaming) {
@@ -358,6 +361,11 @@ public final class IndexJobConfig implements Serializable {
     }
 
     /** STREAMING: {@code latest}, {@code none} or a generation number. */
+    /** STREAMING, local: whether to restore from the checkpoint of a stream that did not stop with a savepoint. */
+    public boolean resume() {
+        return resume;
+    }
+
     /** BATCH: the generation to append to ({@code latest} or a number), or null for a generation of its own. */
     public String appendTo() {
         return appendTo;

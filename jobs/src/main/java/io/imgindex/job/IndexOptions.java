@@ -287,6 +287,13 @@ public final class IndexOptions {
                     + " embedded cluster: <output>/<name>/_flink/savepoints; on a cluster, its"
                     + " state.savepoints.dir.");
 
+    public static final ConfigOption<Boolean> RESUME = ConfigOptions.key("resume")
+            .booleanType()
+            .defaultValue(true)
+            .withDescription("STREAMING on an embedded cluster: when the last stream on this index did not stop"
+                    + " with a savepoint (it was killed, or failed), restore from its latest retained checkpoint,"
+                    + " so that nothing it had read is lost; --no-resume starts fresh instead.");
+
     public static final ConfigOption<String> FROM_SAVEPOINT = ConfigOptions.key("from-savepoint")
             .stringType()
             .noDefaultValue()
@@ -466,6 +473,7 @@ public final class IndexOptions {
             CHECKPOINT_DIR,
             SAVEPOINT_DIR,
             FROM_SAVEPOINT,
+            RESUME,
             NEAR_DUP_TTL,
             OUTPUT_FILE_SIZE,
             GRAPH_M,

@@ -109,8 +109,23 @@ public final class StreamingRun {
         Configuration flinkConf = Configuration.fromMap(flinkSettings);
         flinkConf.set(ExecutionOptions.RUNTIME_MODE, RuntimeExecutionMode.STREAMING);
         flinkConf.set(PipelineOptions.GENERIC_TYPES, false);
-        if (config.fromSavepoint() != null) {
-            flinkConf.set(StateRecoveryOptions.SAVEPOINT_PATH, config.fromSavepoint());
+        String restoreFrom = config.fromSavepoint();
+        CrashedRuns.Found crashed = null;
+        if (restoreFrom == null
+                && config.resume()
+                && StreamExecutionEnvironment.getExecutionEnvironment(Configuration.fromMap(flinkSettings))
+                        instanceof LocalStreamEnvironment) {
+            crashed =
+                    CrashedRuns.find(target(config, Instant.now()).indexRoot()).orElse(null);
+            if (crashed != null) {
+                restoreFrom = crashed.checkpoint();
+                progress.accept("imgindex: the last stream on this index (job " + crashed.job()
+                        + ") did not stop with a savepoint: restoring from its latest checkpoint, " + restoreFrom
+                        + " (--no-resume starts fresh)");
+            }
+        }
+        if (restoreFrom != null) {
+            flinkConf.set(StateRecoveryOptions.SAVEPOINT_PATH, restoreFrom);
         }
         IndexJob.forLocalRuns(flinkConf, flinkSettings, config);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flinkConf);
@@ -119,7 +134,7 @@ public final class StreamingRun {
             IndexJob.webUi(config).ifPresent(progress);
         }
         GenerationTarget target = target(config, Instant.now());
-        if (config.fromSavepoint() == null) {
+        if (restoreFrom == null) {
             // A fresh stream builds on a committed generation (a restored one carries its own in its state).
             target = target.streaming(target.streamRun(), target.inputs(), base(config, target));
         }
@@ -158,13 +173,26 @@ public final class StreamingRun {
             return result(target, start, config, null);
         }
         JobClient client = env.executeAsync(jobName);
+        CrashedRuns.mark(
+                target.indexRoot(),
+                client.getJobID(),
+                GenerationTarget.outputPath(
+                                config.checkpointDir() != null
+                                        ? config.checkpointDir()
+                                        : flinkSettings.getOrDefault(
+                                                CheckpointingOptions.CHECKPOINTS_DIRECTORY.key(),
+                                                localCheckpoints(root)))
+                        .toString());
+        if (crashed != null) {
+            CrashedRuns.clear(crashed.marks()); // this run carries them on, and marks itself
+        }
         String savepointDir = config.savepointDir() != null
                 ? config.savepointDir()
                 : new Path(target.indexRoot(), "_flink/savepoints").toString();
         progress.accept("imgindex: streaming " + config.queue().uri() + " queue '"
                 + config.queue().queue()
                 + "' into " + root + " (job " + client.getJobID() + ", stream run " + target.streamRun() + ")"
-                + (config.fromSavepoint() != null ? ", restored from " + config.fromSavepoint() : "")
+                + (restoreFrom != null ? ", restored from " + restoreFrom : "")
                 + (target.baseGeneration() > 0 ? ", building on generation " + target.baseGeneration() : "")
                 + "\n  each checkpoint (every "
                 + checkpointInterval(env, config).toMillis() / 1000.0
@@ -188,6 +216,9 @@ public final class StreamingRun {
             if (stop.isDone() && savepoint == null) {
                 progress.accept("imgindex: stopping with a savepoint ...");
                 savepoint = stopWithSavepoint(client, done, savepointDir);
+                if (savepoint != null) {
+                    CrashedRuns.clear(target.indexRoot(), client.getJobID()); // resumed from its savepoint, if at all
+                }
             }
             try {
                 done.get(500, TimeUnit.MILLISECONDS);
@@ -309,7 +340,7 @@ public final class StreamingRun {
         String checkpoints = config.checkpointDir() != null
                 ? config.checkpointDir()
                 : local && !flinkSettings.containsKey(CheckpointingOptions.CHECKPOINTS_DIRECTORY.key())
-                        ? indexRoot + "/_flink/checkpoints"
+                        ? localCheckpoints(indexRoot)
                         : null;
         if (checkpoints != null) {
             c.set(
@@ -322,6 +353,11 @@ public final class StreamingRun {
                     GenerationTarget.outputPath(config.savepointDir()).toString());
         }
         env.configure(c);
+    }
+
+    /** Where an embedded cluster's checkpoints go unless told otherwise. */
+    private static String localCheckpoints(String indexRoot) {
+        return indexRoot + "/_flink/checkpoints";
     }
 
     private static IndexJob.Result result(

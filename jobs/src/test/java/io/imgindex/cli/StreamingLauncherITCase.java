@@ -169,6 +169,42 @@ class StreamingLauncherITCase {
         assertThat(broker.ready(queue)).as("every message acknowledged").isZero();
     }
 
+    @Test
+    void aKilledStreamIsResumedFromItsLastCheckpoint() throws Exception {
+        LauncherITCase.Run enrolled =
+                imgindex("enroll", "--rabbitmq-uri", RabbitMqBroker.uri(), "--queue", queue, "sample-data/photos.csv");
+        assertThat(enrolled.exit()).as(enrolled.stderr()).isZero();
+
+        // SIGKILL of the whole local job (launcher, MiniCluster and all) once a checkpoint has committed.
+        Path log1 = out.resolve("killed.log");
+        Process first = stream(log1);
+        awaitLine(first, log1, Pattern.compile("(generation \\d+ \\(checkpoint \\d+\\): read \\d+)"));
+        first.destroyForcibly();
+        assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(Files.readString(log1)).doesNotContain("savepoint at");
+
+        LauncherITCase.Run more = imgindex(
+                "enroll", "--rabbitmq-uri", RabbitMqBroker.uri(), "--queue", queue, "sample-data/faces/faces.csv");
+        assertThat(more.exit()).as(more.stderr()).isZero();
+
+        // The same command again: it restores from the killed run's checkpoint, and every record counts once.
+        Path log2 = out.resolve("resumed.log");
+        Process second = stream(log2);
+        awaitCommitted(second, log2, 57);
+        assertThat(Files.readString(log2))
+                .contains("did not stop with a savepoint: restoring from its latest checkpoint")
+                .containsPattern("restored from \\S+/chk-\\d+");
+        terminate(second, log2);
+        assertThat(broker.ready(queue)).as("every message acknowledged").isZero();
+
+        // Stopped with a savepoint this time: the next start is fresh (it builds on the latest generation).
+        Path log3 = out.resolve("fresh.log");
+        Process third = stream(log3);
+        awaitLine(third, log3, Pattern.compile("(streaming \\S+ queue)"));
+        assertThat(Files.readString(log3)).doesNotContain("restoring from").doesNotContain("restored from");
+        terminate(third, log3);
+    }
+
     /** Waits until the server serves a generation of at least {@code atLeast}; returns it. */
     static long awaitServing(HttpClient client, String base, long atLeast) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
