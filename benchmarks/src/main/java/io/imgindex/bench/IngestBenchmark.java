@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -26,7 +27,7 @@ import java.util.concurrent.Semaphore;
 import java.util.stream.Stream;
 
 /**
- * The BATCH job against its own stages, in one run: the whole job over {@code N} loopback URLs (the sample photos,
+ * The BATCH job against its own stages, in one run: the whole job over {@code N} loopback URLs (the sample JPEGs,
  * each served under many URLs with distinct trailing bytes so that every URL is distinct bytes to fetch, decode
  * and embed), against fetch-and-decode alone (the job's fetcher and decoder, as many decoding threads as the job
  * has subtasks, the job's fetches in flight) and the embedding alone (the job's shared model and batcher on
@@ -45,7 +46,11 @@ public final class IngestBenchmark {
         String model = args.length > 2 ? args[2] : ModelCatalog.DEFAULT;
         List<byte[]> photos = new ArrayList<>();
         try (Stream<Path> list = Files.list(Paths.get("sample-data", "images"))) {
-            for (Path p : list.sorted().toList()) {
+            // JPEGs only: a decoder ignores bytes after a JPEG's end marker, not after every format's end.
+            for (Path p : list.sorted()
+                    .filter(p ->
+                            p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".jpg"))
+                    .toList()) {
                 photos.add(Files.readAllBytes(p));
             }
         }

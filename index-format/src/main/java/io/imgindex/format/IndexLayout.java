@@ -82,6 +82,15 @@ public final class IndexLayout {
         return String.format("part-%05d-%s-%d%s", writer, token, sequence, PARQUET_SUFFIX);
     }
 
+    /**
+     * The token of a BATCH writer's files: the run id (dashes dropped, so the name still splits) and the attempt,
+     * so that two runs, even two that took the same generation number on a store without atomic creates, never
+     * write the same file name.
+     */
+    public static String batchToken(String runId, int attempt) {
+        return runId.replace("-", "") + "a" + attempt;
+    }
+
     /** The attempt or token part of a data file name made by {@link #partFileName}, or null. */
     public static String partFileToken(String name) {
         String base = name.startsWith(".") ? name.substring(1) : name;

@@ -49,6 +49,10 @@ class IndexLayoutTest {
     void tellsDataFilesFromHiddenOnes() {
         assertThat(IndexLayout.isDataFile(IndexLayout.partFileName(3, 1, 0))).isTrue();
         assertThat(IndexLayout.partFileName(3, 1, 0)).isEqualTo("part-00003-1-0.parquet");
+        String batch = IndexLayout.partFileName(3, IndexLayout.batchToken("20261207T021017Z-b29b84", 2), 0);
+        assertThat(batch).isEqualTo("part-00003-20261207T021017Zb29b84a2-0.parquet");
+        assertThat(IndexLayout.partFileToken(batch)).isEqualTo("20261207T021017Zb29b84a2");
+        assertThat(IndexLayout.isDataFile(batch)).isTrue();
         assertThat(IndexLayout.isDataFile(".part-00003-1-0.parquet.inprogress")).isFalse();
         assertThat(IndexLayout.isDataFile("_manifest.json")).isFalse();
         assertThat(IndexLayout.tableDir(Table.INDEX, 2)).isEqualTo("shard=2");

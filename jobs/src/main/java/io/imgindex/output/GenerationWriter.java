@@ -336,7 +336,11 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
             String fileName = target.streaming()
                     ? IndexLayout.partFileName(task, token, sequence++)
                     : IndexLayout.partFileName(
-                            task, getRuntimeContext().getTaskInfo().getAttemptNumber(), sequence++);
+                            task,
+                            IndexLayout.batchToken(
+                                    target.runId(),
+                                    getRuntimeContext().getTaskInfo().getAttemptNumber()),
+                            sequence++);
             f = OpenFile.create(target, table, shard, fileName);
             open.put(key, f);
         }
