@@ -216,11 +216,7 @@ public final class IndexJob {
             try {
                 return done.get(interval.toMillis(), TimeUnit.MILLISECONDS);
             } catch (TimeoutException stillRunning) {
-                try {
-                    progress.report(client.getAccumulators().get(interval.toMillis(), TimeUnit.MILLISECONDS));
-                } catch (TimeoutException | ExecutionException e) {
-                    LOG.debug("No progress figures this time: {}", e.toString());
-                }
+                progress.reportFrom(client, interval);
             } catch (ExecutionException e) {
                 throw e.getCause() instanceof Exception cause ? cause : e;
             }

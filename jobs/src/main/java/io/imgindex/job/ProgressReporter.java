@@ -8,10 +8,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.fs.FileStatus;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The launcher's progress lines, from the running job's accumulators ({@link Progress}):
@@ -27,6 +33,8 @@ import org.apache.flink.core.fs.Path;
  */
 final class ProgressReporter {
 
+    private static final Logger LOG = LoggerFactory.getLogger(ProgressReporter.class);
+
     /** Inputs larger than this are not counted before the run: no share, no ETA. */
     static final long COUNT_LINES_UP_TO_BYTES = 2L << 30;
 
@@ -39,6 +47,19 @@ final class ProgressReporter {
         this.total = total;
         this.out = out;
         this.lastNanos = System.nanoTime();
+    }
+
+    /**
+     * Asks the running job for its accumulators and prints the line, waiting at most {@code timeout}. Never
+     * throws but for an interrupt: the job may end (and a local cluster shut down) between the caller's check and
+     * this call, and a missed progress line must not fail a run.
+     */
+    void reportFrom(JobClient client, Duration timeout) throws InterruptedException {
+        try {
+            report(client.getAccumulators().get(timeout.toMillis(), TimeUnit.MILLISECONDS));
+        } catch (TimeoutException | ExecutionException | RuntimeException e) {
+            LOG.debug("No progress figures this time: {}", e.toString());
+        }
     }
 
     /** Prints the line for these accumulator values, as of now. */

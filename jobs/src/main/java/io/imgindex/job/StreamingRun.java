@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
@@ -207,11 +206,7 @@ public final class StreamingRun {
         while (true) {
             if (reporter != null && System.nanoTime() >= nextReport && !stop.isDone()) {
                 nextReport = System.nanoTime() + every.toNanos();
-                try {
-                    reporter.report(client.getAccumulators().get(5, TimeUnit.SECONDS));
-                } catch (TimeoutException | ExecutionException e) {
-                    LOG.debug("No progress figures this time: {}", e.toString());
-                }
+                reporter.reportFrom(client, Duration.ofSeconds(5));
             }
             if (stop.isDone() && savepoint == null) {
                 progress.accept("imgindex: stopping with a savepoint ...");
