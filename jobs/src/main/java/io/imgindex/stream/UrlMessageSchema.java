@@ -20,10 +20,15 @@ import org.apache.flink.streaming.connectors.rabbitmq.RMQDeserializationSchema;
  * {@code {"id", "url", metadata…}}, a JSON string or a bare URL becomes a pending item; a body that is not UTF-8
  * or does not parse becomes a {@code BAD_RECORD} failure, a bad URL a {@code BAD_URL} one (decided downstream).
  *
- * <p>The source deduplicates redeliveries by correlation id (exactly-once with checkpoints). A message without
- * one would make Flink's source throw on every delivery and never acknowledge it, a poison pill; here it is
- * given the SHA-256 of its body as its identifier instead (so its own redelivery is still recognised) and
- * recorded as a {@code NO_CORRELATION_ID} failure, acknowledged with the next checkpoint.
+ * <p>The source drops a delivery whose identifier it has seen (exactly-once with checkpoints: a redelivery after a
+ * failure). The identifier is the correlation id and the SHA-256 of the body, so a publisher's retry of a message
+ * is dropped, but another message that reuses a correlation id is not: it is processed and recorded like any
+ * other (its id, if it repeats one, fails as a repeated id). A message without a correlation id would make
+ * Flink's source throw on every delivery and never acknowledge it, a poison pill; here its identifier is its
+ * body's SHA-256 with the message id and timestamp properties when it has them (so its own redelivery is still
+ * recognised), and it is recorded as a {@code NO_CORRELATION_ID} failure, acknowledged with the next checkpoint.
+ * Two such messages with the same body and neither property cannot be told from a redelivery: the second is
+ * taken for one.
  */
 public final class UrlMessageSchema implements RMQDeserializationSchema<Item> {
 
@@ -41,7 +46,9 @@ public final class UrlMessageSchema implements RMQDeserializationSchema<Item> {
     public void deserialize(Envelope envelope, AMQP.BasicProperties properties, byte[] body, RMQCollector<Item> out) {
         String correlationId = properties.getCorrelationId();
         boolean identified = correlationId != null && !correlationId.isEmpty();
-        String messageId = identified ? correlationId : "sha256:" + Sha256.hex(body);
+        String bodyHash = Sha256.hex(body);
+        String messageId = identified ? correlationId : "sha256:" + bodyHash;
+        String identifier = identified ? correlationId + " " + bodyHash : messageId + otherIdentity(properties);
         String source = "amqp:" + queue + "#" + messageId;
         Item item = parse(body, source);
         if (!identified && item.status != Status.FAILED) {
@@ -50,9 +57,21 @@ public final class UrlMessageSchema implements RMQDeserializationSchema<Item> {
                     "message has no correlation id, so a redelivery cannot be told from a"
                             + " new message; publish with one (bin/imgindex enroll does)");
         }
-        if (out.setMessageIdentifiers(messageId, envelope.getDeliveryTag())) {
+        if (out.setMessageIdentifiers(identifier, envelope.getDeliveryTag())) {
             out.collect(item);
         }
+    }
+
+    /** What else tells a message without a correlation id from another with the same body. */
+    private static String otherIdentity(AMQP.BasicProperties p) {
+        StringBuilder s = new StringBuilder();
+        if (p.getMessageId() != null && !p.getMessageId().isEmpty()) {
+            s.append(" id=").append(p.getMessageId());
+        }
+        if (p.getTimestamp() != null) {
+            s.append(" at=").append(p.getTimestamp().getTime());
+        }
+        return s.toString();
     }
 
     static Item parse(byte[] body, String source) {

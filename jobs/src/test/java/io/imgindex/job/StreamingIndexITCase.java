@@ -393,6 +393,32 @@ class StreamingIndexITCase {
      * (here with another shard count); then a fresh stream on the new index builds on the backfill.
      */
     @Test
+    void repeatedCorrelationIdsAndBodiesAreRecordedNotDropped() throws Exception {
+        queue = broker.newQueue("it-repeats");
+        Path out = work.resolve("repeats");
+        Running stream = new Running(config(out), UnaryOperator.identity());
+        String base = server.base();
+        // Two messages that reuse one correlation id.
+        broker.publish(queue, "same", "{\"id\": \"r1\", \"url\": \"" + base + "/img/coffee.jpg\"}");
+        broker.publish(queue, "same", "{\"id\": \"r2\", \"url\": \"" + base + "/img/castle.jpg\"}");
+        // Two messages without a correlation id with one body, told apart by their message ids.
+        String body = "{\"url\": \"" + base + "/img/cat.png\"}";
+        broker.publishWithMessageId(queue, "x-1", body);
+        broker.publishWithMessageId(queue, "x-2", body);
+        Manifest m = awaitCommitted(out, 4);
+        stream.stop();
+        GenerationReader reader = GenerationReader.open(out.toString(), "stream", new Configuration());
+        List<String> indexed = new ArrayList<>();
+        reader.readIndex(m, (IndexRow r) -> indexed.add(r.id()));
+        assertThat(indexed).containsExactlyInAnyOrder("r1", "r2");
+        List<String> failures = new ArrayList<>();
+        reader.readFailures(m, (FailureRow r) -> failures.add(r.reason()));
+        assertThat(failures).containsExactly("NO_CORRELATION_ID", "NO_CORRELATION_ID");
+        assertThat(m.counts().read()).isEqualTo(4);
+        assertThat(broker.ready(queue)).isZero();
+    }
+
+    @Test
     void backfillIntoANewGenerationThenStreamOnTopOfIt() throws Exception {
         queue = broker.newQueue("it-backfill");
         Path out = work.resolve("out");

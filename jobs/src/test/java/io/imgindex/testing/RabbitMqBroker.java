@@ -72,6 +72,19 @@ public final class RabbitMqBroker implements AutoCloseable {
         channel.waitForConfirmsOrDie(10_000);
     }
 
+    /** Publishes a message without a correlation id but with a message id property. */
+    public void publishWithMessageId(String queue, String messageId, String body) throws Exception {
+        channel.basicPublish(
+                "",
+                queue,
+                new AMQP.BasicProperties.Builder()
+                        .deliveryMode(2)
+                        .messageId(messageId)
+                        .build(),
+                body.getBytes(StandardCharsets.UTF_8));
+        channel.waitForConfirmsOrDie(10_000);
+    }
+
     public void publish(String queue, String correlationId, String body) throws Exception {
         publish(queue, correlationId, body.getBytes(StandardCharsets.UTF_8));
     }
