@@ -9,7 +9,6 @@ import io.imgindex.format.GenerationReader;
 import io.imgindex.format.IndexRow;
 import io.imgindex.format.Manifest;
 import io.imgindex.format.SegmentInfo;
-import io.imgindex.format.Sha256;
 import io.imgindex.testing.TestHttpServer;
 import io.imgindex.testing.TestImages;
 import java.awt.Image;
@@ -25,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.AfterAll;
@@ -120,7 +118,7 @@ class AppendITCase {
                 index(list("first.csv", "coffee,/img/coffee.jpg", "castle,/img/castle.jpg", "cat,/img/cat.png"));
         assertThat(first.counts().indexed()).isEqualTo(3);
         Path gen1 = work.resolve("out/grows/generation=1");
-        Map<String, String> before = hashes(gen1);
+        Map<String, String> before = IndexJobITCase.hashes(gen1);
 
         Manifest second = index(
                 list(
@@ -173,20 +171,12 @@ class AppendITCase {
             assertThat(f.reason()).isEqualTo("ALREADY_INDEXED");
             assertThat(f.message()).contains("the same URL");
         });
-        assertThat(hashes(gen1)).as("generation 1 is never rewritten").isEqualTo(before);
+        assertThat(IndexJobITCase.hashes(gen1))
+                .as("generation 1 is never rewritten")
+                .isEqualTo(before);
     }
 
     private static Set<String> ids(Manifest m) {
         return m.segments().stream().map(SegmentInfo::id).collect(Collectors.toSet());
-    }
-
-    private static Map<String, String> hashes(Path dir) throws IOException {
-        Map<String, String> out = new HashMap<>();
-        try (Stream<Path> all = Files.walk(dir)) {
-            for (Path p : all.filter(Files::isRegularFile).toList()) {
-                out.put(dir.relativize(p).toString(), Sha256.hex(Files.readAllBytes(p)));
-            }
-        }
-        return out;
     }
 }

@@ -348,7 +348,8 @@ class IndexJobITCase {
                         index.stream().map(IndexRow::id).toList());
     }
 
-    private static Map<String, String> hashes(Path dir) throws IOException {
+    /** The SHA-256 of every file under {@code dir}, by relative path. */
+    static Map<String, String> hashes(Path dir) throws IOException {
         Map<String, String> out = new HashMap<>();
         try (Stream<Path> all = Files.walk(dir)) {
             for (Path p : all.filter(Files::isRegularFile).toList()) {
