@@ -108,14 +108,14 @@ public final class StreamingRun {
         Configuration flinkConf = Configuration.fromMap(flinkSettings);
         flinkConf.set(ExecutionOptions.RUNTIME_MODE, RuntimeExecutionMode.STREAMING);
         flinkConf.set(PipelineOptions.GENERIC_TYPES, false);
+        GenerationTarget target = target(config, Instant.now());
         String restoreFrom = config.fromSavepoint();
         CrashedRuns.Found crashed = null;
         if (restoreFrom == null
                 && config.resume()
                 && StreamExecutionEnvironment.getExecutionEnvironment(Configuration.fromMap(flinkSettings))
                         instanceof LocalStreamEnvironment) {
-            crashed =
-                    CrashedRuns.find(target(config, Instant.now()).indexRoot()).orElse(null);
+            crashed = CrashedRuns.find(target.indexRoot()).orElse(null);
             if (crashed != null) {
                 restoreFrom = crashed.checkpoint();
                 progress.accept("imgindex: the last stream on this index (job " + crashed.job()
@@ -132,13 +132,12 @@ public final class StreamingRun {
         if (local) {
             IndexJob.webUi(config).ifPresent(progress);
         }
-        GenerationTarget target = target(config, Instant.now());
         if (restoreFrom == null) {
             // A fresh stream builds on a committed generation (a restored one carries its own in its state).
             target = target.streaming(target.streamRun(), target.inputs(), base(config, target));
         }
         String root = target.indexRoot().toString();
-        configureCheckpoints(env, config, flinkSettings, local, root);
+        String checkpointsDir = configureCheckpoints(env, config, flinkSettings, local, root);
         if (local) {
             FileSystem.initialize(flinkConf, PluginUtils.createPluginManagerFromRootFolder(flinkConf));
             if (!flinkSettings.containsKey(RestartStrategyOptions.RESTART_STRATEGY.key())) {
@@ -172,16 +171,7 @@ public final class StreamingRun {
             return result(target, start, config, null);
         }
         JobClient client = env.executeAsync(jobName);
-        CrashedRuns.mark(
-                target.indexRoot(),
-                client.getJobID(),
-                GenerationTarget.outputPath(
-                                config.checkpointDir() != null
-                                        ? config.checkpointDir()
-                                        : flinkSettings.getOrDefault(
-                                                CheckpointingOptions.CHECKPOINTS_DIRECTORY.key(),
-                                                localCheckpoints(root)))
-                        .toString());
+        CrashedRuns.mark(target.indexRoot(), client.getJobID(), checkpointsDir);
         if (crashed != null) {
             CrashedRuns.clear(crashed.marks()); // this run carries them on, and marks itself
         }
@@ -317,7 +307,8 @@ public final class StreamingRun {
                 .orElse(IndexOptions.DEFAULT_CHECKPOINT_INTERVAL);
     }
 
-    private static void configureCheckpoints(
+    /** @return where the checkpoints go (always known on an embedded cluster), or null when a cluster decides */
+    private static String configureCheckpoints(
             StreamExecutionEnvironment env,
             IndexJobConfig config,
             Map<String, String> flinkSettings,
@@ -338,9 +329,8 @@ public final class StreamingRun {
                         ? localCheckpoints(indexRoot)
                         : null;
         if (checkpoints != null) {
-            c.set(
-                    CheckpointingOptions.CHECKPOINTS_DIRECTORY,
-                    GenerationTarget.outputPath(checkpoints).toString());
+            checkpoints = GenerationTarget.outputPath(checkpoints).toString();
+            c.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints);
         }
         if (config.savepointDir() != null) {
             c.set(
@@ -348,6 +338,7 @@ public final class StreamingRun {
                     GenerationTarget.outputPath(config.savepointDir()).toString());
         }
         env.configure(c);
+        return checkpoints != null ? checkpoints : flinkSettings.get(CheckpointingOptions.CHECKPOINTS_DIRECTORY.key());
     }
 
     /** Where an embedded cluster's checkpoints go unless told otherwise. */

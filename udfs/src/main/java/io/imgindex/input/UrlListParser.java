@@ -311,25 +311,23 @@ public final class UrlListParser implements Iterator<Item> {
     }
 
     private Item record(String givenId, String reference, Map<String, String> metadata, String source) {
-        String tooMuch = metadataProblem(metadata);
-        if (tooMuch != null) {
-            // The failure row keeps the URL and the id, not the metadata that was refused.
-            String url;
-            try {
-                url = base.resolve(new URI(reference)).toString();
-            } catch (URISyntaxException | IllegalArgumentException e) {
-                url = reference;
-            }
-            String id = givenId != null && ItemIds.problemWith(givenId) == null ? givenId : ItemIds.fromUrl(url);
-            return Item.pending(id, url, Map.of(), source).fail(Reason.BAD_RECORD, tooMuch);
-        }
         String url;
+        String badUrl = null;
         try {
             url = base.resolve(new URI(reference)).toString();
         } catch (URISyntaxException | IllegalArgumentException e) {
-            Item item =
-                    Item.pending(givenId != null ? givenId : ItemIds.fromUrl(reference), reference, metadata, source);
-            return item.fail(Reason.BAD_URL, "URL does not parse: " + e.getMessage());
+            url = reference;
+            badUrl = "URL does not parse: " + e.getMessage();
+        }
+        String tooMuch = metadataProblem(metadata);
+        if (tooMuch != null) {
+            // The failure row keeps the URL and the id, not the metadata that was refused.
+            String id = givenId != null && ItemIds.problemWith(givenId) == null ? givenId : ItemIds.fromUrl(url);
+            return Item.pending(id, url, Map.of(), source).fail(Reason.BAD_RECORD, tooMuch);
+        }
+        if (badUrl != null) {
+            return Item.pending(givenId != null ? givenId : ItemIds.fromUrl(reference), reference, metadata, source)
+                    .fail(Reason.BAD_URL, badUrl);
         }
         if (givenId != null) {
             String problem = ItemIds.problemWith(givenId);
