@@ -3,8 +3,12 @@ package io.imgindex.bench;
 import io.imgindex.decode.DecodeOptions;
 import io.imgindex.decode.DecodedImage;
 import io.imgindex.decode.ImageDecoder;
+import io.imgindex.dedup.near.Leader;
 import io.imgindex.dedup.near.NearDupParams;
 import io.imgindex.dedup.near.NearDuplicateFunction;
+import io.imgindex.dedup.near.RouteFunction;
+import io.imgindex.dedup.near.Routed;
+import io.imgindex.dedup.near.Routing;
 import io.imgindex.embed.EmbeddingModel;
 import io.imgindex.embed.ModelCard;
 import io.imgindex.embed.ModelCatalog;
@@ -17,129 +21,284 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.util.Collector;
 
 /**
- * Throughput and state of the near-duplicate operator on synthetic vectors, next to the embedding step's.
+ * Throughput and state of the partitioned near-duplicate operator on synthetic vectors, next to the embedding
+ * step's.
  *
- * <p>{@code benchmarks/run NearDupThroughputBenchmark N DIM [CHECKS] [heap|rocksdb]}: N clustered unit vectors of
- * DIM dimensions
- * (a shared positive offset, like image embeddings), a quarter of them planted near-copies of a recent vector
- * (cosine 0.88 to 1.0). They go through {@link NearDuplicateFunction} in Flink's operator harness (STREAMING,
- * heap or RocksDB keyed state, the default parameters, threshold 0.86); the state size is computed from what it holds (leaders, bucket entries, decisions). Then
- * CHECKS items the operator kept are compared exhaustively with every item kept before them: a kept item with
- * a similar earlier kept item is a miss of the buckets (recall against exhaustive comparison). In the same run,
- * the default model embeds sample photos (decode + model, batch 32, all cores) for the comparison.
+ * <p>{@code benchmarks/run NearDupThroughputBenchmark N DIM [PARTITIONS] [heap|rocksdb] [PARALLELISM...]}: N
+ * clustered unit vectors of DIM dimensions (64 clusters around a shared positive offset, like image embeddings), a
+ * quarter of them planted near-copies of a recent vector (cosine 0.88 to 1.0). A {@link Routing} of PARTITIONS
+ * partitions (default 32; 1 = one partition, the unpartitioned operator) is trained on a sample of 64 vectors per
+ * partition, as a BATCH job does. Then, for each PARALLELISM (default 1 2), that many subtasks run at once, one
+ * thread each, each a {@link NearDuplicateFunction} in Flink's operator harness (STREAMING, heap or RocksDB keyed
+ * state, default parameters, threshold 0.86) holding the partitions Flink's key groups give it: every thread
+ * generates the whole stream, routes it, and feeds its operator the items of its partitions (home and replicas).
+ * The rate of a subtask is its items over the time spent inside its operator (generation and routing are
+ * timed apart); the job's rate is N over the slowest subtask's operator time, which is what PARALLELISM subtasks on
+ * their own cores reach. The state is computed from what the operator holds (int8 leaders, bucket entries). The
+ * planted copies found measure recall; run with PARTITIONS 1 for the same figure from one partition.
  */
 public final class NearDupThroughputBenchmark {
 
     private static final float THRESHOLD = 0.86f;
+    private static final int MAX_PARALLELISM = 128;
 
     public static void main(String[] args) throws Exception {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
         int dim = args.length > 1 ? Integer.parseInt(args[1]) : 1792;
-        int checks = args.length > 2 ? Integer.parseInt(args[2]) : 500;
+        int partitions = args.length > 2 ? Integer.parseInt(args[2]) : 32;
         boolean rocksdb = args.length > 3 && args[3].equals("rocksdb");
+        List<Integer> parallelisms = new ArrayList<>();
+        for (int a = 4; a < args.length; a++) {
+            parallelisms.add(Integer.parseInt(args[a]));
+        }
+        if (parallelisms.isEmpty()) {
+            parallelisms = List.of(1, 2);
+        }
         Machine.print("near-duplicate throughput: " + n + " vectors x " + dim + " dimensions, threshold " + THRESHOLD
-                + ", " + (rocksdb ? "RocksDB" : "heap") + " keyed state");
+                + ", " + partitions + " partitions, " + (rocksdb ? "RocksDB" : "heap") + " keyed state");
         double embedRate = embeddingRate();
+        System.out.printf("embedding step (decode + default model, batch 32, all cores): %.1f images/s%n", embedRate);
 
         NearDupParams params = NearDupParams.withThreshold(THRESHOLD);
-        var harness = new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new NearDuplicateFunction(params, dim, false)), (Item i) -> 0, Types.INT);
-        Path checkpoints = Files.createTempDirectory("near-dup-checkpoints-");
-        harness.setCheckpointStorage(
-                new org.apache.flink.runtime.state.storage.FileSystemCheckpointStorage(checkpoints.toUri()));
-        if (rocksdb) {
-            var backend = new org.apache.flink.contrib.streaming.state.EmbeddedRocksDBStateBackend();
-            // The harness's mock task has almost no managed memory: let RocksDB size its own buffers instead, as a
-            // task manager with managed memory would.
-            backend.getMemoryConfiguration().setUseManagedMemory(false);
-            harness.setStateBackend(backend);
+        Generator sampler = new Generator(dim, 42L);
+        List<float[]> sample = new ArrayList<>();
+        for (int i = 0; i < partitions * Routing.SAMPLE_PER_PARTITION; i++) {
+            sampler.next();
+            sample.add(sampler.vector);
         }
-        harness.open();
-        Generator gen = new Generator(dim, 42L);
-        // A copy of every kept vector for the exhaustive check, when the heap holds it beside the operator's state.
-        boolean keepVectors = (long) n * dim * 4 * 2.4 < Runtime.getRuntime().maxMemory();
-        List<float[]> kept = new ArrayList<>();
-        int planted = 0;
-        int plantedFound = 0;
-        long start = System.nanoTime();
-        long lap = start;
-        int leaders = 0;
-        for (int i = 0; i < n; i++) {
-            if (i > 0 && i % 100_000 == 0) {
-                long now = System.nanoTime();
-                System.out.printf(
-                        "  %,d vectors: %.0f vectors/s over the last 100,000, %d leaders%n",
-                        i, 100_000 / ((now - lap) / 1e9), leaders);
-                lap = now;
+        long t0 = System.nanoTime();
+        Routing routing = Routing.train(sample, partitions, 0.01f);
+        System.out.printf(
+                "routing: %s, trained on %d vectors in %.1f s%n",
+                routing, sample.size(), (System.nanoTime() - t0) / 1e9);
+
+        for (int p : parallelisms) {
+            Subtask[] subtasks = new Subtask[p];
+            Thread[] threads = new Thread[p];
+            long start = System.nanoTime();
+            for (int s = 0; s < p; s++) {
+                subtasks[s] = new Subtask(s, p, n, dim, params, routing, rocksdb, sample.size());
+                threads[s] = new Thread(subtasks[s], "subtask-" + s);
+                threads[s].start();
             }
-            boolean copy = gen.next();
-            planted += copy ? 1 : 0;
-            Item item = Item.pending("v" + i, "synthetic:" + i, Map.of(), null);
-            item.indexed(gen.vector.clone(), "synthetic");
-            float[] v = keepVectors ? item.vector : null;
-            harness.processElement(item, 0);
-            var out = harness.getOutput();
-            Item decided =
-                    (Item) ((org.apache.flink.streaming.runtime.streamrecord.StreamRecord<?>) out.poll()).getValue();
-            if (decided.status == Status.INDEXED) {
-                leaders++;
-                if (keepVectors) {
-                    kept.add(v);
+            for (Thread t : threads) {
+                t.join();
+            }
+            double wall = (System.nanoTime() - start) / 1e9;
+            double slowest = 0;
+            long stored = 0;
+            long kept = 0;
+            long plantedFound = 0;
+            long planted = 0;
+            long routedItems = 0;
+            long buckets = 0;
+            for (Subtask st : subtasks) {
+                if (st.failure != null) {
+                    throw st.failure;
                 }
-            } else if (copy) {
-                plantedFound++;
+                slowest = Math.max(slowest, st.operatorSeconds);
+                stored += st.leadersStored;
+                kept += st.kept;
+                plantedFound += st.plantedFound;
+                planted = st.planted;
+                routedItems += st.items;
+                buckets += st.bucketEntries;
+                System.out.printf(
+                        "  p=%d subtask %d: %d partitions, %,d items (%,d decided here), %.0f items/s in the operator"
+                                + " (%.1f s), %,d leaders stored; generation + routing %.1f s%n",
+                        p,
+                        st.index,
+                        st.partitions,
+                        st.items,
+                        st.decided,
+                        st.items / st.operatorSeconds,
+                        st.operatorSeconds,
+                        st.leadersStored,
+                        st.otherSeconds);
+            }
+            int signatureWords = (params.tables() * params.bits() + 63) / 64;
+            long leaderBytes = 4 + dim + 1 + 16 + 8; // max, codes, replica flag, id (~16 chars), handle key
+            long stateBytes = stored * leaderBytes + buckets * 8L * (1 + signatureWords);
+            System.out.printf(
+                    "p=%d: %.0f vectors/s (N over the slowest subtask's operator time, %.1f s; wall %.1f s on this"
+                            + " machine, generation included), %.0f vectors/s per subtask; %.2f routed items per vector%n",
+                    p, n / slowest, slowest, wall, n / slowest / p, (double) routedItems / n);
+            System.out.printf(
+                    "p=%d: %,d kept, %,d leaders stored (%.2f per kept item), %,d bucket entries; state %.1f MiB = %.0f"
+                            + " bytes per kept vector, %.0f per vector offered%n",
+                    p,
+                    kept,
+                    stored,
+                    (double) stored / kept,
+                    buckets,
+                    stateBytes / 1048576.0,
+                    (double) stateBytes / kept,
+                    (double) stateBytes / n);
+            System.out.printf(
+                    "p=%d: planted near-copies %,d, marked duplicates %,d (%.4f); embedding %.1f images/s"
+                            + " (operator per subtask %.0fx that)%n",
+                    p, planted, plantedFound, (double) plantedFound / planted, embedRate, n / slowest / p / embedRate);
+        }
+    }
+
+    /** One subtask of the operator: the partitions Flink's key groups give it at parallelism {@code p}. */
+    static final class Subtask implements Runnable {
+        final int index;
+        final int p;
+        final int n;
+        final int dim;
+        final NearDupParams params;
+        final Routing routing;
+        final boolean rocksdb;
+        final int skip;
+        int partitions;
+        long items;
+        long decided;
+        long kept;
+        long leadersStored;
+        long bucketEntries;
+        long planted;
+        long plantedFound;
+        double operatorSeconds;
+        double otherSeconds;
+        Exception failure;
+
+        Subtask(int index, int p, int n, int dim, NearDupParams params, Routing routing, boolean rocksdb, int skip) {
+            this.skip = skip;
+            this.index = index;
+            this.p = p;
+            this.n = n;
+            this.dim = dim;
+            this.params = params;
+            this.routing = routing;
+            this.rocksdb = rocksdb;
+        }
+
+        @Override
+        public void run() {
+            try {
+                go();
+            } catch (Exception e) {
+                failure = e;
             }
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        int entries = rocksdb ? -1 : harness.numKeyedStateEntries(); // the harness counts heap state only
-        harness.close();
-        int duplicates = n - leaders;
-        // Serialized sizes of the operator's state: a leader is its handle, id and vector; a bucket entry a handle;
-        // a decision the id and a few bytes; plus the keys of the maps.
-        int signatureWords = (params.tables() * params.bits() + 63) / 64;
-        long stateBytes = (long) leaders * (8 + 12 + 4 + 4L * dim)
-                + (long) leaders * params.tables() * 8 * (1 + signatureWords)
-                + (long) n * (12 + 16);
-        System.out.printf(
-                "operator: %.0f vectors/s (%d in %.1f s, one task); embedding step: %.1f images/s on this machine"
-                        + " (%.0fx less)%n",
-                n / seconds, n, seconds, embedRate, n / seconds / embedRate);
-        System.out.printf(
-                "state after %d vectors: %d leaders kept, %d keyed state entries; %.1f MiB serialised (computed from"
-                        + " the counts: %.0f bytes per vector offered)%n",
-                n, leaders, entries, stateBytes / 1048576.0, (double) stateBytes / n);
-        System.out.printf(
-                "planted near-copies: %d, marked duplicates: %d (%.3f)%n",
-                planted, plantedFound, planted == 0 ? 1.0 : (double) plantedFound / planted);
-        if (keepVectors && checks > 0) {
-            // Kept items from the second half, each against every earlier kept item.
-            SplittableRandom r = new SplittableRandom(7);
-            int misses = 0;
-            int checked = 0;
-            for (int c = 0; c < checks; c++) {
-                int k = kept.size() / 2 + r.nextInt(kept.size() - kept.size() / 2);
-                float[] v = kept.get(k);
-                for (int j = 0; j < k; j++) {
-                    if (dot(v, kept.get(j)) >= THRESHOLD) {
-                        misses++;
-                        break;
+
+        private void go() throws Exception {
+            boolean[] mine = new boolean[routing.partitions()];
+            for (int k = 0; k < mine.length; k++) {
+                mine[k] = KeyGroupRangeAssignment.assignKeyToParallelOperator(k, MAX_PARALLELISM, p) == index;
+                partitions += mine[k] ? 1 : 0;
+            }
+            var harness = new KeyedOneInputStreamOperatorTestHarness<>(
+                    new KeyedProcessOperator<>(new NearDuplicateFunction(params, dim, false)),
+                    (Routed r) -> r.partition,
+                    Types.INT,
+                    MAX_PARALLELISM,
+                    p,
+                    index);
+            Path checkpoints = Files.createTempDirectory("near-dup-checkpoints-");
+            harness.setCheckpointStorage(
+                    new org.apache.flink.runtime.state.storage.FileSystemCheckpointStorage(checkpoints.toUri()));
+            if (rocksdb) {
+                var backend = new org.apache.flink.contrib.streaming.state.EmbeddedRocksDBStateBackend();
+                // The harness's mock task has almost no managed memory: let RocksDB size its own buffers instead,
+                // as a task manager with managed memory would.
+                backend.getMemoryConfiguration().setUseManagedMemory(false);
+                harness.setStateBackend(backend);
+            }
+            harness.open();
+            Generator gen = new Generator(dim, 42L);
+            for (int i = 0; i < skip; i++) {
+                gen.next(); // the training sample
+            }
+            long operatorNanos = 0;
+            long otherNanos = 0;
+            var out = new java.util.ArrayList<Routed>(4);
+            Collector<Routed> collect = new Collector<>() {
+                @Override
+                public void collect(Routed r) {
+                    out.add(r);
+                }
+
+                @Override
+                public void close() {}
+            };
+            for (int i = 0; i < n; i++) {
+                long a = System.nanoTime();
+                boolean copy = gen.next();
+                planted += copy ? 1 : 0;
+                Item item = Item.pending("v" + i, "synthetic:" + i, Map.of(), null);
+                item.indexed(gen.vector, "synthetic");
+                out.clear();
+                RouteFunction.route(routing, item, collect);
+                long b = System.nanoTime();
+                otherNanos += b - a;
+                for (Routed r : out) {
+                    if (!mine[r.partition]) {
+                        continue;
+                    }
+                    items++;
+                    harness.processElement(r, 0);
+                    if (!r.replica) {
+                        decided++;
                     }
                 }
-                checked++;
+                long c = System.nanoTime();
+                operatorNanos += c - b;
+                var output = harness.getOutput();
+                Object o;
+                while ((o = output.poll()) != null) {
+                    if (!(o instanceof org.apache.flink.streaming.runtime.streamrecord.StreamRecord<?> rec)) {
+                        continue;
+                    }
+                    Item decidedItem = (Item) rec.getValue();
+                    if (decidedItem.status == Status.INDEXED) {
+                        kept++;
+                    } else if (copy) {
+                        plantedFound++;
+                    }
+                }
+                harness.getSideOutput(NearDuplicateFunction.DECISIONS);
             }
-            System.out.printf(
-                    "exhaustive check of %d kept vectors: %d had an earlier kept vector at >= %.2f (missed by the"
-                            + " buckets); with %d duplicates found, recall against exhaustive ~ %.4f%n",
-                    checked,
-                    misses,
-                    THRESHOLD,
-                    duplicates,
-                    duplicates / (duplicates + (double) misses / checked * kept.size()));
+            operatorSeconds = operatorNanos / 1e9;
+            otherSeconds = otherNanos / 1e9;
+            // What the operator holds: leaders and bucket entries, counted through its keyed state.
+            var backend = harness.getOperator().getKeyedStateBackend();
+            for (int k = 0; k < mine.length; k++) {
+                if (!mine[k]) {
+                    continue;
+                }
+                backend.setCurrentKey(k);
+                var leaders = backend.getPartitionedState(
+                        org.apache.flink.runtime.state.VoidNamespace.INSTANCE,
+                        org.apache.flink.runtime.state.VoidNamespaceSerializer.INSTANCE,
+                        new org.apache.flink.api.common.state.MapStateDescriptor<>(
+                                "leaders", Types.LONG, TypeInformation.of(Leader.class)));
+                for (var ignored : leaders.keys()) {
+                    leadersStored++;
+                }
+                var buckets = backend.getPartitionedState(
+                        org.apache.flink.runtime.state.VoidNamespace.INSTANCE,
+                        org.apache.flink.runtime.state.VoidNamespaceSerializer.INSTANCE,
+                        new org.apache.flink.api.common.state.MapStateDescriptor<>(
+                                "buckets",
+                                Types.LONG,
+                                org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo
+                                        .LONG_PRIMITIVE_ARRAY_TYPE_INFO));
+                int stride = 1 + (params.tables() * params.bits() + 63) / 64;
+                for (long[] entries : buckets.values()) {
+                    bucketEntries += entries.length / stride;
+                }
+            }
+            harness.close();
         }
     }
 

@@ -46,6 +46,8 @@ public final class IndexJobConfig implements Serializable {
     private final Duration embedTimeout;
     private final NearDupParams nearDup;
     private final String nearDupNote;
+    private final int nearDupPartitions;
+    private final float nearDupMargin;
     private final long fileSizeBytes;
     private final List<String> explicitOptions;
     private final boolean streaming;
@@ -243,6 +245,15 @@ public final class IndexJobConfig implements Serializable {
                     nearDup.bucketCapacity(),
                     nearDup.compared());
         }
+        nearDupPartitions = c.get(IndexOptions.NEAR_DUP_PARTITIONS);
+        if (nearDupPartitions < 1 || nearDupPartitions > 4096) {
+            throw new IllegalArgumentException(
+                    "--near-dup.partitions must be within 1..4096, was " + nearDupPartitions);
+        }
+        nearDupMargin = c.get(IndexOptions.NEAR_DUP_PARTITION_MARGIN);
+        if (!(nearDupMargin >= 0f && nearDupMargin <= 2f)) {
+            throw new IllegalArgumentException("--near-dup.partition-margin must be within 0..2, was " + nearDupMargin);
+        }
         int dimension = card.dimension();
         int pq = c.get(IndexOptions.GRAPH_PQ_SUBSPACES);
         if (pq > dimension) {
@@ -383,6 +394,16 @@ public final class IndexJobConfig implements Serializable {
     /** Near-duplicate removal, or null when it is off. */
     public NearDupParams nearDup() {
         return nearDup;
+    }
+
+    /** Partitions of the near-duplicate state (BATCH; at most, fewer for a small run). */
+    public int nearDupPartitions() {
+        return nearDupPartitions;
+    }
+
+    /** Cosine margin within which a kept item is also remembered in a neighbouring partition. */
+    public float nearDupMargin() {
+        return nearDupMargin;
     }
 
     /** One line saying how near-duplicates are found, or why not. */

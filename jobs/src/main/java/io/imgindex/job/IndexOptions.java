@@ -344,6 +344,21 @@ public final class IndexOptions {
             .withDescription("Candidates compared by their vectors per image: those whose LSH signatures are"
                     + " nearest (Hamming distance); the others are screened out. Bounds the work per image.");
 
+    public static final ConfigOption<Integer> NEAR_DUP_PARTITIONS = ConfigOptions.key("near-dup.partitions")
+            .intType()
+            .defaultValue(32)
+            .withDescription("BATCH: partitions of the near-duplicate state, coarse clusters of the embeddings"
+                    + " trained on a sample of the run's vectors (64 per partition; a smaller run gets fewer). They are"
+                    + " spread over the near-duplicate operator's subtasks: the decisions are the same at any"
+                    + " parallelism. 1: one partition. STREAMING decides in one partition.");
+
+    public static final ConfigOption<Float> NEAR_DUP_PARTITION_MARGIN = ConfigOptions.key("near-dup.partition-margin")
+            .floatType()
+            .defaultValue(0.01f)
+            .withDescription("A kept image is also remembered in every partition whose centroid is within this"
+                    + " cosine of its own partition's, so a near-duplicate landing next door still finds it. More:"
+                    + " higher recall against one partition, more state.");
+
     public static final ConfigOption<Duration> NEAR_DUP_TTL = ConfigOptions.key("near-dup.ttl")
             .durationType()
             .defaultValue(Duration.ZERO)
@@ -462,6 +477,8 @@ public final class IndexOptions {
             NEAR_DUP_PROBES,
             NEAR_DUP_BUCKET_CAPACITY,
             NEAR_DUP_COMPARED,
+            NEAR_DUP_PARTITIONS,
+            NEAR_DUP_PARTITION_MARGIN,
             RABBITMQ_URI,
             QUEUE,
             RABBITMQ_QUEUE_TYPE,

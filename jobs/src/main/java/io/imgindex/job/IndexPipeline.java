@@ -3,8 +3,15 @@ package io.imgindex.job;
 import io.imgindex.decode.DecodeFunction;
 import io.imgindex.dedup.ExactDuplicateFunction;
 import io.imgindex.dedup.UniqueIdFunction;
+import io.imgindex.dedup.near.FollowFunction;
 import io.imgindex.dedup.near.KeepOrder;
+import io.imgindex.dedup.near.NearDupInput;
+import io.imgindex.dedup.near.NearDupParams;
 import io.imgindex.dedup.near.NearDuplicateFunction;
+import io.imgindex.dedup.near.RouteFunction;
+import io.imgindex.dedup.near.Routed;
+import io.imgindex.dedup.near.Routing;
+import io.imgindex.dedup.near.RoutingSample;
 import io.imgindex.embed.EmbedFunction;
 import io.imgindex.embed.EmbedTally;
 import io.imgindex.fetch.FetchFunction;
@@ -24,6 +31,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.util.Collector;
 
 /**
  * Wires the indexing pipeline from input items to a committed generation:
@@ -135,25 +143,15 @@ public final class IndexPipeline {
             embedded = embed(distinct, config);
         }
 
-        // With near-duplicate removal, exact duplicates go through it too: they follow the item whose bytes they share.
         DataStream<Item> deduplicated = embedded.union(distinct.getSideOutput(Outcomes.TERMINAL));
         if (config.nearDup() != null) {
-            DataStream<Item> toDecide = deduplicated;
-            if (batch) {
-                // BATCH sorts a keyed input by key, then timestamp: the timestamp is the order of keeping.
-                toDecide = toDecide.assignTimestampsAndWatermarks(WatermarkStrategy.<Item>noWatermarks()
-                                .withTimestampAssigner((item, previous) -> KeepOrder.of(item)))
-                        .name("order of keeping")
-                        .uid("keep-order");
-            }
-            // One key: a duplicate's leader can be anywhere in vector space; the LSH buckets bound the work.
-            deduplicated = toDecide.keyBy(item -> 0, Types.INT)
-                    .process(
-                            new NearDuplicateFunction(
-                                    config.nearDup(), config.embed().card().dimension(), batch),
-                            itemType)
-                    .name("near duplicates")
-                    .uid("near-dedup");
+            deduplicated = nearDuplicates(
+                    deduplicated,
+                    config.nearDup(),
+                    config.embed().card().dimension(),
+                    config.nearDupPartitions(),
+                    config.nearDupMargin(),
+                    batch);
         }
 
         DataStream<Item> outcomes = deduplicated.union(
@@ -180,6 +178,76 @@ public final class IndexPipeline {
                 .setParallelism(1)
                 .setMaxParallelism(1)
                 .uid("committer");
+    }
+
+    /**
+     * Near-duplicate removal over the partitions of a {@link Routing}: embedded items are routed (home plus the
+     * neighbours a kept item is remembered in) and decided per partition, keyed by partition, so the work and the
+     * state spread over the operator's subtasks; exact copies and failures skip it and meet the decisions in the
+     * follow step, keyed by item id. BATCH trains the routing on a sample of the run's own vectors (chosen by id,
+     * so any parallelism trains the same one) and broadcasts it, which Flink reads before the items; STREAMING
+     * decides in one partition.
+     */
+    static DataStream<Item> nearDuplicates(
+            DataStream<Item> in, NearDupParams params, int dimension, int partitions, float margin, boolean batch) {
+        TypeInformation<Item> itemType = TypeInformation.of(Item.class);
+        TypeInformation<Routed> routedType = TypeInformation.of(Routed.class);
+        SingleOutputStreamOperator<Item> decidable =
+                in.process(new NearDupInput(), itemType).name("near-dup input").uid("near-dup-input");
+        DataStream<Routed> routed;
+        if (batch && partitions > 1) {
+            int sample = partitions * Routing.SAMPLE_PER_PARTITION;
+            TypeInformation<RoutingSample.Vector> vectorType = TypeInformation.of(RoutingSample.Vector.class);
+            DataStream<Routing> routing = decidable
+                    .flatMap(
+                            (Item item, Collector<RoutingSample.Vector> out) -> {
+                                RoutingSample.Vector v = RoutingSample.candidate(item);
+                                if (v != null) {
+                                    out.collect(v);
+                                }
+                            },
+                            vectorType)
+                    .name("routing sample candidates")
+                    .uid("routing-candidates")
+                    .transform("routing sample", vectorType, RoutingSample.sampler(sample))
+                    .uid("routing-sample")
+                    .transform(
+                            "train routing",
+                            TypeInformation.of(Routing.class),
+                            RoutingSample.trainer(sample, partitions, margin))
+                    .setParallelism(1)
+                    .setMaxParallelism(1)
+                    .uid("routing-train");
+            routed = decidable
+                    .connect(routing.broadcast(RouteFunction.STATE))
+                    .process(new RouteFunction(), routedType)
+                    .name("route to partitions")
+                    .uid("near-dup-route");
+        } else {
+            Routing one = Routing.single();
+            routed = decidable
+                    .flatMap((Item item, Collector<Routed> out) -> RouteFunction.route(one, item, out), routedType)
+                    .name("route to partitions")
+                    .uid("near-dup-route");
+        }
+        if (batch) {
+            // BATCH sorts a keyed input by key, then timestamp: the timestamp is the order of keeping.
+            routed = routed.assignTimestampsAndWatermarks(WatermarkStrategy.<Routed>noWatermarks()
+                            .withTimestampAssigner((r, previous) -> KeepOrder.of(r.item)))
+                    .name("order of keeping")
+                    .uid("keep-order");
+        }
+        SingleOutputStreamOperator<Item> decided = routed.keyBy(r -> r.partition, Types.INT)
+                .process(new NearDuplicateFunction(params, dimension, batch), itemType)
+                .name("near duplicates")
+                .uid("near-dedup");
+        SingleOutputStreamOperator<Item> followed = decided.getSideOutput(NearDuplicateFunction.DECISIONS)
+                .union(decidable.getSideOutput(NearDupInput.FOLLOW))
+                .keyBy(s -> s.id, Types.STRING)
+                .process(new FollowFunction(params, batch), itemType)
+                .name("exact copies follow")
+                .uid("near-dup-follow");
+        return decided.union(followed, decidable.getSideOutput(NearDupInput.DONE));
     }
 
     /** The key of the exact-copy step: the bytes' SHA-256 (a base row written without one is its own). */

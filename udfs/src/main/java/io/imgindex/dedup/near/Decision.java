@@ -23,13 +23,13 @@ public class Decision {
 
     public Decision() {}
 
-    static Decision kept() {
+    public static Decision kept() {
         Decision d = new Decision();
         d.outcome = KEPT;
         return d;
     }
 
-    static Decision duplicateOf(String leader, float similarity) {
+    public static Decision duplicateOf(String leader, float similarity) {
         Decision d = new Decision();
         d.outcome = DUPLICATE;
         d.target = leader;
@@ -37,7 +37,7 @@ public class Decision {
         return d;
     }
 
-    static Decision failed(String reason, String message) {
+    public static Decision failed(String reason, String message) {
         Decision d = new Decision();
         d.outcome = FAILED;
         d.target = reason;

@@ -18,46 +18,55 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
 
 /**
- * Near-duplicate removal after the embedding: every embedded item is offered to a {@link NearDuplicateIndex}
- * whose leaders, buckets and centre live in keyed state, so the decision survives checkpoints and savepoints and
- * works the same in BATCH and STREAMING. Exact duplicates (which skipped the embedding) pass through here too and
- * follow the item whose bytes they share: if that one became a near-duplicate of L, so do they; if it failed, so
- * do they. So every duplicate row names an indexed item.
+ * Near-duplicate removal after the embedding, one partition of the vector space per key: every embedded item is
+ * offered to the {@link NearDuplicateIndex} of its home partition (see {@link Routing}), whose leaders, buckets
+ * and centre live in keyed state, so the decision survives checkpoints and savepoints, works the same in BATCH
+ * and STREAMING, and the partitions spread over the operator's subtasks (and move between them when a savepoint
+ * is restored at another parallelism: the partitions, not the subtasks, are the keys). An item kept in its home is
+ * also remembered, as a leader, in the neighbouring partitions its routing names ({@link Routed#replica}), unless
+ * a leader there already covers it.
  *
- * <p>Order. In STREAMING mode items are decided as they arrive: the first of a group is kept. In BATCH mode the
- * input is sorted by {@link KeepOrder} (most pixels, then most bytes first; ties by id), so a rerun keeps the
- * same items whatever the parallelism or arrival order.
+ * <p>Every decision made in a home partition is also sent, as a {@link Settled} record, to {@link #DECISIONS}: the
+ * step that resolves exact copies ({@link FollowFunction}) follows it.
  *
- * <p>The function expects one key (all items on one key; see {@code IndexPipeline}): a duplicate's leader can
- * be anywhere in vector space, so the candidate search needs all leaders. The buckets bound the work per item.
+ * <p>Order. In STREAMING mode items are decided as they arrive: the first of a group is kept. In BATCH mode each
+ * partition's input is sorted by {@link KeepOrder} (most pixels, then most bytes first; ties by id), so a rerun
+ * keeps the same items whatever the parallelism or arrival order.
  *
- * <p>State, per key: leaders (id + unit vector, {@code 4 * dimension + ~40} bytes each), bucket entries (a handle
+ * <p>A replica is remembered where nothing covers it locally, which can differ from its home's decision: then a
+ * later item of that partition may name, as the item it duplicates, one that was itself found a duplicate in its
+ * own home (a chain of two; {@code nearDuplicates.namedReplicas} counts the items that named a replica). The
+ * similarity recorded is always the one computed.
+ *
+ * <p>State, per partition: leaders (id + int8 codes, {@code dimension + ~40} bytes each), bucket entries (a handle
  * and the leader's signature, {@code 8 * (1 + ceil(tables * bits / 64))} bytes per table per leader: 40 with the
- * defaults; at most {@code bucketCapacity} per bucket), one decision per decided
- * item ({@code ~60} bytes) and, in STREAMING mode, exact duplicates waiting for their item's decision. With a
- * TTL (STREAMING) all of it expires that long after it was written, which bounds the state to the items of one
- * TTL window; an item whose leader has expired is kept again.
+ * defaults; at most {@code bucketCapacity} per bucket). With a TTL (STREAMING) all of it expires that long after
+ * it was written, which bounds the state to the items of one TTL window; an item whose leader has expired is
+ * kept again.
  */
-public class NearDuplicateFunction extends KeyedProcessFunction<Integer, Item, Item> {
+public class NearDuplicateFunction extends KeyedProcessFunction<Integer, Routed, Item> {
 
     private static final long serialVersionUID = 1L;
 
-    private static final Comparator<Item> BY_ID = Comparator.comparing((Item i) -> i.id);
+    /** Every decision made in a home partition, for {@link FollowFunction}. */
+    public static final OutputTag<Settled> DECISIONS = new OutputTag<>("near-dup-decisions") {};
+
+    private static final Comparator<Routed> BY_ID = Comparator.comparing((Routed r) -> r.item.id);
 
     private final NearDupParams params;
     private final int dimension;
     private final boolean batch;
 
     private transient NearDuplicateIndex index;
-    private transient MapState<String, Decision> decisions;
-    private transient MapState<String, List<Item>> waiting;
-    private transient List<Item> tied;
+    private transient List<Routed> tied;
     private transient long tiedTimestamp;
     private transient Counter nearDuplicates;
-    private transient Counter followed;
     private transient Counter leadersKept;
+    private transient Counter replicasKept;
+    private transient Counter namedReplicas;
     private transient long reportedComparisons;
     private transient Counter comparisons;
     private transient Counter evictions;
@@ -86,15 +95,9 @@ public class NearDuplicateFunction extends KeyedProcessFunction<Integer, Item, I
         ValueStateDescriptor<Long> handles = new ValueStateDescriptor<>("handles", Types.LONG);
         ValueStateDescriptor<float[]> center =
                 new ValueStateDescriptor<>("center", PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO);
-        MapStateDescriptor<String, Decision> decided =
-                new MapStateDescriptor<>("decisions", Types.STRING, TypeInformation.of(Decision.class));
-        MapStateDescriptor<String, List<Item>> pending =
-                new MapStateDescriptor<>("waiting", Types.STRING, Types.LIST(TypeInformation.of(Item.class)));
         if (ttl != null) {
             leaders.enableTimeToLive(ttl);
             buckets.enableTimeToLive(ttl);
-            decided.enableTimeToLive(ttl);
-            pending.enableTimeToLive(ttl);
         }
         index = new NearDuplicateIndex(
                 params,
@@ -104,67 +107,77 @@ public class NearDuplicateFunction extends KeyedProcessFunction<Integer, Item, I
                         getRuntimeContext().getMapState(buckets),
                         getRuntimeContext().getState(handles),
                         getRuntimeContext().getState(center)));
-        decisions = getRuntimeContext().getMapState(decided);
-        waiting = getRuntimeContext().getMapState(pending);
         tied = new ArrayList<>();
         tiedTimestamp = Long.MIN_VALUE;
         var group = getRuntimeContext().getMetricGroup().addGroup("nearDuplicates");
         nearDuplicates = group.counter("found");
-        followed = group.counter("exactCopiesFollowed");
         leadersKept = group.counter("kept");
+        replicasKept = group.counter("replicasKept");
+        namedReplicas = group.counter("namedReplicas");
         comparisons = group.counter("comparisons");
         evictions = group.counter("bucketEvictions");
         screened = group.counter("screenedBySignature");
     }
 
     @Override
-    public void processElement(Item item, Context ctx, Collector<Item> out) throws Exception {
-        if (isExactDuplicate(item)) {
-            if (batch) {
-                flushTied(out); // in BATCH exact duplicates come last: every item before them is decided now
-            }
-            follow(item, out);
-            return;
-        }
+    public void processElement(Routed routed, Context ctx, Collector<Item> out) throws Exception {
         if (!batch) {
-            decide(item, out);
+            decide(routed, ctx, out);
             return;
         }
         // BATCH: items arrive sorted by KeepOrder; those with equal keys are decided in id order.
         long ts = ctx.timestamp() == null ? Long.MIN_VALUE : ctx.timestamp();
         if (ts != tiedTimestamp) {
-            flushTied(out);
+            flushTied(ctx, out);
             tiedTimestamp = ts;
         }
-        tied.add(item);
+        tied.add(routed);
         // The timer fires once this key's input is done (BATCH ends event time there).
         ctx.timerService().registerEventTimeTimer(Long.MAX_VALUE);
     }
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Item> out) throws Exception {
-        flushTied(out);
+        flushTied(ctx, out);
     }
 
-    private void flushTied(Collector<Item> out) throws Exception {
+    private void flushTied(Context ctx, Collector<Item> out) throws Exception {
         if (tied.isEmpty()) {
             return;
         }
         tied.sort(BY_ID);
-        for (Item item : tied) {
-            decide(item, out);
+        for (Routed routed : tied) {
+            decide(routed, ctx, out);
         }
         tied.clear();
     }
 
-    private void decide(Item item, Collector<Item> out) throws Exception {
+    private void decide(Routed routed, Context ctx, Collector<Item> out) throws Exception {
+        Item item = routed.item;
+        if (item.status != Status.INDEXED || item.vector == null) {
+            if (!routed.replica) {
+                out.collect(item); // nothing else is routed here; pass it on untouched
+            }
+            return;
+        }
+        if (routed.replica) {
+            // Remembered here as a leader unless one already covers it; no decision, no output.
+            if (item.inBase) {
+                index.keepLeader(item.id, item.vector);
+                replicasKept.inc();
+            } else if (index.offer(item.id, item.vector, true) == null) {
+                replicasKept.inc();
+            }
+            reportWork();
+            return;
+        }
         Decision decision;
-        if (item.inBase && item.vector != null) {
+        if (item.inBase) {
             index.keepLeader(item.id, item.vector); // indexed already: kept whatever it resembles
             decision = Decision.kept();
             leadersKept.inc();
-        } else if (item.status == Status.INDEXED && item.vector != null) {
-            NearDuplicateIndex.Match match = index.offer(item.id, item.vector);
+        } else {
+            NearDuplicateIndex.Match match = index.offer(item.id, item.vector, false);
             if (match == null) {
                 decision = Decision.kept();
                 leadersKept.inc();
@@ -172,56 +185,14 @@ public class NearDuplicateFunction extends KeyedProcessFunction<Integer, Item, I
                 item.duplicateOf(match.id(), match.similarity(), DuplicateRow.MATCH_NEAR);
                 decision = Decision.duplicateOf(match.id(), match.similarity());
                 nearDuplicates.inc();
+                if (match.replica()) {
+                    namedReplicas.inc();
+                }
             }
             reportWork();
-        } else if (item.status == Status.FAILED) {
-            decision = Decision.failed(item.reason, item.message);
-        } else {
-            out.collect(item); // nothing else reaches here; pass it on untouched
-            return;
         }
-        decisions.put(item.id, decision);
         out.collect(item);
-        List<Item> copies = waiting.get(item.id);
-        if (copies != null) {
-            waiting.remove(item.id);
-            for (Item copy : copies) {
-                out.collect(resolve(copy, decision));
-            }
-        }
-    }
-
-    /** An exact duplicate follows the item whose bytes it shares, or waits for that item's decision. */
-    private void follow(Item copy, Collector<Item> out) throws Exception {
-        Decision decision = decisions.get(copy.duplicateOf);
-        if (decision != null) {
-            out.collect(resolve(copy, decision));
-        } else if (batch) {
-            out.collect(copy); // cannot happen: in BATCH exact duplicates come after every decision
-        } else {
-            List<Item> copies = waiting.get(copy.duplicateOf);
-            List<Item> grown = copies == null ? new ArrayList<>() : new ArrayList<>(copies);
-            grown.add(copy);
-            waiting.put(copy.duplicateOf, grown);
-        }
-    }
-
-    private Item resolve(Item copy, Decision decision) {
-        switch (decision.outcome) {
-            case Decision.DUPLICATE -> {
-                followed.inc();
-                copy.duplicateOf(decision.target, decision.similarity, DuplicateRow.MATCH_NEAR);
-            }
-            case Decision.FAILED -> {
-                followed.inc();
-                String original = copy.duplicateOf;
-                copy.duplicateOf = null;
-                copy.match = null;
-                copy.fail(decision.target, "the same bytes as " + original + ", which failed: " + decision.message);
-            }
-            default -> {}
-        }
-        return copy;
+        ctx.output(DECISIONS, Settled.decision(item.id, decision));
     }
 
     private void reportWork() {
@@ -231,10 +202,6 @@ public class NearDuplicateFunction extends KeyedProcessFunction<Integer, Item, I
         reportedEvictions = index.evictions();
         screened.inc(index.screened() - reportedScreened);
         reportedScreened = index.screened();
-    }
-
-    private static boolean isExactDuplicate(Item item) {
-        return item.status == Status.DUPLICATE && DuplicateRow.MATCH_EXACT.equals(item.match);
     }
 
     /** {@link LeaderStore} over the operator's keyed state. */

@@ -26,7 +26,8 @@ import java.util.Arrays;
 public final class NearDuplicateIndex {
 
     /** A near-duplicate decision: the leader matched and the similarity. */
-    public record Match(String id, float similarity) {}
+    /** A near-duplicate decision: the leader matched, the similarity, and whether that leader is a replica. */
+    public record Match(String id, float similarity, boolean replica) {}
 
     private final NearDupParams params;
     private final Hyperplanes planes;
@@ -56,6 +57,14 @@ public final class NearDuplicateIndex {
      * @param vector its embedding (any length; compared by cosine)
      */
     public Match offer(String id, float[] vector) throws Exception {
+        return offer(id, vector, false);
+    }
+
+    /**
+     * Decides one item, which is kept as a {@linkplain Leader#replica replica} (a neighbouring partition's item)
+     * or as this partition's own leader when nothing matches it.
+     */
+    public Match offer(String id, float[] vector, boolean replica) throws Exception {
         if (vector.length != planes.dimension()) {
             throw new IllegalArgumentException(
                     "vector has " + vector.length + " dimensions, expected " + planes.dimension());
@@ -74,7 +83,7 @@ public final class NearDuplicateIndex {
             match = probe(unit, sketch);
         }
         if (match == null) {
-            keep(id, unit, sketch);
+            keep(id, unit, sketch, replica);
         }
         return match;
     }
@@ -93,7 +102,7 @@ public final class NearDuplicateIndex {
             return;
         }
         float[] center = store.center();
-        keep(id, unit, center == null ? null : planes.sketch(unit, center));
+        keep(id, unit, center == null ? null : planes.sketch(unit, center), false);
     }
 
     /** Vectors compared so far. */
@@ -113,21 +122,21 @@ public final class NearDuplicateIndex {
 
     private Match exhaustive(float[] unit) throws Exception {
         long n = store.handles();
-        String bestId = null;
+        Leader bestLeader = null;
         float best = -2f;
         for (long h = 0; h < n; h++) {
             Leader l = store.leader(h);
             if (l == null) {
                 continue;
             }
-            float s = dot(unit, l.vector);
+            float s = l.dot(unit);
             comparisons++;
             if (s > best) {
                 best = s;
-                bestId = l.id;
+                bestLeader = l;
             }
         }
-        return bestId != null && best >= params.threshold() ? new Match(bestId, clamp(best)) : null;
+        return match(bestLeader, best);
     }
 
     /**
@@ -156,7 +165,7 @@ public final class NearDuplicateIndex {
         int cutoff = candidates.cutoff(limit);
         int belowCutoff = candidates.countBelow(cutoff);
         int atCutoff = limit - belowCutoff; // ties at the cutoff are taken in visiting order
-        String bestId = null;
+        Leader bestLeader = null;
         long bestHandle = Long.MAX_VALUE;
         float best = -2f;
         for (int c = 0; c < candidates.size; c++) {
@@ -170,20 +179,26 @@ public final class NearDuplicateIndex {
             if (l == null) {
                 continue; // expired
             }
-            float s = dot(unit, l.vector);
+            float s = l.dot(unit);
             comparisons++;
             if (s > best || (s == best && h < bestHandle)) {
                 best = s;
-                bestId = l.id;
+                bestLeader = l;
                 bestHandle = h;
             }
         }
-        return bestId != null && best >= params.threshold() ? new Match(bestId, clamp(best)) : null;
+        return match(bestLeader, best);
     }
 
-    private void keep(String id, float[] unit, Hyperplanes.Sketch sketch) throws Exception {
+    private Match match(Leader leader, float similarity) {
+        return leader != null && similarity >= params.threshold()
+                ? new Match(leader.id, clamp(similarity), leader.replica)
+                : null;
+    }
+
+    private void keep(String id, float[] unit, Hyperplanes.Sketch sketch, boolean replica) throws Exception {
         long handle = store.handles();
-        store.putLeader(handle, new Leader(id, unit));
+        store.putLeader(handle, Leader.of(id, unit, replica));
         store.setHandles(handle + 1);
         if (sketch != null) {
             file(handle, sketch);
@@ -199,8 +214,9 @@ public final class NearDuplicateIndex {
         for (long h = 0; h < n; h++) {
             Leader l = store.leader(h);
             if (l != null) {
+                float[] v = l.decode();
                 for (int j = 0; j < center.length; j++) {
-                    center[j] += l.vector[j];
+                    center[j] += v[j];
                 }
                 count++;
             }
@@ -214,7 +230,7 @@ public final class NearDuplicateIndex {
         for (long h = 0; h < n; h++) {
             Leader l = store.leader(h);
             if (l != null) {
-                file(h, planes.sketch(l.vector, center));
+                file(h, planes.sketch(l.decode(), center));
             }
         }
     }

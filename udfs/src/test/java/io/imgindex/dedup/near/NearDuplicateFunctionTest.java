@@ -34,11 +34,26 @@ class NearDuplicateFunctionTest {
         return i.duplicateOf(of, 1f, DuplicateRow.MATCH_EXACT);
     }
 
-    static KeyedOneInputStreamOperatorTestHarness<Integer, Item, Item> harness(boolean batch) throws Exception {
-        var f = new NearDuplicateFunction(NearDupParams.withThreshold(0.9f), DIM, batch);
-        var h = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(f), i -> 0, Types.INT);
+    static KeyedOneInputStreamOperatorTestHarness<Integer, Routed, Item> harness(boolean batch) throws Exception {
+        var h = unopened(batch, 128, 1, 0);
         h.open();
         return h;
+    }
+
+    static KeyedOneInputStreamOperatorTestHarness<Integer, Routed, Item> unopened(
+            boolean batch, int maxParallelism, int parallelism, int subtask) throws Exception {
+        var f = new NearDuplicateFunction(NearDupParams.withThreshold(0.9f), DIM, batch);
+        return new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(f),
+                (Routed r) -> r.partition,
+                Types.INT,
+                maxParallelism,
+                parallelism,
+                subtask);
+    }
+
+    static Routed home(Item item) {
+        return new Routed(0, false, item);
     }
 
     static Map<String, Item> byId(List<Item> items) {
@@ -51,7 +66,7 @@ class NearDuplicateFunctionTest {
         List<Item> sorted = new ArrayList<>(items);
         sorted.sort(java.util.Comparator.comparingLong(KeepOrder::of));
         for (Item i : sorted) {
-            h.processElement(i, KeepOrder.of(i));
+            h.processElement(home(i), KeepOrder.of(i));
         }
         h.processWatermark(Long.MAX_VALUE);
         Map<String, Item> out = byId(h.extractOutputValues());
@@ -71,19 +86,14 @@ class NearDuplicateFunctionTest {
                             default -> embedded("far", 90, 100, 100);
                         });
             }
-            items.add(exactCopyOf("copy-of-small", "small"));
             Map<String, Item> out = runBatch(items);
-            assertThat(out).hasSize(4);
+            assertThat(out).hasSize(3);
             assertThat(out.get("big").status).isEqualTo(Status.INDEXED);
             assertThat(out.get("far").status).isEqualTo(Status.INDEXED);
             assertThat(out.get("small").status).isEqualTo(Status.DUPLICATE);
             assertThat(out.get("small").duplicateOf).isEqualTo("big");
             assertThat(out.get("small").match).isEqualTo(DuplicateRow.MATCH_NEAR);
             assertThat(out.get("small").vector).isNull();
-            assertThat(out.get("copy-of-small").duplicateOf)
-                    .as("an exact copy of a near-duplicate names the indexed item")
-                    .isEqualTo("big");
-            assertThat(out.get("copy-of-small").similarity).isEqualTo(out.get("small").similarity);
         }
     }
 
@@ -101,58 +111,126 @@ class NearDuplicateFunctionTest {
     }
 
     @Test
-    void exactCopiesOfAFailedItemFailWithItsReason() throws Exception {
-        Item failed = Item.pending("bad", "http://x/bad", Map.of(), "l:1").fail("EMBED_FAILED", "boom");
-        Map<String, Item> out = runBatch(List.of(failed, exactCopyOf("bad2", "bad")));
-        assertThat(out.get("bad2").status).isEqualTo(Status.FAILED);
-        assertThat(out.get("bad2").reason).isEqualTo("EMBED_FAILED");
-        assertThat(out.get("bad2").message).contains("same bytes as bad").contains("boom");
-    }
-
-    @Test
-    void streamingDecidesOnArrivalAndCopiesWaitForTheirItem() throws Exception {
+    void streamingDecidesOnArrivalAndSendsEveryDecisionOn() throws Exception {
         var h = harness(false);
-        h.processElement(exactCopyOf("copy-of-small", "small"), 0); // arrives before its item
-        assertThat(h.extractOutputValues()).isEmpty();
-        h.processElement(embedded("small", 5, 100, 100), 0);
-        h.processElement(embedded("big", 0, 400, 400), 0);
+        h.processElement(home(embedded("small", 5, 100, 100)), 0);
+        h.processElement(home(embedded("big", 0, 400, 400)), 0);
         Map<String, Item> out = byId(h.extractOutputValues());
         assertThat(out.get("small").status).as("first come, kept").isEqualTo(Status.INDEXED);
         assertThat(out.get("big").duplicateOf).isEqualTo("small");
-        assertThat(out.get("copy-of-small").status).isEqualTo(Status.DUPLICATE);
-        assertThat(out.get("copy-of-small").duplicateOf).isEqualTo("small");
+        Map<String, Decision> decisions = new java.util.HashMap<>();
+        h.getSideOutput(NearDuplicateFunction.DECISIONS)
+                .forEach(r -> decisions.put(r.getValue().id, r.getValue().decision));
+        assertThat(decisions.get("small").outcome).isEqualTo(Decision.KEPT);
+        assertThat(decisions.get("big").outcome).isEqualTo(Decision.DUPLICATE);
+        assertThat(decisions.get("big").target).isEqualTo("small");
         h.close();
+    }
+
+    @Test
+    void aReplicaIsRememberedButNotDecidedOrPassedOn() throws Exception {
+        var h = harness(false);
+        h.processElement(new Routed(0, true, embedded("neighbour", 0, 10, 10)), 0);
+        assertThat(h.extractOutputValues())
+                .as("a replica is decided in its own home")
+                .isEmpty();
+        assertThat(h.getSideOutput(NearDuplicateFunction.DECISIONS)).isNull();
+        h.processElement(home(embedded("here", 4, 10, 10)), 0);
+        Item here = h.extractOutputValues().get(0);
+        assertThat(here.duplicateOf).as("matched against the replica").isEqualTo("neighbour");
+        h.close();
+    }
+
+    @Test
+    void partitionsMoveBetweenSubtasksWhenTheParallelismChanges() throws Exception {
+        // Items on 6 partitions, decided by 2 subtasks, snapshotted, restored on 3: the same decisions as one
+        // subtask all along.
+        int maxParallelism = 128;
+        List<Routed> before = new ArrayList<>();
+        List<Routed> after = new ArrayList<>();
+        for (int p = 0; p < 6; p++) {
+            before.add(new Routed(p, false, embedded("a" + p, 0, 10, 10)));
+            before.add(new Routed(p, false, embedded("b" + p, 60, 10, 10)));
+            after.add(new Routed(p, false, embedded("c" + p, 4, 10, 10))); // a duplicate of a<p>
+            after.add(new Routed(p, false, embedded("d" + p, 120, 10, 10))); // new
+        }
+        var one = harness(false);
+        for (Routed r : before) {
+            one.processElement(r, 0);
+        }
+        for (Routed r : after) {
+            one.processElement(r, 0);
+        }
+        Map<String, Item> expected = byId(one.extractOutputValues());
+        one.close();
+
+        List<KeyedOneInputStreamOperatorTestHarness<Integer, Routed, Item>> two = new ArrayList<>();
+        for (int s = 0; s < 2; s++) {
+            var h = unopened(false, maxParallelism, 2, s);
+            h.open();
+            two.add(h);
+        }
+        Map<String, Item> got = new java.util.HashMap<>();
+        for (Routed r : before) {
+            two.get(subtask(r, maxParallelism, 2)).processElement(r, 0);
+        }
+        OperatorSubtaskState[] snapshots = new OperatorSubtaskState[2];
+        for (int s = 0; s < 2; s++) {
+            got.putAll(byId(two.get(s).extractOutputValues()));
+            snapshots[s] = two.get(s).snapshot(1, 1);
+            two.get(s).close();
+        }
+        OperatorSubtaskState merged =
+                org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness.repackageState(snapshots);
+        List<KeyedOneInputStreamOperatorTestHarness<Integer, Routed, Item>> three = new ArrayList<>();
+        for (int s = 0; s < 3; s++) {
+            var h = unopened(false, maxParallelism, 3, s);
+            h.initializeState(
+                    org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness.repartitionOperatorState(
+                            merged, maxParallelism, 2, 3, s));
+            h.open();
+            three.add(h);
+        }
+        for (Routed r : after) {
+            three.get(subtask(r, maxParallelism, 3)).processElement(r, 0);
+        }
+        for (var h : three) {
+            got.putAll(byId(h.extractOutputValues()));
+            h.close();
+        }
+        assertThat(got).hasSize(expected.size());
+        for (String id : expected.keySet()) {
+            assertThat(got.get(id).status).as(id).isEqualTo(expected.get(id).status);
+            assertThat(got.get(id).duplicateOf).as(id).isEqualTo(expected.get(id).duplicateOf);
+        }
+        assertThat(got.get("c5").duplicateOf)
+                .as("a leader restored on another subtask")
+                .isEqualTo("a5");
+    }
+
+    private static int subtask(Routed r, int maxParallelism, int parallelism) {
+        return org.apache.flink.runtime.state.KeyGroupRangeAssignment.assignKeyToParallelOperator(
+                r.partition, maxParallelism, parallelism);
     }
 
     @Test
     void decisionsSurviveASnapshotAndRestore() throws Exception {
         var h = harness(false);
-        h.processElement(embedded("a", 0, 10, 10), 0);
-        h.processElement(embedded("b", 5, 10, 10), 0);
-        h.processElement(exactCopyOf("waiting", "later"), 0);
+        h.processElement(home(embedded("a", 0, 10, 10)), 0);
+        h.processElement(home(embedded("b", 5, 10, 10)), 0);
         OperatorSubtaskState snapshot = h.snapshot(1, 1);
         h.close();
 
-        var restored = new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new NearDuplicateFunction(NearDupParams.withThreshold(0.9f), DIM, false)),
-                (Item i) -> 0,
-                Types.INT);
+        var restored = unopened(false, 128, 1, 0);
         restored.initializeState(snapshot);
         restored.open();
-        restored.processElement(embedded("c", 4, 10, 10), 0);
-        restored.processElement(exactCopyOf("copy-of-b", "b"), 0);
-        restored.processElement(embedded("later", 90, 10, 10), 0);
+        restored.processElement(home(embedded("c", 4, 10, 10)), 0);
+        restored.processElement(home(embedded("later", 90, 10, 10)), 0);
         Map<String, Item> out = byId(restored.extractOutputValues());
         assertThat(out.get("c").duplicateOf)
                 .as("the leader kept before the snapshot")
                 .isEqualTo("a");
-        assertThat(out.get("copy-of-b").duplicateOf)
-                .as("b's decision was restored")
-                .isEqualTo("a");
         assertThat(out.get("later").status).isEqualTo(Status.INDEXED);
-        assertThat(out.get("waiting").duplicateOf)
-                .as("a copy waiting at the snapshot is released by its item after the restore")
-                .isEqualTo("later");
         restored.close();
     }
 }

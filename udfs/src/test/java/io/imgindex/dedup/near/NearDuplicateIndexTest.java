@@ -30,7 +30,8 @@ class NearDuplicateIndexTest {
         assertThat(index.offer("A", inPlane(8, 0))).isNull();
         var b = index.offer("B", inPlane(8, 20));
         assertThat(b.id()).isEqualTo("A");
-        assertThat((double) b.similarity()).isCloseTo(cos(20), org.assertj.core.data.Offset.offset(1e-5));
+        // Kept vectors are stored as int8: in 8 dimensions a cosine moves by up to ~0.01 (Leader).
+        assertThat((double) b.similarity()).isCloseTo(cos(20), org.assertj.core.data.Offset.offset(0.01));
         assertThat(index.offer("C", inPlane(8, 40)))
                 .as("C is similar only to B, which is not kept: C is kept")
                 .isNull();

@@ -1,0 +1,98 @@
+package io.imgindex.dedup.near;
+
+import io.imgindex.item.Item;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.api.common.state.BroadcastState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.functions.co.BroadcastProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Sends each embedded item to its home partition and, for the kept-item replicas, to the neighbouring partitions
+ * its {@link Routing} names. The routing comes on the broadcast input: trained in the job (BATCH, where Flink reads
+ * the broadcast input before the other) or given at the start. An item that comes before any routing waits for it
+ * in memory (BATCH only; a STREAMING job is given its routing before it starts).
+ */
+public class RouteFunction extends BroadcastProcessFunction<Item, Routing, Routed> {
+
+    private static final long serialVersionUID = 1L;
+
+    public static final MapStateDescriptor<String, Routing> STATE =
+            new MapStateDescriptor<>("near-dup-routing", Types.STRING, TypeInformation.of(Routing.class));
+
+    private static final String KEY = "routing";
+
+    private final Routing fixed;
+    private transient Routing routing;
+    private transient List<Item> early;
+
+    /** Routing from the broadcast input. */
+    public RouteFunction() {
+        this(null);
+    }
+
+    /** This routing, whatever the broadcast input brings (or with no broadcast input). */
+    public RouteFunction(Routing fixed) {
+        this.fixed = fixed;
+    }
+
+    @Override
+    public void processElement(Item item, ReadOnlyContext ctx, Collector<Routed> out) throws Exception {
+        Routing r = current(ctx.getBroadcastState(STATE).get(KEY));
+        if (r == null) {
+            if (early == null) {
+                early = new ArrayList<>();
+            }
+            early.add(item);
+            return;
+        }
+        route(r, item, out);
+    }
+
+    @Override
+    public void processBroadcastElement(Routing value, Context ctx, Collector<Routed> out) throws Exception {
+        BroadcastState<String, Routing> state = ctx.getBroadcastState(STATE);
+        state.put(KEY, value);
+        routing = value;
+        if (early != null) {
+            for (Item item : early) {
+                route(current(value), item, out);
+            }
+            early = null;
+        }
+    }
+
+    private Routing current(Routing fromState) {
+        if (fixed != null) {
+            return fixed;
+        }
+        if (routing == null) {
+            routing = fromState;
+        }
+        return routing;
+    }
+
+    /** Home first, then the replicas (a failed or vector-less item goes home only). */
+    public static void route(Routing r, Item item, Collector<Routed> out) {
+        float[] unit = item.vector == null ? null : NearDuplicateIndex.unit(item.vector);
+        if (unit == null) {
+            out.collect(new Routed(0, false, item));
+            return;
+        }
+        int[] partitions = r.partitions(unit);
+        out.collect(new Routed(partitions[0], false, item));
+        if (partitions.length > 1) {
+            Item replica = new Item(); // what a neighbour needs: the id and the vector
+            replica.id = item.id;
+            replica.status = item.status;
+            replica.inBase = item.inBase;
+            replica.vector = item.vector;
+            for (int i = 1; i < partitions.length; i++) {
+                out.collect(new Routed(partitions[i], true, replica));
+            }
+        }
+    }
+}
