@@ -48,6 +48,7 @@ public final class IndexJobConfig implements Serializable {
     private final String nearDupNote;
     private final int nearDupPartitions;
     private final float nearDupMargin;
+    private final Duration nearDupRoutingWait;
     private final long fileSizeBytes;
     private final List<String> explicitOptions;
     private final boolean streaming;
@@ -250,6 +251,10 @@ public final class IndexJobConfig implements Serializable {
             throw new IllegalArgumentException(
                     "--near-dup.partitions must be within 1..4096, was " + nearDupPartitions);
         }
+        nearDupRoutingWait = c.get(IndexOptions.NEAR_DUP_ROUTING_WAIT);
+        if (nearDupRoutingWait.isNegative()) {
+            throw new IllegalArgumentException("--near-dup.routing-wait must not be negative");
+        }
         nearDupMargin = c.get(IndexOptions.NEAR_DUP_PARTITION_MARGIN);
         if (!(nearDupMargin >= 0f && nearDupMargin <= 2f)) {
             throw new IllegalArgumentException("--near-dup.partition-margin must be within 0..2, was " + nearDupMargin);
@@ -396,9 +401,14 @@ public final class IndexJobConfig implements Serializable {
         return nearDup;
     }
 
-    /** Partitions of the near-duplicate state (BATCH; at most, fewer for a small run). */
+    /** Partitions of the near-duplicate state (at most: fewer for a small run or a slow stream's start). */
     public int nearDupPartitions() {
         return nearDupPartitions;
+    }
+
+    /** STREAMING: how long the first items wait for the routing to be trained. */
+    public Duration nearDupRoutingWait() {
+        return nearDupRoutingWait;
     }
 
     /** Cosine margin within which a kept item is also remembered in a neighbouring partition. */

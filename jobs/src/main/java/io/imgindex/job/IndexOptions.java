@@ -347,10 +347,18 @@ public final class IndexOptions {
     public static final ConfigOption<Integer> NEAR_DUP_PARTITIONS = ConfigOptions.key("near-dup.partitions")
             .intType()
             .defaultValue(32)
-            .withDescription("BATCH: partitions of the near-duplicate state, coarse clusters of the embeddings"
-                    + " trained on a sample of the run's vectors (64 per partition; a smaller run gets fewer). They are"
-                    + " spread over the near-duplicate operator's subtasks: the decisions are the same at any"
-                    + " parallelism. 1: one partition. STREAMING decides in one partition.");
+            .withDescription("Partitions of the near-duplicate state: coarse clusters of the embeddings, trained"
+                    + " on 64 vectors per partition (BATCH: a sample of the run's vectors chosen by id, so the"
+                    + " decisions are the same at any parallelism; STREAMING: the stream's first vectors). They are"
+                    + " spread over the near-duplicate operator's subtasks. A smaller sample trains fewer. 1: one"
+                    + " partition.");
+
+    public static final ConfigOption<Duration> NEAR_DUP_ROUTING_WAIT = ConfigOptions.key("near-dup.routing-wait")
+            .durationType()
+            .defaultValue(Duration.ofSeconds(10))
+            .withDescription("STREAMING: the longest the first images wait for the partitions to be trained on"
+                    + " the stream's first vectors; then they are trained on what came (one partition, under 32"
+                    + " images).");
 
     public static final ConfigOption<Float> NEAR_DUP_PARTITION_MARGIN = ConfigOptions.key("near-dup.partition-margin")
             .floatType()
@@ -479,6 +487,7 @@ public final class IndexOptions {
             NEAR_DUP_COMPARED,
             NEAR_DUP_PARTITIONS,
             NEAR_DUP_PARTITION_MARGIN,
+            NEAR_DUP_ROUTING_WAIT,
             RABBITMQ_URI,
             QUEUE,
             RABBITMQ_QUEUE_TYPE,

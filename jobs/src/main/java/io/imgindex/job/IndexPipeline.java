@@ -12,6 +12,7 @@ import io.imgindex.dedup.near.RouteFunction;
 import io.imgindex.dedup.near.Routed;
 import io.imgindex.dedup.near.Routing;
 import io.imgindex.dedup.near.RoutingSample;
+import io.imgindex.dedup.near.StreamingRoutingTrainer;
 import io.imgindex.embed.EmbedFunction;
 import io.imgindex.embed.EmbedTally;
 import io.imgindex.fetch.FetchFunction;
@@ -24,6 +25,7 @@ import io.imgindex.output.GenerationTarget;
 import io.imgindex.output.GenerationWriter;
 import io.imgindex.output.InputTally;
 import io.imgindex.output.StreamingCommitter;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -151,6 +153,7 @@ public final class IndexPipeline {
                     config.embed().card().dimension(),
                     config.nearDupPartitions(),
                     config.nearDupMargin(),
+                    config.nearDupRoutingWait(),
                     batch);
         }
 
@@ -186,19 +189,26 @@ public final class IndexPipeline {
      * state spread over the operator's subtasks; exact copies and failures skip it and meet the decisions in the
      * follow step, keyed by item id. BATCH trains the routing on a sample of the run's own vectors (chosen by id,
      * so any parallelism trains the same one) and broadcasts it, which Flink reads before the items; STREAMING
-     * decides in one partition.
+     * trains it on the first vectors of the stream (items wait for it, at most {@code routingWait}) and keeps it in
+     * the router's broadcast state for the life of the job, savepoints included.
      */
     static DataStream<Item> nearDuplicates(
-            DataStream<Item> in, NearDupParams params, int dimension, int partitions, float margin, boolean batch) {
+            DataStream<Item> in,
+            NearDupParams params,
+            int dimension,
+            int partitions,
+            float margin,
+            Duration routingWait,
+            boolean batch) {
         TypeInformation<Item> itemType = TypeInformation.of(Item.class);
         TypeInformation<Routed> routedType = TypeInformation.of(Routed.class);
         SingleOutputStreamOperator<Item> decidable =
                 in.process(new NearDupInput(), itemType).name("near-dup input").uid("near-dup-input");
         DataStream<Routed> routed;
-        if (batch && partitions > 1) {
+        if (partitions > 1) {
             int sample = partitions * Routing.SAMPLE_PER_PARTITION;
             TypeInformation<RoutingSample.Vector> vectorType = TypeInformation.of(RoutingSample.Vector.class);
-            DataStream<Routing> routing = decidable
+            DataStream<RoutingSample.Vector> candidates = decidable
                     .flatMap(
                             (Item item, Collector<RoutingSample.Vector> out) -> {
                                 RoutingSample.Vector v = RoutingSample.candidate(item);
@@ -208,16 +218,20 @@ public final class IndexPipeline {
                             },
                             vectorType)
                     .name("routing sample candidates")
-                    .uid("routing-candidates")
-                    .transform("routing sample", vectorType, RoutingSample.sampler(sample))
-                    .uid("routing-sample")
-                    .transform(
+                    .uid("routing-candidates");
+            SingleOutputStreamOperator<Routing> routing = batch
+                    ? candidates
+                            .transform("routing sample", vectorType, RoutingSample.sampler(sample))
+                            .uid("routing-sample")
+                            .transform(
+                                    "train routing",
+                                    TypeInformation.of(Routing.class),
+                                    RoutingSample.trainer(sample, partitions, margin))
+                    : candidates.transform(
                             "train routing",
                             TypeInformation.of(Routing.class),
-                            RoutingSample.trainer(sample, partitions, margin))
-                    .setParallelism(1)
-                    .setMaxParallelism(1)
-                    .uid("routing-train");
+                            new StreamingRoutingTrainer(sample, partitions, margin, routingWait.toMillis()));
+            routing.setParallelism(1).setMaxParallelism(1).uid("routing-train");
             routed = decidable
                     .connect(routing.broadcast(RouteFunction.STATE))
                     .process(new RouteFunction(), routedType)

@@ -89,14 +89,46 @@ class PartitionedNearDuplicateITCase {
         assertThat(indexed).isNotEmpty();
     }
 
-    /** id -> "indexed", "near:<id>", "exact:<id>" or "failed:<reason>". */
+    @Test
+    void aStreamTrainsItsPartitionsOnItsFirstVectors() throws Exception {
+        List<Item> input = input();
+        Map<String, String> stream = run(input, 2, 16, false);
+        Map<String, String> single = run(input, 2, 1, true);
+        assertThat(stream).hasSize(input.size());
+        long near = stream.values().stream().filter(v -> v.startsWith("near:")).count();
+        long nearSingle =
+                single.values().stream().filter(v -> v.startsWith("near:")).count();
+        System.out.printf(
+                "near duplicates: %d in a stream over 16 partitions, %d in one BATCH partition%n", near, nearSingle);
+        assertThat((double) near / nearSingle).isGreaterThanOrEqualTo(0.97);
+        for (Item i : input) {
+            if (i.status == Status.DUPLICATE) {
+                String original = stream.get(i.duplicateOf);
+                assertThat(stream.get(i.id))
+                        .isEqualTo(original.equals("indexed") ? "exact:" + i.duplicateOf : original);
+            }
+        }
+    }
+
     private static Map<String, String> run(List<Item> input, int parallelism, int partitions) throws Exception {
+        return run(input, parallelism, partitions, true);
+    }
+
+    /** id -> "indexed", "near:<id>", "exact:<id>" or "failed:<reason>". */
+    private static Map<String, String> run(List<Item> input, int parallelism, int partitions, boolean batch)
+            throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        env.setRuntimeMode(RuntimeExecutionMode.BATCH);
+        env.setRuntimeMode(batch ? RuntimeExecutionMode.BATCH : RuntimeExecutionMode.STREAMING);
         env.setParallelism(parallelism);
         var items = env.fromCollection(input, TypeInformation.of(Item.class)).rebalance();
         var out = IndexPipeline.nearDuplicates(
-                items, NearDupParams.withThreshold(0.9f).warmup(200), DIM, partitions, 0.01f, true);
+                items,
+                NearDupParams.withThreshold(0.9f).warmup(200),
+                DIM,
+                partitions,
+                0.01f,
+                java.time.Duration.ofMinutes(5),
+                batch);
         Map<String, String> outcomes = new HashMap<>();
         try (CloseableIterator<Item> it = out.executeAndCollect("near-dup p" + parallelism)) {
             while (it.hasNext()) {

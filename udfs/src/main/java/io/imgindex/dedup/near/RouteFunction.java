@@ -4,19 +4,25 @@ import io.imgindex.item.Item;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.state.BroadcastState;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.co.BroadcastProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
  * Sends each embedded item to its home partition and, for the kept-item replicas, to the neighbouring partitions
- * its {@link Routing} names. The routing comes on the broadcast input: trained in the job (BATCH, where Flink reads
- * the broadcast input before the other) or given at the start. An item that comes before any routing waits for it
- * in memory (BATCH only; a STREAMING job is given its routing before it starts).
+ * its {@link Routing} names. The routing comes on the broadcast input, trained in the job: in BATCH Flink reads the
+ * broadcast input before the other, so nothing waits; in STREAMING the items that come before it wait for it in
+ * this function's checkpointed state ({@link StreamingRoutingTrainer} bounds how long). The routing is kept in
+ * broadcast state, so a restored job, at any parallelism, routes as before.
  */
-public class RouteFunction extends BroadcastProcessFunction<Item, Routing, Routed> {
+public class RouteFunction extends BroadcastProcessFunction<Item, Routing, Routed> implements CheckpointedFunction {
 
     private static final long serialVersionUID = 1L;
 
@@ -25,19 +31,9 @@ public class RouteFunction extends BroadcastProcessFunction<Item, Routing, Route
 
     private static final String KEY = "routing";
 
-    private final Routing fixed;
     private transient Routing routing;
     private transient List<Item> early;
-
-    /** Routing from the broadcast input. */
-    public RouteFunction() {
-        this(null);
-    }
-
-    /** This routing, whatever the broadcast input brings (or with no broadcast input). */
-    public RouteFunction(Routing fixed) {
-        this.fixed = fixed;
-    }
+    private transient ListState<Item> earlyState;
 
     @Override
     public void processElement(Item item, ReadOnlyContext ctx, Collector<Routed> out) throws Exception {
@@ -50,6 +46,23 @@ public class RouteFunction extends BroadcastProcessFunction<Item, Routing, Route
             return;
         }
         route(r, item, out);
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        earlyState.update(early == null ? List.of() : early);
+    }
+
+    @Override
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        earlyState = context.getOperatorStateStore()
+                .getListState(new ListStateDescriptor<>("waiting-for-routing", TypeInformation.of(Item.class)));
+        for (Item item : earlyState.get()) {
+            if (early == null) {
+                early = new ArrayList<>();
+            }
+            early.add(item);
+        }
     }
 
     @Override
@@ -66,9 +79,6 @@ public class RouteFunction extends BroadcastProcessFunction<Item, Routing, Route
     }
 
     private Routing current(Routing fromState) {
-        if (fixed != null) {
-            return fixed;
-        }
         if (routing == null) {
             routing = fromState;
         }
