@@ -3,9 +3,12 @@ package io.imgindex.bench;
 import io.imgindex.decode.DecodeOptions;
 import io.imgindex.decode.DecodedImage;
 import io.imgindex.decode.ImageDecoder;
+import io.imgindex.dedup.near.Hyperplanes;
 import io.imgindex.dedup.near.Leader;
 import io.imgindex.dedup.near.NearDupParams;
 import io.imgindex.dedup.near.NearDuplicateFunction;
+import io.imgindex.dedup.near.NearDuplicateIndex;
+import io.imgindex.dedup.near.PartitionKeys;
 import io.imgindex.dedup.near.RouteFunction;
 import io.imgindex.dedup.near.Routed;
 import io.imgindex.dedup.near.Routing;
@@ -48,7 +51,7 @@ import org.apache.flink.util.Collector;
 public final class NearDupThroughputBenchmark {
 
     private static final float THRESHOLD = 0.86f;
-    private static final int MAX_PARALLELISM = 128;
+    private static final int MAX_PARALLELISM = PartitionKeys.MAX_PARALLELISM;
 
     public static void main(String[] args) throws Exception {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
@@ -64,10 +67,28 @@ public final class NearDupThroughputBenchmark {
         }
         Machine.print("near-duplicate throughput: " + n + " vectors x " + dim + " dimensions, threshold " + THRESHOLD
                 + ", " + partitions + " partitions, " + (rocksdb ? "RocksDB" : "heap") + " keyed state");
-        double embedRate = embeddingRate();
+        double embedRate = Boolean.parseBoolean(System.getProperty("embed", "true")) ? embeddingRate() : Double.NaN;
         System.out.printf("embedding step (decode + default model, batch 32, all cores): %.1f images/s%n", embedRate);
 
         NearDupParams params = NearDupParams.withThreshold(THRESHOLD);
+        // -Dtables=N, -Dbits=N, -Dprobes=N, -Dcompared=N, -Dwarmup=N, -Dmargin=X: other settings than the job's
+        // defaults, to measure them; -Dreference=true: the same stream through one partition too, for the recall.
+        params = params.lsh(
+                        Integer.getInteger("tables", params.tables()),
+                        Integer.getInteger("bits", params.bits()),
+                        Integer.getInteger("probes", params.probes()))
+                .compared(Integer.getInteger("compared", params.compared()))
+                .warmup(Integer.getInteger("warmup", params.warmup()));
+        float margin = Float.parseFloat(System.getProperty("margin", "0.01"));
+        System.out.printf(
+                "parameters: %d tables x %d bits, %d probes, %d per bucket, %d compared, warm-up %d, margin %.3f%n",
+                params.tables(),
+                params.bits(),
+                params.probes(),
+                params.bucketCapacity(),
+                params.compared(),
+                params.warmup(),
+                margin);
         Generator sampler = new Generator(dim, 42L);
         List<float[]> sample = new ArrayList<>();
         for (int i = 0; i < partitions * Routing.SAMPLE_PER_PARTITION; i++) {
@@ -75,11 +96,24 @@ public final class NearDupThroughputBenchmark {
             sample.add(sampler.vector);
         }
         long t0 = System.nanoTime();
-        Routing routing = Routing.train(sample, partitions, 0.01f);
+        Routing routing = Routing.train(sample, partitions, margin);
         System.out.printf(
                 "routing: %s, trained on %d vectors in %.1f s%n",
                 routing, sample.size(), (System.nanoTime() - t0) / 1e9);
 
+        java.util.BitSet reference = null;
+        if (Boolean.getBoolean("reference") && routing.partitions() > 1) {
+            // The same stream through one partition (the operator as it was before partitions), for the recall.
+            Subtask one = new Subtask(0, 1, n, dim, params, Routing.single(), rocksdb, sample.size());
+            one.run();
+            if (one.failure != null) {
+                throw one.failure;
+            }
+            reference = one.duplicates;
+            System.out.printf(
+                    "one partition: %,d duplicates, %.0f vectors/s in the operator, %,d planted copies found%n",
+                    reference.cardinality(), n / one.operatorSeconds, one.plantedFound);
+        }
         for (int p : parallelisms) {
             Subtask[] subtasks = new Subtask[p];
             Thread[] threads = new Thread[p];
@@ -113,7 +147,7 @@ public final class NearDupThroughputBenchmark {
                 buckets += st.bucketEntries;
                 System.out.printf(
                         "  p=%d subtask %d: %d partitions, %,d items (%,d decided here), %.0f items/s in the operator"
-                                + " (%.1f s), %,d leaders stored; generation + routing %.1f s%n",
+                                + " (%.1f s), %,d leaders stored; generation, routing and sketches (the router's share) %.1f s%n",
                         p,
                         st.index,
                         st.partitions,
@@ -142,6 +176,23 @@ public final class NearDupThroughputBenchmark {
                     stateBytes / 1048576.0,
                     (double) stateBytes / kept,
                     (double) stateBytes / n);
+            if (reference != null) {
+                java.util.BitSet all = new java.util.BitSet();
+                for (Subtask st : subtasks) {
+                    all.or(st.duplicates);
+                }
+                java.util.BitSet both = (java.util.BitSet) all.clone();
+                both.and(reference);
+                java.util.BitSet extra = (java.util.BitSet) all.clone();
+                extra.andNot(reference);
+                System.out.printf(
+                        "p=%d: recall against one partition %.4f (%,d of its %,d duplicates found; %,d found only here)%n",
+                        p,
+                        (double) both.cardinality() / reference.cardinality(),
+                        both.cardinality(),
+                        reference.cardinality(),
+                        extra.cardinality());
+            }
             System.out.printf(
                     "p=%d: planted near-copies %,d, marked duplicates %,d (%.4f); embedding %.1f images/s"
                             + " (operator per subtask %.0fx that)%n",
@@ -169,6 +220,7 @@ public final class NearDupThroughputBenchmark {
         long plantedFound;
         double operatorSeconds;
         double otherSeconds;
+        final java.util.BitSet duplicates = new java.util.BitSet();
         Exception failure;
 
         Subtask(int index, int p, int n, int dim, NearDupParams params, Routing routing, boolean rocksdb, int skip) {
@@ -193,13 +245,16 @@ public final class NearDupThroughputBenchmark {
 
         private void go() throws Exception {
             boolean[] mine = new boolean[routing.partitions()];
+            PartitionKeys keys = new PartitionKeys(routing.partitions());
             for (int k = 0; k < mine.length; k++) {
-                mine[k] = KeyGroupRangeAssignment.assignKeyToParallelOperator(k, MAX_PARALLELISM, p) == index;
+                mine[k] = KeyGroupRangeAssignment.assignKeyToParallelOperator(
+                                keys.getKey(new Routed(k, false, null)), MAX_PARALLELISM, p)
+                        == index;
                 partitions += mine[k] ? 1 : 0;
             }
             var harness = new KeyedOneInputStreamOperatorTestHarness<>(
                     new KeyedProcessOperator<>(new NearDuplicateFunction(params, dim, false)),
-                    (Routed r) -> r.partition,
+                    keys,
                     Types.INT,
                     MAX_PARALLELISM,
                     p,
@@ -218,6 +273,16 @@ public final class NearDupThroughputBenchmark {
             Generator gen = new Generator(dim, 42L);
             for (int i = 0; i < skip; i++) {
                 gen.next(); // the training sample
+            }
+            float[] center = routing.center();
+            Hyperplanes planes = center == null ? null : new Hyperplanes(dim, params);
+            if (center != null) {
+                // What each router sends before its first item in a partition: the common centre.
+                for (int k = 0; k < mine.length; k++) {
+                    if (mine[k]) {
+                        harness.processElement(Routed.center(k, center), 0);
+                    }
+                }
             }
             long operatorNanos = 0;
             long otherNanos = 0;
@@ -238,7 +303,15 @@ public final class NearDupThroughputBenchmark {
                 Item item = Item.pending("v" + i, "synthetic:" + i, Map.of(), null);
                 item.indexed(gen.vector, "synthetic");
                 out.clear();
-                RouteFunction.route(routing, item, collect);
+                RouteFunction.routeItem(routing, item, collect);
+                if (center != null && planes != null) {
+                    // The router's share: the sketch against the common centre, once for all partitions.
+                    Hyperplanes.Sketch sketch = planes.sketch(NearDuplicateIndex.unit(gen.vector), center);
+                    for (Routed r : out) {
+                        r.probeKeys = sketch.probeKeys();
+                        r.signature = sketch.signature();
+                    }
+                }
                 long b = System.nanoTime();
                 otherNanos += b - a;
                 for (Routed r : out) {
@@ -260,6 +333,9 @@ public final class NearDupThroughputBenchmark {
                         continue;
                     }
                     Item decidedItem = (Item) rec.getValue();
+                    if (decidedItem.status == Status.DUPLICATE) {
+                        duplicates.set(Integer.parseInt(decidedItem.id.substring(1)));
+                    }
                     if (decidedItem.status == Status.INDEXED) {
                         kept++;
                     } else if (copy) {
@@ -276,7 +352,7 @@ public final class NearDupThroughputBenchmark {
                 if (!mine[k]) {
                     continue;
                 }
-                backend.setCurrentKey(k);
+                backend.setCurrentKey(keys.getKey(new Routed(k, false, null)));
                 var leaders = backend.getPartitionedState(
                         org.apache.flink.runtime.state.VoidNamespace.INSTANCE,
                         org.apache.flink.runtime.state.VoidNamespaceSerializer.INSTANCE,

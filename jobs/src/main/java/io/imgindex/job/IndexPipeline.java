@@ -8,6 +8,7 @@ import io.imgindex.dedup.near.KeepOrder;
 import io.imgindex.dedup.near.NearDupInput;
 import io.imgindex.dedup.near.NearDupParams;
 import io.imgindex.dedup.near.NearDuplicateFunction;
+import io.imgindex.dedup.near.PartitionKeys;
 import io.imgindex.dedup.near.RouteFunction;
 import io.imgindex.dedup.near.Routed;
 import io.imgindex.dedup.near.Routing;
@@ -234,27 +235,29 @@ public final class IndexPipeline {
             routing.setParallelism(1).setMaxParallelism(1).uid("routing-train");
             routed = decidable
                     .connect(routing.broadcast(RouteFunction.STATE))
-                    .process(new RouteFunction(), routedType)
+                    .process(new RouteFunction(params, dimension), routedType)
                     .name("route to partitions")
                     .uid("near-dup-route");
         } else {
             Routing one = Routing.single();
             routed = decidable
-                    .flatMap((Item item, Collector<Routed> out) -> RouteFunction.route(one, item, out), routedType)
+                    .flatMap((Item item, Collector<Routed> out) -> RouteFunction.routeItem(one, item, out), routedType)
                     .name("route to partitions")
                     .uid("near-dup-route");
         }
         if (batch) {
             // BATCH sorts a keyed input by key, then timestamp: the timestamp is the order of keeping.
             routed = routed.assignTimestampsAndWatermarks(WatermarkStrategy.<Routed>noWatermarks()
-                            .withTimestampAssigner((r, previous) -> KeepOrder.of(r.item)))
+                            .withTimestampAssigner(
+                                    (r, previous) -> r.item == null ? Long.MIN_VALUE : KeepOrder.of(r.item)))
                     .name("order of keeping")
                     .uid("keep-order");
         }
-        SingleOutputStreamOperator<Item> decided = routed.keyBy(r -> r.partition, Types.INT)
+        SingleOutputStreamOperator<Item> decided = routed.keyBy(new PartitionKeys(partitions), Types.INT)
                 .process(new NearDuplicateFunction(params, dimension, batch), itemType)
                 .name("near duplicates")
-                .uid("near-dedup");
+                .uid("near-dedup")
+                .setMaxParallelism(PartitionKeys.MAX_PARALLELISM);
         SingleOutputStreamOperator<Item> followed = decided.getSideOutput(NearDuplicateFunction.DECISIONS)
                 .union(decidable.getSideOutput(NearDupInput.FOLLOW))
                 .keyBy(s -> s.id, Types.STRING)

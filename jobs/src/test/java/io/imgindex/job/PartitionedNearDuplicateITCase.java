@@ -120,6 +120,7 @@ class PartitionedNearDuplicateITCase {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setRuntimeMode(batch ? RuntimeExecutionMode.BATCH : RuntimeExecutionMode.STREAMING);
         env.setParallelism(parallelism);
+        env.getConfig().disableGenericTypes(); // as the job does: every record type has a Flink serializer
         var items = env.fromCollection(input, TypeInformation.of(Item.class)).rebalance();
         var out = IndexPipeline.nearDuplicates(
                 items,

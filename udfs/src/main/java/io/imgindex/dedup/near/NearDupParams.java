@@ -33,10 +33,10 @@ public record NearDupParams(
     private static final long serialVersionUID = 1L;
 
     public static final int DEFAULT_TABLES = 16;
-    public static final int DEFAULT_BITS = 14;
+    public static final int DEFAULT_BITS = 12;
     public static final int DEFAULT_PROBES = 3;
     public static final int DEFAULT_BUCKET_CAPACITY = 512;
-    public static final int DEFAULT_COMPARED = 256;
+    public static final int DEFAULT_COMPARED = 64;
     public static final int DEFAULT_WARMUP = 1024;
     public static final long DEFAULT_SEED = 0x1D6E5EEDL;
 

@@ -121,6 +121,12 @@ public class NearDuplicateFunction extends KeyedProcessFunction<Integer, Routed,
 
     @Override
     public void processElement(Routed routed, Context ctx, Collector<Item> out) throws Exception {
+        if (routed.item == null) {
+            if (routed.center != null) {
+                index.useCenter(routed.center);
+            }
+            return;
+        }
         if (!batch) {
             decide(routed, ctx, out);
             return;
@@ -162,22 +168,24 @@ public class NearDuplicateFunction extends KeyedProcessFunction<Integer, Routed,
         }
         if (routed.replica) {
             // Remembered here as a leader unless one already covers it; no decision, no output.
+            Hyperplanes.Sketch sketch = routed.sketch(1 + params.probes());
             if (item.inBase) {
-                index.keepLeader(item.id, item.vector);
+                index.keepLeader(item.id, item.vector, sketch);
                 replicasKept.inc();
-            } else if (index.offer(item.id, item.vector, true) == null) {
+            } else if (index.offer(item.id, item.vector, true, sketch) == null) {
                 replicasKept.inc();
             }
             reportWork();
             return;
         }
         Decision decision;
+        Hyperplanes.Sketch sketch = routed.sketch(1 + params.probes());
         if (item.inBase) {
-            index.keepLeader(item.id, item.vector); // indexed already: kept whatever it resembles
+            index.keepLeader(item.id, item.vector, sketch); // indexed already: kept whatever it resembles
             decision = Decision.kept();
             leadersKept.inc();
         } else {
-            NearDuplicateIndex.Match match = index.offer(item.id, item.vector, false);
+            NearDuplicateIndex.Match match = index.offer(item.id, item.vector, false, sketch);
             if (match == null) {
                 decision = Decision.kept();
                 leadersKept.inc();

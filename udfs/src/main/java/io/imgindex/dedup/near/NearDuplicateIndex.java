@@ -65,6 +65,14 @@ public final class NearDuplicateIndex {
      * or as this partition's own leader when nothing matches it.
      */
     public Match offer(String id, float[] vector, boolean replica) throws Exception {
+        return offer(id, vector, replica, null);
+    }
+
+    /**
+     * The same with the item's sketch computed already (by the router, against the same centre: {@link
+     * Routing#center()}), or null to compute it here.
+     */
+    public Match offer(String id, float[] vector, boolean replica, Hyperplanes.Sketch given) throws Exception {
         if (vector.length != planes.dimension()) {
             throw new IllegalArgumentException(
                     "vector has " + vector.length + " dimensions, expected " + planes.dimension());
@@ -79,8 +87,10 @@ public final class NearDuplicateIndex {
         if (center == null) {
             match = exhaustive(unit);
         } else {
-            sketch = planes.sketch(unit, center);
-            match = probe(unit, sketch);
+            sketch = given != null ? given : planes.sketch(unit, center);
+            // With a centre given from the start, the first leaders are still compared exhaustively (a small run
+            // decides as exactly as before), and filed in their buckets as they come.
+            match = store.handles() < params.warmup() ? exhaustive(unit) : probe(unit, sketch);
         }
         if (match == null) {
             keep(id, unit, sketch, replica);
@@ -93,6 +103,11 @@ public final class NearDuplicateIndex {
      * indexed already whatever it resembles.
      */
     public void keepLeader(String id, float[] vector) throws Exception {
+        keepLeader(id, vector, null);
+    }
+
+    /** The same with the item's sketch computed already, or null. */
+    public void keepLeader(String id, float[] vector, Hyperplanes.Sketch given) throws Exception {
         if (vector.length != planes.dimension()) {
             throw new IllegalArgumentException(
                     "vector has " + vector.length + " dimensions, expected " + planes.dimension());
@@ -102,7 +117,21 @@ public final class NearDuplicateIndex {
             return;
         }
         float[] center = store.center();
-        keep(id, unit, center == null ? null : planes.sketch(unit, center), false);
+        keep(id, unit, center == null ? null : given != null ? given : planes.sketch(unit, center), false);
+    }
+
+    /**
+     * Sets the centre the hyperplanes pass through before anything is kept, which skips the warm-up (the first
+     * kept vectors compared exhaustively to find the centre). Ignored once there is a centre or a kept vector.
+     */
+    public void useCenter(float[] center) throws Exception {
+        if (center.length != planes.dimension()) {
+            throw new IllegalArgumentException(
+                    "centre has " + center.length + " dimensions, expected " + planes.dimension());
+        }
+        if (store.center() == null && store.handles() == 0) {
+            store.setCenter(center.clone());
+        }
     }
 
     /** Vectors compared so far. */
@@ -261,7 +290,7 @@ public final class NearDuplicateIndex {
     }
 
     /** The vector scaled to length 1, or null for a zero or non-finite vector. */
-    static float[] unit(float[] v) {
+    public static float[] unit(float[] v) {
         double sum = 0;
         for (float x : v) {
             sum += (double) x * x;

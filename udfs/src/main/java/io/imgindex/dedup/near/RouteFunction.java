@@ -3,6 +3,7 @@ package io.imgindex.dedup.near;
 import io.imgindex.item.Item;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.flink.api.common.functions.util.ListCollector;
 import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -24,6 +25,10 @@ import org.apache.flink.util.Collector;
  */
 public class RouteFunction extends BroadcastProcessFunction<Item, Routing, Routed> implements CheckpointedFunction {
 
+    private final NearDupParams params;
+    private final int dimension;
+    private transient Hyperplanes planes;
+
     private static final long serialVersionUID = 1L;
 
     public static final MapStateDescriptor<String, Routing> STATE =
@@ -33,7 +38,16 @@ public class RouteFunction extends BroadcastProcessFunction<Item, Routing, Route
 
     private transient Routing routing;
     private transient List<Item> early;
+    /** Partitions this subtask has sent the routing's centre to. */
+    private transient java.util.BitSet centred;
+
     private transient ListState<Item> earlyState;
+
+    /** With the operator's LSH parameters: the router computes each item's sketch once, for every partition. */
+    public RouteFunction(NearDupParams params, int dimension) {
+        this.params = params;
+        this.dimension = dimension;
+    }
 
     @Override
     public void processElement(Item item, ReadOnlyContext ctx, Collector<Routed> out) throws Exception {
@@ -85,8 +99,45 @@ public class RouteFunction extends BroadcastProcessFunction<Item, Routing, Route
         return routing;
     }
 
+    private void route(Routing r, Item item, Collector<Routed> out) {
+        float[] center = r.center();
+        if (center != null) {
+            if (centred == null) {
+                centred = new java.util.BitSet();
+            }
+            // Before this subtask's first item in a partition, on the same channel, so it comes first there.
+            float[] unit = item.vector == null ? null : NearDuplicateIndex.unit(item.vector);
+            for (int p : unit == null ? new int[] {0} : r.partitions(unit)) {
+                if (!centred.get(p)) {
+                    centred.set(p);
+                    out.collect(Routed.center(p, center));
+                }
+            }
+        }
+        if (center == null) {
+            routeItem(r, item, out);
+            return;
+        }
+        if (planes == null) {
+            planes = new Hyperplanes(dimension, params);
+        }
+        List<Routed> routed = new ArrayList<>(2);
+        routeItem(r, item, new ListCollector<>(routed));
+        if (!routed.isEmpty() && routed.get(0).item.vector != null) {
+            float[] unit = NearDuplicateIndex.unit(routed.get(0).item.vector);
+            Hyperplanes.Sketch sketch = unit == null ? null : planes.sketch(unit, center);
+            for (Routed one : routed) {
+                if (sketch != null) {
+                    one.probeKeys = sketch.probeKeys();
+                    one.signature = sketch.signature();
+                }
+            }
+        }
+        routed.forEach(out::collect);
+    }
+
     /** Home first, then the replicas (a failed or vector-less item goes home only). */
-    public static void route(Routing r, Item item, Collector<Routed> out) {
+    public static void routeItem(Routing r, Item item, Collector<Routed> out) {
         float[] unit = item.vector == null ? null : NearDuplicateIndex.unit(item.vector);
         if (unit == null) {
             out.collect(new Routed(0, false, item));

@@ -14,7 +14,7 @@ import java.util.List;
  * another partition. The margin trades state (each kept item is stored in {@code 1 + replicas} partitions) for
  * recall against one partition; the README gives both, measured.
  *
- * <p>Immutable once built; deterministic for a sample (the same sample in the same order gives the same
+ * <p>Not changed once built; deterministic for a sample (the same sample in the same order gives the same
  * centroids), so a rerun of a BATCH job routes every item the same way at any parallelism.
  */
 public final class Routing implements Serializable {
@@ -29,21 +29,41 @@ public final class Routing implements Serializable {
 
     private static final int ITERATIONS = 12;
 
-    private final float[][] centroids;
-    private final float margin;
+    // A Flink POJO (public fields, no-argument constructor): it crosses the job as a record and lives in broadcast
+    // state. Treated as immutable once built.
 
-    private Routing(float[][] centroids, float margin) {
+    /** Unit centroids; none for one partition. */
+    public float[][] centroids;
+
+    public float margin;
+
+    /** The sample's mean, or null. */
+    public float[] center;
+
+    public Routing() {}
+
+    private Routing(float[][] centroids, float margin, float[] center) {
         this.centroids = centroids;
         this.margin = margin;
+        this.center = center;
     }
 
     /** Everything in one partition (key 0): the decisions of an unpartitioned operator. */
     public static Routing single() {
-        return new Routing(new float[0][], 0f);
+        return new Routing(new float[0][], 0f, null);
     }
 
-    /** Routing with these centroids (each is scaled to unit length). */
+    /** Routing with these centroids (each is scaled to unit length) and no common centre. */
     public static Routing of(float[][] centroids, float margin) {
+        return of(centroids, margin, null);
+    }
+
+    /**
+     * Routing with these centroids (each is scaled to unit length).
+     *
+     * @param center the mean of the vectors, which every partition's hyperplanes pass through, or null
+     */
+    public static Routing of(float[][] centroids, float margin, float[] center) {
         float[][] unit = new float[centroids.length][];
         for (int c = 0; c < centroids.length; c++) {
             unit[c] = NearDuplicateIndex.unit(centroids[c]);
@@ -51,12 +71,12 @@ public final class Routing implements Serializable {
                 throw new IllegalArgumentException("centroid " + c + " is zero or not finite");
             }
         }
-        return new Routing(unit, margin);
+        return new Routing(unit, margin, center == null ? null : center.clone());
     }
 
     /**
-     * Trains up to {@code partitions} centroids on a sample by spherical k-means: evenly spaced vectors of the
-     * sample to start, then {@value #ITERATIONS} rounds of assignment and re-centring. A sample of fewer than {@code MIN_SAMPLE_PER_PARTITION} vectors per partition trains fewer
+     * Trains up to {@code partitions} centroids on a sample by spherical k-means: k-means++ seeding (with a fixed
+     * seed), then {@value #ITERATIONS} rounds of assignment and re-centring. A sample of fewer than {@code MIN_SAMPLE_PER_PARTITION} vectors per partition trains fewer
      * partitions (one, for under 32 vectors).
      *
      * @param sample unit vectors, in a fixed order (the result depends on it)
@@ -71,12 +91,41 @@ public final class Routing implements Serializable {
         }
         int n = sample.size();
         float[][] centroids = new float[k][];
-        // The sample is in a fixed pseudo-random order (by id hash): evenly spaced picks are a random start, and
-        // unlike farthest-point picks they are not drawn to outliers (which would make tiny partitions).
-        for (int c = 0; c < k; c++) {
-            centroids[c] = sample.get((int) ((long) c * n / k)).clone();
+        // k-means++ seeding with a fixed seed: each next centroid drawn with probability proportional to its
+        // squared distance from the nearest one so far. Spread out, yet not drawn to single outliers.
+        java.util.SplittableRandom random = new java.util.SplittableRandom(0x5EED_0F_C1L);
+        centroids[0] = sample.get(0).clone();
+        double[] nearest = new double[n];
+        java.util.Arrays.fill(nearest, Double.MAX_VALUE);
+        for (int c = 1; c < k; c++) {
+            double total = 0;
+            for (int i = 0; i < n; i++) {
+                double d = Math.max(0, 2 - 2 * NearDuplicateIndex.dot(sample.get(i), centroids[c - 1]));
+                nearest[i] = Math.min(nearest[i], d);
+                total += nearest[i];
+            }
+            double pick = random.nextDouble() * total;
+            int chosen = n - 1;
+            for (int i = 0; i < n; i++) {
+                pick -= nearest[i];
+                if (pick <= 0) {
+                    chosen = i;
+                    break;
+                }
+            }
+            centroids[c] = sample.get(chosen).clone();
         }
         int dim = centroids[0].length;
+        double[] total = new double[dim];
+        for (float[] v : sample) {
+            for (int j = 0; j < dim; j++) {
+                total[j] += v[j];
+            }
+        }
+        float[] sampleMean = new float[dim];
+        for (int j = 0; j < dim; j++) {
+            sampleMean[j] = (float) (total[j] / n);
+        }
         int[] assigned = new int[n];
         for (int round = 0; round < ITERATIONS; round++) {
             for (int i = 0; i < n; i++) {
@@ -105,8 +154,62 @@ public final class Routing implements Serializable {
                     centroids[c] = unit;
                 }
             }
+            if (round < ITERATIONS - 2) {
+                rebalance(sample, centroids, assigned, counts);
+            }
         }
-        return of(centroids, margin);
+        return of(centroids, margin, sampleMean);
+    }
+
+    /**
+     * The mean of the training sample, or null (one partition): every partition's LSH hyperplanes pass through it
+     * from the first item on. A partition's own mean would sit among its vectors, where the angles between them,
+     * which the hyperplanes measure, are dominated by noise; the common centre keeps them what they are for the
+     * whole index.
+     */
+    public float[] center() {
+        return center == null ? null : center.clone();
+    }
+
+    /**
+     * Lloyd's iterations can starve a centroid (it ends between clusters, with few or no vectors) while another
+     * holds several clusters, which makes partitions of very different sizes. A centroid with under a quarter of
+     * its share moves to the vector of the largest partition least like that partition's centroid, which splits it
+     * in the next round.
+     */
+    private static void rebalance(List<float[]> sample, float[][] centroids, int[] assigned, int[] counts) {
+        int k = centroids.length;
+        int n = sample.size();
+        for (int c = 0; c < k; c++) {
+            if (counts[c] * 4L * k >= n) {
+                continue;
+            }
+            int largest = 0;
+            for (int o = 1; o < k; o++) {
+                if (counts[o] > counts[largest]) {
+                    largest = o;
+                }
+            }
+            int farthest = -1;
+            float lowest = Float.POSITIVE_INFINITY;
+            for (int i = 0; i < n; i++) {
+                if (assigned[i] == largest) {
+                    float sim = NearDuplicateIndex.dot(sample.get(i), centroids[largest]);
+                    if (sim < lowest) {
+                        lowest = sim;
+                        farthest = i;
+                    }
+                }
+            }
+            if (farthest < 0) {
+                return;
+            }
+            centroids[c] = sample.get(farthest).clone();
+            assigned[farthest] = c;
+            counts[largest]--;
+            counts[c]++;
+            counts[largest] -= counts[largest] / 2; // it is being split: do not pick it again this round
+        }
     }
 
     /** Partitions (keys 0 .. partitions - 1). */

@@ -35,20 +35,20 @@ class RoutingTest {
 
     @Test
     void trainingIsDeterministicAndBalanced() {
-        List<float[]> sample = clustered(1024, 16, 1);
+        List<float[]> all = clustered(1024 + 8192, 16, 1); // one distribution: a sample, then held-out vectors
+        List<float[]> sample = all.subList(0, 1024);
         Routing a = Routing.train(sample, 8, 0.01f);
         Routing b = Routing.train(new ArrayList<>(sample), 8, 0.01f);
         assertThat(a.partitions()).isEqualTo(8);
         int[] counts = new int[8];
-        for (float[] v : clustered(8192, 16, 2)) {
+        for (float[] v : all.subList(1024, all.size())) {
             assertThat(a.home(v)).isEqualTo(b.home(v));
             assertThat(Arrays.equals(a.partitions(v), b.partitions(v))).isTrue();
             counts[a.home(v)]++;
         }
+        // k-means does not balance exactly: no partition holds a third of the items, and all get some.
         for (int c : counts) {
-            assertThat(c)
-                    .as("every partition gets items: %s", Arrays.toString(counts))
-                    .isGreaterThan(8192 / 8 / 8);
+            assertThat(c).as("items per partition: %s", Arrays.toString(counts)).isBetween(8192 / 100, 8192 / 3);
         }
     }
 
