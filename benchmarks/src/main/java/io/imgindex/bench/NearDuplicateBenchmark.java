@@ -8,6 +8,7 @@ import io.imgindex.dedup.near.KeepOrder;
 import io.imgindex.dedup.near.NearDupParams;
 import io.imgindex.dedup.near.NearDupTruth;
 import io.imgindex.dedup.near.NearDuplicateIndex;
+import io.imgindex.dedup.near.Routing;
 import io.imgindex.embed.EmbeddingModel;
 import io.imgindex.embed.ModelCard;
 import io.imgindex.embed.ModelCatalog;
@@ -159,6 +160,16 @@ public final class NearDuplicateBenchmark {
                 dupsFound,
                 dupsExhaustive,
                 dupsExhaustive == 0 ? 1.0 : (double) dupsFound / dupsExhaustive);
+        // Partitions against one partition, exhaustive within partitions (the set is smaller than the warm-up)
+        // and with the buckets forced (warm-up 32), at the job's default margin.
+        compare(
+                "partitions against one partition (exhaustive within each)",
+                a,
+                partitioned(items, exhaustive, card, 0.01f));
+        compare(
+                "partitions against one partition (LSH buckets, warm-up 32)",
+                b,
+                partitioned(items, bucketed, card, 0.01f));
         NpmPackages.deleteTree(dir);
     }
 
@@ -235,6 +246,59 @@ public final class NearDuplicateBenchmark {
             out.put(e.id(), m == null ? "kept" : m.id());
         }
         return out;
+    }
+
+    /**
+     * The decisions of the partitioned operator, as the job makes them: a routing trained on the items' vectors
+     * (at most 32 partitions, 16 vectors each at least), each item decided in its home partition (its own index,
+     * hyperplanes through the routing's centre) and, if kept, remembered in the partitions within the margin.
+     */
+    static Map<String, String> partitioned(List<Embedded> items, NearDupParams params, ModelCard card, float margin)
+            throws Exception {
+        List<Embedded> byId = new ArrayList<>(items);
+        byId.sort(Comparator.comparing(Embedded::id));
+        List<float[]> sample = new ArrayList<>();
+        byId.forEach(e -> sample.add(NearDuplicateIndex.unit(e.vector())));
+        Routing routing = Routing.train(sample, 32, margin);
+        NearDuplicateIndex[] parts = new NearDuplicateIndex[routing.partitions()];
+        for (int i = 0; i < parts.length; i++) {
+            parts[i] = new NearDuplicateIndex(params, card.dimension(), new InMemoryLeaderStore());
+            if (routing.center() != null) {
+                parts[i].useCenter(routing.center());
+            }
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        int replicas = 0;
+        for (Embedded e : items) {
+            int[] where = routing.partitions(NearDuplicateIndex.unit(e.vector()));
+            NearDuplicateIndex.Match m = parts[where[0]].offer(e.id(), e.vector());
+            out.put(e.id(), m == null ? "kept" : m.id());
+            if (m == null) {
+                for (int i = 1; i < where.length; i++) {
+                    parts[where[i]].offer(e.id(), e.vector(), true);
+                    replicas++;
+                }
+            }
+        }
+        System.out.printf(
+                "partitioned: %s over %d items, %d replicas of kept items%n", routing, items.size(), replicas);
+        return out;
+    }
+
+    static void compare(String what, Map<String, String> one, Map<String, String> parts) {
+        int same = 0;
+        int dups = 0;
+        int found = 0;
+        for (String id : one.keySet()) {
+            same += one.get(id).equals(parts.get(id)) ? 1 : 0;
+            if (!one.get(id).equals("kept")) {
+                dups++;
+                found += parts.get(id).equals("kept") ? 0 : 1;
+            }
+        }
+        System.out.printf(
+                "%s: %d of %d decisions identical; duplicates found %d of one partition's %d (recall %.3f)%n",
+                what, same, one.size(), found, dups, dups == 0 ? 1.0 : (double) found / dups);
     }
 
     static final class Pairs {

@@ -45,7 +45,7 @@ public final class IndexJobConfig implements Serializable {
     private final EmbedOptions embed;
     private final Duration embedTimeout;
     private final NearDupParams nearDup;
-    private final String nearDupNote;
+    private String nearDupNote; // set once, in the constructor
     private final int nearDupPartitions;
     private final float nearDupMargin;
     private final Duration nearDupRoutingWait;
@@ -235,16 +235,6 @@ public final class IndexJobConfig implements Serializable {
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("--near-dup.*: " + e.getMessage(), e);
             }
-            nearDupNote = String.format(
-                    java.util.Locale.ROOT,
-                    "cosine >= %.3f%s, %d tables x %d bits, %d probes, %d per bucket, %d compared",
-                    threshold,
-                    c.contains(IndexOptions.NEAR_DUP_THRESHOLD) ? "" : " (model card)",
-                    nearDup.tables(),
-                    nearDup.bits(),
-                    nearDup.probes(),
-                    nearDup.bucketCapacity(),
-                    nearDup.compared());
         }
         nearDupPartitions = c.get(IndexOptions.NEAR_DUP_PARTITIONS);
         if (nearDupPartitions < 1 || nearDupPartitions > 4096) {
