@@ -101,6 +101,34 @@ public final class NearDupThroughputBenchmark {
                 "routing: %s, trained on %d vectors in %.1f s%n",
                 routing, sample.size(), (System.nanoTime() - t0) / 1e9);
 
+        if (Boolean.getBoolean("shares")) {
+            // Only the routing: how the items' home partitions share out over 1 to 16 subtasks.
+            Generator gen = new Generator(dim, 42L);
+            for (int i = 0; i < sample.size(); i++) {
+                gen.next();
+            }
+            long[] perPartition = new long[routing.partitions()];
+            for (int i = 0; i < n; i++) {
+                gen.next();
+                perPartition[routing.home(NearDuplicateIndex.unit(gen.vector))]++;
+            }
+            PartitionKeys keys = new PartitionKeys(routing.partitions());
+            for (int p : new int[] {1, 2, 4, 8, 16}) {
+                long[] per = new long[p];
+                for (int k = 0; k < perPartition.length; k++) {
+                    per[
+                                    KeyGroupRangeAssignment.assignKeyToParallelOperator(
+                                            keys.getKey(new Routed(k, false, null)), MAX_PARALLELISM, p)] +=
+                            perPartition[k];
+                }
+                long busiest = java.util.Arrays.stream(per).max().orElse(0);
+                System.out.printf(
+                        "parallelism %d: the busiest subtask decides %.1f%% of the items; scaling over one subtask"
+                                + " at most %.1fx%n",
+                        p, 100.0 * busiest / n, (double) n / busiest);
+            }
+            return;
+        }
         java.util.BitSet reference = null;
         if (Boolean.getBoolean("reference") && routing.partitions() > 1) {
             // The same stream through one partition (the operator as it was before partitions), for the recall.
