@@ -160,6 +160,8 @@ public final class NearDuplicateBenchmark {
                 dupsFound,
                 dupsExhaustive,
                 dupsExhaustive == 0 ? 1.0 : (double) dupsFound / dupsExhaustive);
+        // The kept vectors are stored as int8: the same greedy decisions computed with the floats, for comparison.
+        compare("int8 kept vectors against float (exhaustive, one partition)", floatDecisions(items, chosen), a);
         // Partitions against one partition, exhaustive within partitions (the set is smaller than the warm-up)
         // and with the buckets forced (warm-up 32), at the job's default margin.
         compare(
@@ -283,6 +285,40 @@ public final class NearDuplicateBenchmark {
         System.out.printf(
                 "partitioned: %s over %d items, %d replicas of kept items%n", routing, items.size(), replicas);
         return out;
+    }
+
+    /** Greedy leader clustering over the float vectors, exhaustively, in double precision. */
+    static Map<String, String> floatDecisions(List<Embedded> items, float threshold) {
+        List<Embedded> leaders = new ArrayList<>();
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Embedded e : items) {
+            Embedded best = null;
+            double bestSim = -2;
+            for (Embedded l : leaders) {
+                double sim = cosine(e.vector(), l.vector());
+                if (sim > bestSim) {
+                    bestSim = sim;
+                    best = l;
+                }
+            }
+            if (best != null && bestSim >= threshold) {
+                out.put(e.id(), best.id());
+            } else {
+                leaders.add(e);
+                out.put(e.id(), "kept");
+            }
+        }
+        return out;
+    }
+
+    static double cosine(float[] a, float[] b) {
+        double dot = 0, na = 0, nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += (double) a[i] * b[i];
+            na += (double) a[i] * a[i];
+            nb += (double) b[i] * b[i];
+        }
+        return dot / Math.sqrt(na * nb);
     }
 
     static void compare(String what, Map<String, String> one, Map<String, String> parts) {
