@@ -45,7 +45,7 @@ public final class IndexJobConfig implements Serializable {
     private final EmbedOptions embed;
     private final Duration embedTimeout;
     private final NearDupParams nearDup;
-    private String nearDupNote; // set once, in the constructor
+    private final String nearDupNote;
     private final int nearDupPartitions;
     private final float nearDupMargin;
     private final Duration nearDupRoutingWait;
@@ -211,6 +211,19 @@ public final class IndexJobConfig implements Serializable {
         if (embedTimeout.isNegative() || embedTimeout.isZero()) {
             throw new IllegalArgumentException("--embed.timeout must be positive, was " + embedTimeout);
         }
+        nearDupPartitions = c.get(IndexOptions.NEAR_DUP_PARTITIONS);
+        if (nearDupPartitions < 1 || nearDupPartitions > 4096) {
+            throw new IllegalArgumentException(
+                    "--near-dup.partitions must be within 1..4096, was " + nearDupPartitions);
+        }
+        nearDupRoutingWait = c.get(IndexOptions.NEAR_DUP_ROUTING_WAIT);
+        if (nearDupRoutingWait.isNegative()) {
+            throw new IllegalArgumentException("--near-dup.routing-wait must not be negative");
+        }
+        nearDupMargin = c.get(IndexOptions.NEAR_DUP_PARTITION_MARGIN);
+        if (!(nearDupMargin >= 0f && nearDupMargin <= 2f)) {
+            throw new IllegalArgumentException("--near-dup.partition-margin must be within 0..2, was " + nearDupMargin);
+        }
         Float threshold = c.getOptional(IndexOptions.NEAR_DUP_THRESHOLD)
                 .orElseGet(() -> ModelCatalog.nearDuplicateThreshold(card).orElse(null));
         if (!c.get(IndexOptions.NEAR_DUP)) {
@@ -235,19 +248,19 @@ public final class IndexJobConfig implements Serializable {
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("--near-dup.*: " + e.getMessage(), e);
             }
-        }
-        nearDupPartitions = c.get(IndexOptions.NEAR_DUP_PARTITIONS);
-        if (nearDupPartitions < 1 || nearDupPartitions > 4096) {
-            throw new IllegalArgumentException(
-                    "--near-dup.partitions must be within 1..4096, was " + nearDupPartitions);
-        }
-        nearDupRoutingWait = c.get(IndexOptions.NEAR_DUP_ROUTING_WAIT);
-        if (nearDupRoutingWait.isNegative()) {
-            throw new IllegalArgumentException("--near-dup.routing-wait must not be negative");
-        }
-        nearDupMargin = c.get(IndexOptions.NEAR_DUP_PARTITION_MARGIN);
-        if (!(nearDupMargin >= 0f && nearDupMargin <= 2f)) {
-            throw new IllegalArgumentException("--near-dup.partition-margin must be within 0..2, was " + nearDupMargin);
+            nearDupNote = String.format(
+                    java.util.Locale.ROOT,
+                    "cosine >= %.3f%s, up to %d partitions (margin %.2f), %d tables x %d bits, %d probes, %d per"
+                            + " bucket, %d compared",
+                    threshold,
+                    c.contains(IndexOptions.NEAR_DUP_THRESHOLD) ? "" : " (model card)",
+                    nearDupPartitions,
+                    nearDupMargin,
+                    nearDup.tables(),
+                    nearDup.bits(),
+                    nearDup.probes(),
+                    nearDup.bucketCapacity(),
+                    nearDup.compared());
         }
         int dimension = card.dimension();
         int pq = c.get(IndexOptions.GRAPH_PQ_SUBSPACES);

@@ -31,7 +31,7 @@ class IndexPipelineTest {
     @TempDir
     Path work;
 
-    private JobGraph graph(RuntimeExecutionMode mode) throws Exception {
+    private IndexJobConfig config() throws Exception {
         Path list = Files.writeString(work.resolve("urls.txt"), "http://127.0.0.1:1/a.jpg\n");
         Flags.Parsed p = Flags.parse(
                 new String[] {
@@ -50,7 +50,11 @@ class IndexPipelineTest {
                     "0.9"
                 },
                 IndexOptions.ALL);
-        IndexJobConfig config = IndexJobConfig.from(p.options());
+        return IndexJobConfig.from(p.options());
+    }
+
+    private JobGraph graph(RuntimeExecutionMode mode) throws Exception {
+        IndexJobConfig config = config();
         Configuration conf = new Configuration();
         conf.set(ExecutionOptions.RUNTIME_MODE, mode);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
@@ -78,6 +82,13 @@ class IndexPipelineTest {
         return StreamSupport.stream(g.getVertices().spliterator(), false)
                 .map(JobVertex::getName)
                 .toList();
+    }
+
+    @Test
+    void theSummarySaysHowNearDuplicatesAreFound() throws Exception {
+        assertThat(config().nearDupNote())
+                .isEqualTo("cosine >= 0.900, up to 32 partitions (margin 0.01), 16 tables x 12 bits, 3 probes, 512 per"
+                        + " bucket, 64 compared");
     }
 
     @Test
