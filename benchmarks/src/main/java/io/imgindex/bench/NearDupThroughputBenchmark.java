@@ -4,7 +4,6 @@ import io.imgindex.decode.DecodeOptions;
 import io.imgindex.decode.DecodedImage;
 import io.imgindex.decode.ImageDecoder;
 import io.imgindex.dedup.near.Hyperplanes;
-import io.imgindex.dedup.near.Leader;
 import io.imgindex.dedup.near.NearDupParams;
 import io.imgindex.dedup.near.NearDuplicateFunction;
 import io.imgindex.dedup.near.NearDuplicateIndex;
@@ -24,7 +23,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
@@ -331,15 +329,7 @@ public final class NearDupThroughputBenchmark {
                 Item item = Item.pending("v" + i, "synthetic:" + i, Map.of(), null);
                 item.indexed(gen.vector, "synthetic");
                 out.clear();
-                RouteFunction.routeItem(routing, item, collect);
-                if (center != null && planes != null) {
-                    // The router's share: the sketch against the common centre, once for all partitions.
-                    Hyperplanes.Sketch sketch = planes.sketch(NearDuplicateIndex.unit(gen.vector), center);
-                    for (Routed r : out) {
-                        r.probeKeys = sketch.probeKeys();
-                        r.signature = sketch.signature();
-                    }
-                }
+                RouteFunction.routeItem(routing, planes, item, collect); // the router's share, sketches included
                 long b = System.nanoTime();
                 otherNanos += b - a;
                 for (Routed r : out) {
@@ -370,7 +360,10 @@ public final class NearDupThroughputBenchmark {
                         plantedFound++;
                     }
                 }
-                harness.getSideOutput(NearDuplicateFunction.DECISIONS);
+                var decisions = harness.getSideOutput(NearDuplicateFunction.DECISIONS);
+                if (decisions != null) {
+                    decisions.clear(); // the follow step's input, not measured here: do not let it pile up
+                }
             }
             operatorSeconds = operatorNanos / 1e9;
             otherSeconds = otherNanos / 1e9;
@@ -384,19 +377,14 @@ public final class NearDupThroughputBenchmark {
                 var leaders = backend.getPartitionedState(
                         org.apache.flink.runtime.state.VoidNamespace.INSTANCE,
                         org.apache.flink.runtime.state.VoidNamespaceSerializer.INSTANCE,
-                        new org.apache.flink.api.common.state.MapStateDescriptor<>(
-                                "leaders", Types.LONG, TypeInformation.of(Leader.class)));
+                        NearDuplicateFunction.leadersState());
                 for (var ignored : leaders.keys()) {
                     leadersStored++;
                 }
                 var buckets = backend.getPartitionedState(
                         org.apache.flink.runtime.state.VoidNamespace.INSTANCE,
                         org.apache.flink.runtime.state.VoidNamespaceSerializer.INSTANCE,
-                        new org.apache.flink.api.common.state.MapStateDescriptor<>(
-                                "buckets",
-                                Types.LONG,
-                                org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo
-                                        .LONG_PRIMITIVE_ARRAY_TYPE_INFO));
+                        NearDuplicateFunction.bucketsState());
                 int stride = 1 + (params.tables() * params.bits() + 63) / 64;
                 for (long[] entries : buckets.values()) {
                     bucketEntries += entries.length / stride;
@@ -435,21 +423,6 @@ public final class NearDupThroughputBenchmark {
             }
             return best;
         }
-    }
-
-    static float dot(float[] a, float[] b) {
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int i = 0;
-        for (; i + 3 < a.length; i += 4) {
-            s0 += a[i] * b[i];
-            s1 += a[i + 1] * b[i + 1];
-            s2 += a[i + 2] * b[i + 2];
-            s3 += a[i + 3] * b[i + 3];
-        }
-        for (; i < a.length; i++) {
-            s0 += a[i] * b[i];
-        }
-        return (s0 + s1) + (s2 + s3);
     }
 
     /** Clustered unit vectors; a quarter are near-copies of one of the last 10,000. */

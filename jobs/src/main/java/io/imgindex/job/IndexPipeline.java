@@ -241,7 +241,9 @@ public final class IndexPipeline {
         } else {
             Routing one = Routing.single();
             routed = decidable
-                    .flatMap((Item item, Collector<Routed> out) -> RouteFunction.routeItem(one, item, out), routedType)
+                    .flatMap(
+                            (Item item, Collector<Routed> out) -> RouteFunction.routeItem(one, null, item, out),
+                            routedType)
                     .name("route to partitions")
                     .uid("near-dup-route");
         }

@@ -88,10 +88,8 @@ public class NearDuplicateFunction extends KeyedProcessFunction<Integer, Routed,
                         .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
                         .build()
                 : null;
-        MapStateDescriptor<Long, Leader> leaders =
-                new MapStateDescriptor<>("leaders", Types.LONG, TypeInformation.of(Leader.class));
-        MapStateDescriptor<Long, long[]> buckets =
-                new MapStateDescriptor<>("buckets", Types.LONG, PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO);
+        MapStateDescriptor<Long, Leader> leaders = leadersState();
+        MapStateDescriptor<Long, long[]> buckets = bucketsState();
         ValueStateDescriptor<Long> handles = new ValueStateDescriptor<>("handles", Types.LONG);
         ValueStateDescriptor<float[]> center =
                 new ValueStateDescriptor<>("center", PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO);
@@ -117,6 +115,16 @@ public class NearDuplicateFunction extends KeyedProcessFunction<Integer, Routed,
         comparisons = group.counter("comparisons");
         evictions = group.counter("bucketEvictions");
         screened = group.counter("screenedBySignature");
+    }
+
+    /** The kept vectors of a partition, by handle (a new descriptor each time: {@link #open} may set a TTL on it). */
+    public static MapStateDescriptor<Long, Leader> leadersState() {
+        return new MapStateDescriptor<>("leaders", Types.LONG, TypeInformation.of(Leader.class));
+    }
+
+    /** The LSH buckets of a partition: handles and signatures, by bucket key. */
+    public static MapStateDescriptor<Long, long[]> bucketsState() {
+        return new MapStateDescriptor<>("buckets", Types.LONG, PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO);
     }
 
     @Override

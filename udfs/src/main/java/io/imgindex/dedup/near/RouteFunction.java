@@ -3,7 +3,6 @@ package io.imgindex.dedup.near;
 import io.imgindex.item.Item;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.flink.api.common.functions.util.ListCollector;
 import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -38,8 +37,8 @@ public class RouteFunction extends BroadcastProcessFunction<Item, Routing, Route
 
     private transient Routing routing;
     private transient List<Item> early;
-    /** Partitions this subtask has sent the routing's centre to. */
-    private transient java.util.BitSet centred;
+    /** Whether this subtask has sent every partition the routing's centre. */
+    private transient boolean centresSent;
 
     private transient ListState<Item> earlyState;
 
@@ -100,51 +99,34 @@ public class RouteFunction extends BroadcastProcessFunction<Item, Routing, Route
     }
 
     private void route(Routing r, Item item, Collector<Routed> out) {
-        float[] center = r.center();
-        if (center != null) {
-            if (centred == null) {
-                centred = new java.util.BitSet();
-            }
-            // Before this subtask's first item in a partition, on the same channel, so it comes first there.
-            float[] unit = item.vector == null ? null : NearDuplicateIndex.unit(item.vector);
-            for (int p : unit == null ? new int[] {0} : r.partitions(unit)) {
-                if (!centred.get(p)) {
-                    centred.set(p);
-                    out.collect(Routed.center(p, center));
-                }
+        if (r.center != null && !centresSent) {
+            // Before this subtask's first item, on every channel it uses, so a partition has it before any item.
+            centresSent = true;
+            for (int p = 0; p < r.partitions(); p++) {
+                out.collect(Routed.center(p, r.center));
             }
         }
-        if (center == null) {
-            routeItem(r, item, out);
-            return;
-        }
-        if (planes == null) {
+        if (r.center != null && planes == null) {
             planes = new Hyperplanes(dimension, params);
         }
-        List<Routed> routed = new ArrayList<>(2);
-        routeItem(r, item, new ListCollector<>(routed));
-        if (!routed.isEmpty() && routed.get(0).item.vector != null) {
-            float[] unit = NearDuplicateIndex.unit(routed.get(0).item.vector);
-            Hyperplanes.Sketch sketch = unit == null ? null : planes.sketch(unit, center);
-            for (Routed one : routed) {
-                if (sketch != null) {
-                    one.probeKeys = sketch.probeKeys();
-                    one.signature = sketch.signature();
-                }
-            }
-        }
-        routed.forEach(out::collect);
+        routeItem(r, planes, item, out);
     }
 
-    /** Home first, then the replicas (a failed or vector-less item goes home only). */
-    public static void routeItem(Routing r, Item item, Collector<Routed> out) {
+    /**
+     * An item's records: its home first, then the replicas (a failed or vector-less item goes home only), each with
+     * the item's sketch against the routing's centre when there are hyperplanes and a centre.
+     *
+     * @param planes the operator's hyperplanes, or null for no sketch
+     */
+    public static void routeItem(Routing r, Hyperplanes planes, Item item, Collector<Routed> out) {
         float[] unit = item.vector == null ? null : NearDuplicateIndex.unit(item.vector);
         if (unit == null) {
             out.collect(new Routed(0, false, item));
             return;
         }
         int[] partitions = r.partitions(unit);
-        out.collect(new Routed(partitions[0], false, item));
+        Hyperplanes.Sketch sketch = planes != null && r.center != null ? planes.sketch(unit, r.center) : null;
+        out.collect(withSketch(new Routed(partitions[0], false, item), sketch));
         if (partitions.length > 1) {
             Item replica = new Item(); // what a neighbour needs: the id and the vector
             replica.id = item.id;
@@ -152,8 +134,16 @@ public class RouteFunction extends BroadcastProcessFunction<Item, Routing, Route
             replica.inBase = item.inBase;
             replica.vector = item.vector;
             for (int i = 1; i < partitions.length; i++) {
-                out.collect(new Routed(partitions[i], true, replica));
+                out.collect(withSketch(new Routed(partitions[i], true, replica), sketch));
             }
         }
+    }
+
+    private static Routed withSketch(Routed r, Hyperplanes.Sketch sketch) {
+        if (sketch != null) {
+            r.probeKeys = sketch.probeKeys();
+            r.signature = sketch.signature();
+        }
+        return r;
     }
 }

@@ -165,10 +165,10 @@ public final class Routing implements Serializable {
      * The mean of the training sample, or null (one partition): every partition's LSH hyperplanes pass through it
      * from the first item on. A partition's own mean would sit among its vectors, where the angles between them,
      * which the hyperplanes measure, are dominated by noise; the common centre keeps them what they are for the
-     * whole index.
+     * whole index. The array itself, not a copy: read it, never change it.
      */
     public float[] center() {
-        return center == null ? null : center.clone();
+        return center;
     }
 
     /**

@@ -42,7 +42,7 @@ public final class RoutingSample extends AbstractStreamOperator<RoutingSample.Ve
             Comparator.comparingLong((Vector v) -> v.hash).thenComparing(v -> v.id);
 
     private final int size;
-    private transient PriorityQueue<Vector> lowest;
+    private transient Lowest lowest;
 
     private RoutingSample(int size) {
         this.size = size;
@@ -70,28 +70,43 @@ public final class RoutingSample extends AbstractStreamOperator<RoutingSample.Ve
     @Override
     public void open() throws Exception {
         super.open();
-        lowest = new PriorityQueue<>(ORDER.reversed());
+        lowest = new Lowest(size);
     }
 
     @Override
     public void processElement(StreamRecord<Vector> element) {
-        offer(lowest, element.getValue(), size);
+        lowest.offer(element.getValue());
     }
 
     @Override
     public void endInput() {
-        for (Vector v : lowest) {
+        for (Vector v : lowest.sorted()) {
             output.collect(new StreamRecord<>(v));
         }
-        lowest.clear();
     }
 
-    private static void offer(PriorityQueue<Vector> lowest, Vector v, int size) {
-        if (lowest.size() < size) {
-            lowest.add(v);
-        } else if (ORDER.compare(v, lowest.peek()) < 0) {
-            lowest.poll();
-            lowest.add(v);
+    /** The {@code size} vectors lowest in {@link #ORDER} of those offered. */
+    private static final class Lowest {
+        private final int size;
+        private final PriorityQueue<Vector> highestFirst = new PriorityQueue<>(ORDER.reversed());
+
+        Lowest(int size) {
+            this.size = size;
+        }
+
+        void offer(Vector v) {
+            if (highestFirst.size() < size) {
+                highestFirst.add(v);
+            } else if (ORDER.compare(v, highestFirst.peek()) < 0) {
+                highestFirst.poll();
+                highestFirst.add(v);
+            }
+        }
+
+        List<Vector> sorted() {
+            List<Vector> out = new ArrayList<>(highestFirst);
+            out.sort(ORDER);
+            return out;
         }
     }
 
@@ -117,7 +132,7 @@ public final class RoutingSample extends AbstractStreamOperator<RoutingSample.Ve
         private final int size;
         private final int partitions;
         private final float margin;
-        private transient PriorityQueue<Vector> lowest;
+        private transient Lowest lowest;
 
         Trainer(int size, int partitions, float margin) {
             this.size = size;
@@ -128,20 +143,18 @@ public final class RoutingSample extends AbstractStreamOperator<RoutingSample.Ve
         @Override
         public void open() throws Exception {
             super.open();
-            lowest = new PriorityQueue<>(ORDER.reversed());
+            lowest = new Lowest(size);
         }
 
         @Override
         public void processElement(StreamRecord<Vector> element) {
-            offer(lowest, element.getValue(), size);
+            lowest.offer(element.getValue());
         }
 
         @Override
         public void endInput() {
-            List<Vector> sample = new ArrayList<>(lowest);
-            sample.sort(ORDER);
-            List<float[]> vectors = new ArrayList<>(sample.size());
-            sample.forEach(v -> vectors.add(v.unit));
+            List<float[]> vectors = new ArrayList<>();
+            lowest.sorted().forEach(v -> vectors.add(v.unit));
             Routing routing = Routing.train(vectors, partitions, margin);
             LOG.info("near-duplicate routing trained on {} vectors: {}", vectors.size(), routing);
             output.collect(new StreamRecord<>(routing));
