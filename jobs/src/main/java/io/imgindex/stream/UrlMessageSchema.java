@@ -27,8 +27,8 @@ import org.apache.flink.streaming.connectors.rabbitmq.RMQDeserializationSchema;
  * Flink's source throw on every delivery and never acknowledge it, a poison pill; here its identifier is its
  * body's SHA-256 with the message id and timestamp properties when it has them (so its own redelivery is still
  * recognised), and it is recorded as a {@code NO_CORRELATION_ID} failure, acknowledged with the next checkpoint.
- * Two such messages with the same body and neither property cannot be told from a redelivery: the second is
- * taken for one.
+ * Two such messages with the same body and neither property are told from a redelivery by the broker's redelivery
+ * mark ({@link UncorrelatedCopies}): each is recorded.
  */
 public final class UrlMessageSchema implements RMQDeserializationSchema<Item> {
 
@@ -48,7 +48,9 @@ public final class UrlMessageSchema implements RMQDeserializationSchema<Item> {
         boolean identified = correlationId != null && !correlationId.isEmpty();
         String bodyHash = Sha256.hex(body);
         String messageId = identified ? correlationId : "sha256:" + bodyHash;
-        String identifier = identified ? correlationId + " " + bodyHash : messageId + otherIdentity(properties);
+        String identifier = identified
+                ? correlationId + " " + bodyHash
+                : UncorrelatedCopies.identifier(messageId + otherIdentity(properties), envelope.isRedeliver());
         String source = "amqp:" + queue + "#" + messageId;
         Item item = parse(body, source);
         if (!identified && item.status != Status.FAILED) {

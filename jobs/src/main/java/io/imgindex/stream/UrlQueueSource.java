@@ -9,7 +9,8 @@ import org.apache.flink.streaming.connectors.rabbitmq.common.RMQConnectionConfig
 /**
  * The stream job's source: Flink's RabbitMQ source over a durable queue, with correlation ids on, so that with
  * checkpointing a message is acknowledged only once the checkpoint that covers its processing has completed, and
- * a redelivered message already processed is dropped (exactly-once). Runs with parallelism 1 (RabbitMQ gives no
+ * a redelivered message already processed is dropped (exactly-once); copies of a message without a correlation id are
+ * each processed ({@link UncorrelatedCopies}). Runs with parallelism 1 (RabbitMQ gives no
  * partitioned replay; the source's dedup needs one consumer).
  *
  * <p>The connection is made on the task manager from {@link RabbitMq#connectionFactory}: credentials come from
@@ -21,6 +22,7 @@ public final class UrlQueueSource extends RMQSource<Item> {
 
     private final String uri;
     private final String queueType;
+    private transient UncorrelatedCopies copies;
 
     public UrlQueueSource(QueueSettings settings) {
         super(
@@ -34,6 +36,25 @@ public final class UrlQueueSource extends RMQSource<Item> {
                 new UrlMessageSchema(settings.queue()));
         this.uri = settings.uri();
         this.queueType = settings.queueType();
+    }
+
+    @Override
+    protected boolean addId(String identifier) {
+        if (!UncorrelatedCopies.isUncorrelated(identifier)) {
+            return super.addId(identifier);
+        }
+        if (copies == null) {
+            copies = new UncorrelatedCopies();
+        }
+        return copies.admit(identifier, super::addId);
+    }
+
+    @Override
+    public void notifyCheckpointComplete(long checkpointId) throws Exception {
+        super.notifyCheckpointComplete(checkpointId);
+        if (copies != null) {
+            copies.acknowledged();
+        }
     }
 
     @Override
