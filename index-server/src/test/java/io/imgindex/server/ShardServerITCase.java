@@ -289,6 +289,36 @@ class ShardServerITCase {
         assertThat(r.json().get("results")).hasSize(3);
     }
 
+    @Test
+    void aDecodePastItsTimeLimitIsRefusedAndTheServerGoesOn() throws Exception {
+        // Every decode runs past a limit of one nanosecond: --decode.timeout reaches the query embedder's decoder
+        // and the request is refused with DECODE_TIMEOUT (ImageDecoderTest stops a real decode mid-way).
+        Flags.Parsed p = Flags.parse(
+                new String[] {
+                    "--index", dir.resolve("out").toString(),
+                    "--name", "photos",
+                    "--port", "0",
+                    "--host", "127.0.0.1",
+                    "--model-cache", "target/model-cache",
+                    "--decode.timeout", "1ns"
+                },
+                ServeOptions.ALL);
+        try (ShardServer hasty = ShardServer.start(p.options(), Map.of(), TOKEN)) {
+            Http h = new Http(hasty.http().hostAndPort());
+            Http.await(
+                    "the first generation",
+                    Duration.ofSeconds(60),
+                    () -> h.get("/readyz").status() == 200);
+            assertError(
+                    h.post("/v1/search/image", TestImages.sample("coffee.jpg"), "image/jpeg"), 422, "DECODE_TIMEOUT");
+            String vector = Http.array(java.util.Arrays.copyOf(vectors, DIM));
+            assertThat(h.post("/v1/search", "{\"vector\":" + vector + ",\"k\":3}")
+                            .status())
+                    .as("still serving")
+                    .isEqualTo(200);
+        }
+    }
+
     static void assertError(Http.Reply r, int status, String message) {
         assertThat(r.status()).as(r.text()).isEqualTo(status);
         assertThat(r.json().get("error").asText()).contains(message);

@@ -160,46 +160,64 @@ class IndexJobITCase {
         return list;
     }
 
-    static IndexJob.Result index(Path list, Path out) throws Exception {
+    static IndexJob.Result index(Path list, Path out, String... moreFlags) throws Exception {
+        String[] flags = {
+            "--model",
+            "imgindex-thumb-v1",
+            "--model-cache",
+            "target/model-cache",
+            "--input",
+            list.toString(),
+            "--output",
+            out.toString(),
+            "--name",
+            "hostile",
+            "--shards",
+            "3",
+            "--parallelism",
+            "2",
+            "--allow-network",
+            "127.0.0.1/32",
+            "--fetch.connect-timeout",
+            "2s",
+            "--fetch.read-timeout",
+            "1s",
+            "--fetch.request-timeout",
+            "2s",
+            "--fetch.total-timeout",
+            "12s",
+            "--fetch.max-attempts",
+            "2",
+            "--fetch.backoff",
+            "50ms",
+            "--fetch.max-bytes",
+            "4mb",
+            "--decode.max-pixels",
+            "40000000",
+            "--embed.batch-size",
+            "4"
+        };
         Flags.Parsed p = Flags.parse(
-                new String[] {
-                    "--model",
-                    "imgindex-thumb-v1",
-                    "--model-cache",
-                    "target/model-cache",
-                    "--input",
-                    list.toString(),
-                    "--output",
-                    out.toString(),
-                    "--name",
-                    "hostile",
-                    "--shards",
-                    "3",
-                    "--parallelism",
-                    "2",
-                    "--allow-network",
-                    "127.0.0.1/32",
-                    "--fetch.connect-timeout",
-                    "2s",
-                    "--fetch.read-timeout",
-                    "1s",
-                    "--fetch.request-timeout",
-                    "2s",
-                    "--fetch.total-timeout",
-                    "12s",
-                    "--fetch.max-attempts",
-                    "2",
-                    "--fetch.backoff",
-                    "50ms",
-                    "--fetch.max-bytes",
-                    "4mb",
-                    "--decode.max-pixels",
-                    "40000000",
-                    "--embed.batch-size",
-                    "4"
-                },
-                IndexOptions.ALL);
+                Stream.concat(Stream.of(flags), Stream.of(moreFlags)).toArray(String[]::new), IndexOptions.ALL);
         return IndexJob.run(IndexJobConfig.from(p.options()), p.flinkConf());
+    }
+
+    @Test
+    void aDecodePastItsTimeLimitIsAFailureRowNotAJobFailure() throws Exception {
+        // Every decode runs past a limit of one nanosecond: the flag reaches the decoder in each task, every image
+        // becomes a DECODE_TIMEOUT row and the run ends as usual (ImageDecoderTest stops a real decode mid-way).
+        Path list = work.resolve("lists/timeout.txt");
+        Files.createDirectories(list.getParent());
+        Files.writeString(list, server.url("/img/coffee.jpg") + "\n" + server.url("/img/cat.png") + "\n");
+        Manifest m =
+                index(list, work.resolve("timeout"), "--decode.timeout", "1ns").manifest();
+        assertThat(m.counts().balanced()).isTrue();
+        assertThat(m.counts().read()).isEqualTo(2);
+        assertThat(m.counts().failedByReason()).containsExactly(Map.entry("DECODE_TIMEOUT", 2L));
+        List<FailureRow> failures = new ArrayList<>();
+        GenerationReader.open(work.resolve("timeout").toString(), "hostile", new Configuration())
+                .readFailures(m, failures::add);
+        assertThat(failures).hasSize(2).allSatisfy(f -> assertThat(f.message()).contains("--decode.timeout"));
     }
 
     @Test
