@@ -9,6 +9,7 @@ import io.imgindex.format.SegmentInfo;
 import io.imgindex.format.Table;
 import io.imgindex.item.Item;
 import io.imgindex.item.Status;
+import io.imgindex.output.CommitWrites;
 import io.imgindex.output.CompactionCommitter;
 import io.imgindex.output.FlinkInputFile;
 import io.imgindex.output.GenerationReport;
@@ -209,7 +210,9 @@ public final class CompactJob {
                     List.of("compact=" + baseGeneration, "below-rows=" + config.belowRows()),
                     GenerationTarget.newRunId(startedAt));
             long generation = Generations.reserveNext(
-                    root, "{\"compacts\":" + baseGeneration + ",\"started_at\":\"" + startedAt + "\"}\n");
+                    root,
+                    "{\"compacts\":" + baseGeneration + ",\"started_at\":\"" + startedAt + "\"}\n",
+                    CommitWrites.storeSettings(env));
             target = target.withGeneration(generation);
             int parallelism = config.parallelism() != null
                     ? config.parallelism()
@@ -240,7 +243,10 @@ public final class CompactJob {
                             new GenerationWriter(
                                     target, config.segments(base.model().dimension())))
                     .uid("writer");
-            written.transform("commit compaction", Types.STRING, new CompactionCommitter(target, plan))
+            written.transform(
+                            "commit compaction",
+                            Types.STRING,
+                            new CompactionCommitter(target, plan, CommitWrites.storeSettings(env)))
                     .setParallelism(1)
                     .setMaxParallelism(1)
                     .uid("committer")

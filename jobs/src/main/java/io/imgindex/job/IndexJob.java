@@ -7,6 +7,7 @@ import io.imgindex.format.Manifest;
 import io.imgindex.format.SegmentInfo;
 import io.imgindex.input.UrlListFormat;
 import io.imgindex.item.Item;
+import io.imgindex.output.CommitWrites;
 import io.imgindex.output.GenerationTarget;
 import io.imgindex.output.Generations;
 import java.io.IOException;
@@ -138,8 +139,10 @@ public final class IndexJob {
                 ? 0
                 : BaseGeneration.resolve("--append-to", config.appendTo(), "leave --append-to out", target);
         List<Path> inputs = inputPaths(config.inputs(), target);
-        long generation =
-                Generations.reserveNext(target.indexRoot(), "{\"started_at\":\"" + target.startedAt() + "\"}\n");
+        long generation = Generations.reserveNext(
+                target.indexRoot(),
+                "{\"started_at\":\"" + target.startedAt() + "\"}\n",
+                CommitWrites.storeSettings(env));
         target = target.withGeneration(generation).withBase(base);
 
         FileSource<Item> source = FileSource.forBulkFileFormat(new UrlListFormat(), inputs.toArray(new Path[0]))

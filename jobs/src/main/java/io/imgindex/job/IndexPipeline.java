@@ -20,6 +20,7 @@ import io.imgindex.fetch.FetchFunction;
 import io.imgindex.item.Item;
 import io.imgindex.item.Outcomes;
 import io.imgindex.item.TerminalSplitter;
+import io.imgindex.output.CommitWrites;
 import io.imgindex.output.GenerationCommitter;
 import io.imgindex.output.GenerationReport;
 import io.imgindex.output.GenerationTarget;
@@ -27,6 +28,7 @@ import io.imgindex.output.GenerationWriter;
 import io.imgindex.output.InputTally;
 import io.imgindex.output.StreamingCommitter;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -172,13 +174,14 @@ public final class IndexPipeline {
                         new GenerationWriter(target, config.segments()))
                 .uid("writer");
 
+        Map<String, String> storeSettings = CommitWrites.storeSettings(written.getExecutionEnvironment());
         return written.union(read.getSideOutput(InputTally.REPORTS))
                 .transform(
                         "commit generation",
                         Types.STRING,
                         target.streaming()
-                                ? new StreamingCommitter(target, config.retain())
-                                : new GenerationCommitter(target, config.retain()))
+                                ? new StreamingCommitter(target, config.retain(), storeSettings)
+                                : new GenerationCommitter(target, config.retain(), storeSettings))
                 .setParallelism(1)
                 .setMaxParallelism(1)
                 .uid("committer");

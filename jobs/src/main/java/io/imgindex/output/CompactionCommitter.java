@@ -12,7 +12,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
@@ -35,11 +37,14 @@ public class CompactionCommitter extends AbstractStreamOperator<String>
     private final byte[] base;
 
     private final List<CompactJob.ShardPlan> shards;
+    private final TreeMap<String, String> storeSettings;
     private transient CompactJob.Plan plan;
     private transient List<GenerationReport> reports;
 
-    public CompactionCommitter(GenerationTarget target, CompactJob.Plan plan) {
+    /** @param storeSettings the client's object store settings ({@link CommitWrites#storeSettings}) */
+    public CompactionCommitter(GenerationTarget target, CompactJob.Plan plan, Map<String, String> storeSettings) {
         this.target = target;
+        this.storeSettings = new TreeMap<>(storeSettings);
         this.base = ManifestCodec.encode(plan.base());
         this.shards = List.copyOf(plan.shards());
         this.plan = plan;
@@ -67,7 +72,10 @@ public class CompactionCommitter extends AbstractStreamOperator<String>
                 target.indexRoot(), target.runId(), id -> !ours.contains(id), "no successful task reported it");
         Generations.writeAtomically(path, ManifestCodec.encode(manifest));
         Generations.moveLatest(
-                target.indexRoot(), target.generation(), manifest.run().committedAt());
+                target.indexRoot(),
+                target.generation(),
+                manifest.run().committedAt(),
+                CommitWrites.storeSettings(storeSettings, getRuntimeContext()));
         LOG.info(
                 "Compacted generation {} into {}: {}",
                 plan.base().generation(),

@@ -10,7 +10,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -31,16 +33,21 @@ public class GenerationCommitter extends AbstractStreamOperator<String>
 
     private final GenerationTarget target;
     private final int retain;
+    private final TreeMap<String, String> storeSettings;
     private transient List<GenerationReport> reports;
 
     public GenerationCommitter(GenerationTarget target) {
-        this(target, 0);
+        this(target, 0, Map.of());
     }
 
-    /** @param retain generations to keep after the commit (older ones are deleted), 0 to keep all */
-    public GenerationCommitter(GenerationTarget target, int retain) {
+    /**
+     * @param retain generations to keep after the commit (older ones are deleted), 0 to keep all
+     * @param storeSettings the client's object store settings ({@link CommitWrites#storeSettings})
+     */
+    public GenerationCommitter(GenerationTarget target, int retain, Map<String, String> storeSettings) {
         this.target = target;
         this.retain = retain;
+        this.storeSettings = new TreeMap<>(storeSettings);
     }
 
     @Override
@@ -64,7 +71,10 @@ public class GenerationCommitter extends AbstractStreamOperator<String>
             Generations.writeAtomically(manifestPath, ManifestCodec.encode(manifest));
         }
         Generations.moveLatest(
-                target.indexRoot(), target.generation(), manifest.run().committedAt());
+                target.indexRoot(),
+                target.generation(),
+                manifest.run().committedAt(),
+                CommitWrites.storeSettings(storeSettings, getRuntimeContext()));
         if (retain > 0) {
             Generations.retain(target.indexRoot(), retain);
         }

@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.UUID;
@@ -38,55 +39,23 @@ public final class Generations {
 
     /**
      * Reserves the next generation number under an index root: one more than the highest {@code generation=<n>}
-     * folder present, complete or not (a failed run's number is never reused), starting at 1. The folder is
-     * created with a {@value #STARTED_MARKER} marker; if another run created it first, the next number is tried.
-     * On a local file system the creation is atomic (see {@link #reserveLocal}). On an object store it is a check
-     * then a PUT: two runs writing one index at the same moment there can take the same number, and the second
-     * commit then fails touching nothing; run one writer per index name at a time on S3.
+     * folder present, complete or not (a failed run's number is never reused), starting at 1. The folder gets a
+     * {@value #STARTED_MARKER} marker, created only if absent ({@link CommitWrites#createIfAbsent}: atomic on a
+     * local file system and on S3); if another run created it first, the next number is tried.
+     *
+     * @param storeSettings the {@code s3.*} settings of the cluster ({@link CommitWrites#storeSettings})
      */
-    public static long reserveNext(Path indexRoot, String runDescription) throws IOException {
-        FileSystem fs = indexRoot.getFileSystem();
-        java.nio.file.Path local = localPath(indexRoot);
-        if (local != null) {
-            return reserveLocal(fs, indexRoot, local, runDescription);
-        }
-        long n = highest(fs, indexRoot) + 1;
-        for (int tries = 0; tries < 100; tries++, n++) {
-            Path marker = new Path(new Path(indexRoot, IndexLayout.generationDir(n)), STARTED_MARKER);
-            if (fs.exists(marker)) {
-                continue;
-            }
-            try (FSDataOutputStream out = fs.create(marker, FileSystem.WriteMode.NO_OVERWRITE)) {
-                out.write(runDescription.getBytes(StandardCharsets.UTF_8));
-                return n;
-            } catch (IOException e) {
-                if (!fs.exists(marker)) {
-                    throw e;
-                }
-                // Created by someone else in the meantime: try the next number.
-            }
-        }
-        throw new IOException("could not reserve a generation under " + indexRoot + " after 100 attempts");
-    }
-
-    /**
-     * On a local file system the marker is created with {@code O_CREAT | O_EXCL} ({@link
-     * java.nio.file.Files#createFile}): of two runs racing for a number, exactly one gets it, the other takes the next.
-     */
-    private static long reserveLocal(FileSystem fs, Path indexRoot, java.nio.file.Path local, String runDescription)
+    public static long reserveNext(Path indexRoot, String runDescription, Map<String, String> storeSettings)
             throws IOException {
-        long n = highest(fs, indexRoot) + 1;
+        CommitWrites writes = CommitWrites.forRoot(indexRoot, storeSettings);
+        byte[] description = runDescription.getBytes(StandardCharsets.UTF_8);
+        long n = highest(indexRoot.getFileSystem(), indexRoot) + 1;
         for (int tries = 0; tries < 1000; tries++, n++) {
-            java.nio.file.Path dir = local.resolve(IndexLayout.generationDir(n));
-            java.nio.file.Files.createDirectories(dir);
-            try {
-                java.nio.file.Files.write(
-                        java.nio.file.Files.createFile(dir.resolve(STARTED_MARKER)),
-                        runDescription.getBytes(StandardCharsets.UTF_8));
+            Path marker = new Path(new Path(indexRoot, IndexLayout.generationDir(n)), STARTED_MARKER);
+            if (writes.createIfAbsent(marker, description)) {
                 return n;
-            } catch (java.nio.file.FileAlreadyExistsException taken) {
-                // Another run reserved it first: try the next number.
             }
+            // Another run reserved it first: try the next number.
         }
         throw new IOException("could not reserve a generation under " + indexRoot + " after 1000 attempts");
     }
@@ -99,10 +68,6 @@ public final class Generations {
                         && p.getFileSystem().getUri().getScheme().equals("file"));
         return local ? java.nio.file.Paths.get(uri.getPath()) : null;
     }
-
-    /** One lock object per local index root, so that threads of one JVM take turns before the file lock. */
-    private static final java.util.concurrent.ConcurrentMap<java.nio.file.Path, Object> LOCAL_LOCKS =
-            new java.util.concurrent.ConcurrentHashMap<>();
 
     /** The highest generation folder number present, 0 if none. */
     static long highest(FileSystem fs, Path indexRoot) throws IOException {
@@ -160,45 +125,37 @@ public final class Generations {
 
     /**
      * Points {@code _LATEST} at a just-committed generation, unless it already points at a newer one (then it is
-     * left, with a warning: a later generation wins).
+     * left, with a warning: a later generation wins). The pointer is read, compared and replaced only if unchanged
+     * since the read ({@link CommitWrites#replace}: atomic on a local file system and on S3), so of two commits at
+     * once the newer generation always wins.
      *
+     * @param storeSettings the {@code s3.*} settings of the cluster ({@link CommitWrites#storeSettings})
      * @return whether the pointer moved
      */
-    public static boolean moveLatest(Path indexRoot, long generation, String committedAt) throws IOException {
-        java.nio.file.Path local = localPath(indexRoot);
-        if (local == null) {
-            return moveLatestUnlocked(indexRoot, generation, committedAt);
-        }
-        // Read, compare and replace under an exclusive lock on a file beside the pointer: two committers (of this
-        // JVM or of other processes on the host) never both read the old pointer and write, so the newer
-        // generation always wins.
-        java.nio.file.Files.createDirectories(local);
-        Object jvmLock = LOCAL_LOCKS.computeIfAbsent(local.toAbsolutePath().normalize(), k -> new Object());
-        synchronized (jvmLock) {
-            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(
-                            local.resolve(".latest.lock"),
-                            java.nio.file.StandardOpenOption.CREATE,
-                            java.nio.file.StandardOpenOption.WRITE);
-                    java.nio.channels.FileLock lock = ch.lock()) {
-                return moveLatestUnlocked(indexRoot, generation, committedAt);
+    public static boolean moveLatest(
+            Path indexRoot, long generation, String committedAt, Map<String, String> storeSettings) throws IOException {
+        CommitWrites writes = CommitWrites.forRoot(indexRoot, storeSettings);
+        Path pointer = new Path(indexRoot, IndexLayout.LATEST);
+        byte[] content = ManifestCodec.encode(LatestPointer.to(generation, committedAt));
+        for (int tries = 0; tries < 100; tries++) {
+            Optional<CommitWrites.Versioned> seen = writes.read(pointer);
+            if (seen.isPresent()) {
+                long current = ManifestCodec.decodeLatest(seen.get().content()).generation();
+                if (current >= generation) {
+                    LOG.warn(
+                            "{} points to generation {}, newer than {}: left as it is",
+                            IndexLayout.LATEST,
+                            current,
+                            generation);
+                    return false;
+                }
             }
+            if (writes.replace(pointer, content, seen)) {
+                return true;
+            }
+            // Another commit moved it between the read and the write: look again.
         }
-    }
-
-    private static boolean moveLatestUnlocked(Path indexRoot, long generation, String committedAt) throws IOException {
-        Optional<LatestPointer> latest = readLatest(indexRoot);
-        if (latest.isPresent() && latest.get().generation() >= generation) {
-            LOG.warn(
-                    "{} points to generation {}, newer than {}: left as it is",
-                    IndexLayout.LATEST,
-                    latest.get().generation(),
-                    generation);
-            return false;
-        }
-        writeAtomically(
-                new Path(indexRoot, IndexLayout.LATEST),
-                ManifestCodec.encode(LatestPointer.to(generation, committedAt)));
-        return true;
+        throw new IOException("could not move " + pointer + " after 100 attempts: it keeps changing");
     }
 
     /** The manifest of generation {@code n} under an index root. */

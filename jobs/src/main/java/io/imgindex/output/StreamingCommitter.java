@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
@@ -63,6 +64,7 @@ public class StreamingCommitter extends AbstractStreamOperator<String>
 
     private final GenerationTarget target;
     private final int retain;
+    private final TreeMap<String, String> storeSettings;
     private transient ListState<byte[]> stored;
     private transient State state;
     private transient List<GenerationReport> received;
@@ -82,16 +84,20 @@ public class StreamingCommitter extends AbstractStreamOperator<String>
     }
 
     public StreamingCommitter(GenerationTarget target) {
-        this(target, 0);
+        this(target, 0, Map.of());
     }
 
-    /** @param retain generations to keep after each commit (older ones are deleted), 0 to keep all */
-    public StreamingCommitter(GenerationTarget target, int retain) {
+    /**
+     * @param retain generations to keep after each commit (older ones are deleted), 0 to keep all
+     * @param storeSettings the client's object store settings ({@link CommitWrites#storeSettings})
+     */
+    public StreamingCommitter(GenerationTarget target, int retain, Map<String, String> storeSettings) {
         if (!target.streaming()) {
             throw new IllegalArgumentException("a streaming committer needs a streaming target");
         }
         this.target = target;
         this.retain = retain;
+        this.storeSettings = new TreeMap<>(storeSettings);
     }
 
     @Override
@@ -210,10 +216,12 @@ public class StreamingCommitter extends AbstractStreamOperator<String>
                     + state.committed.failedByReason);
         }
         Path root = target.indexRoot();
+        Map<String, String> settings = CommitWrites.storeSettings(storeSettings, getRuntimeContext());
         long generation = Generations.reserveNext(
                 root,
                 "{\"stream\":\"" + target.streamRun() + "\",\"checkpoint\":" + checkpoint + ",\"started_at\":\""
-                        + target.startedAt() + "\"}\n");
+                        + target.startedAt() + "\"}\n",
+                settings);
         String now = Instant.now().toString();
         Manifest manifest = Manifest.current(
                         target.name(),
@@ -235,7 +243,7 @@ public class StreamingCommitter extends AbstractStreamOperator<String>
                 .validate();
         Path manifestPath = Generations.manifestPath(root, generation);
         Generations.writeAtomically(manifestPath, ManifestCodec.encode(manifest));
-        Generations.moveLatest(root, generation, now);
+        Generations.moveLatest(root, generation, now, settings);
         state.generation = generation;
         state.checkpoint = checkpoint;
         if (retain > 0) {

@@ -169,11 +169,11 @@ class GenerationCommitterTest {
     @Test
     void reservesNumbersAboveAnyFolderPresent() throws Exception {
         org.apache.flink.core.fs.Path root = target(0).indexRoot();
-        assertThat(Generations.reserveNext(root, "{}")).isEqualTo(1);
+        assertThat(Generations.reserveNext(root, "{}", Map.of())).isEqualTo(1);
         Files.createDirectories(out.resolve("idx/generation=7"));
-        assertThat(Generations.reserveNext(root, "{}")).isEqualTo(8);
+        assertThat(Generations.reserveNext(root, "{}", Map.of())).isEqualTo(8);
         assertThat(out.resolve("idx/generation=8/_STARTED")).exists();
-        assertThat(Generations.reserveNext(root, "{}")).isEqualTo(9);
+        assertThat(Generations.reserveNext(root, "{}", Map.of())).isEqualTo(9);
     }
 
     @Test
@@ -187,7 +187,7 @@ class GenerationCommitterTest {
             for (int i = 0; i < runs; i++) {
                 reserved.add(pool.submit(() -> {
                     go.await();
-                    return Generations.reserveNext(root, "{}");
+                    return Generations.reserveNext(root, "{}", Map.of());
                 }));
             }
             go.countDown();
@@ -203,7 +203,7 @@ class GenerationCommitterTest {
             for (long g : numbers) {
                 moves.add(pool.submit(() -> {
                     again.await();
-                    return Generations.moveLatest(root, g, "t");
+                    return Generations.moveLatest(root, g, "t", Map.of());
                 }));
             }
             again.countDown();

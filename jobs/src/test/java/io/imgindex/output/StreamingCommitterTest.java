@@ -288,7 +288,7 @@ class StreamingCommitterTest {
     @Test
     void retentionKeepsTheLastGenerationsAndEveryFileTheyList() throws Exception {
         GenerationTarget t = target("r1", 0);
-        try (var h = new OneInputStreamOperatorTestHarness<>(new StreamingCommitter(t, 2))) {
+        try (var h = new OneInputStreamOperatorTestHarness<>(new StreamingCommitter(t, 2, Map.of()))) {
             h.open();
             for (int c = 1; c <= 5; c++) {
                 complete(h, c, tally(2, c), written(t, "s0-w0-tok-" + c, 2, c));
@@ -322,7 +322,7 @@ class StreamingCommitterTest {
             // What imgindex compact publishes: the two small segments replaced by one with their five rows.
             Manifest before = reader().manifest(base);
             GenerationReport merged = written(target("c1", 0), "s0-w0-0-0", 5, 0);
-            long compacted = Generations.reserveNext(t.indexRoot(), "{}");
+            long compacted = Generations.reserveNext(t.indexRoot(), "{}", Map.of());
             List<ManifestFile> files = new java.util.ArrayList<>(
                     before.files().stream().filter(f -> f.segment() == null).toList());
             files.addAll(merged.manifestFiles());
@@ -339,7 +339,7 @@ class StreamingCommitterTest {
             Generations.writeAtomically(
                     Generations.manifestPath(t.indexRoot(), compacted),
                     io.imgindex.format.ManifestCodec.encode(c.validate()));
-            Generations.moveLatest(t.indexRoot(), compacted, "t1");
+            Generations.moveLatest(t.indexRoot(), compacted, "t1", Map.of());
 
             complete(h, 3, tally(1, 3), written(t, "s0-w0-tok-3", 1, 3));
         }
