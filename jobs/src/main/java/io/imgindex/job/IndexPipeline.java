@@ -25,10 +25,15 @@ import io.imgindex.output.GenerationCommitter;
 import io.imgindex.output.GenerationReport;
 import io.imgindex.output.GenerationTarget;
 import io.imgindex.output.GenerationWriter;
+import io.imgindex.output.Generations;
 import io.imgindex.output.InputTally;
+import io.imgindex.output.MetadataAdmission;
 import io.imgindex.output.StreamingCommitter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -99,7 +104,13 @@ public final class IndexPipeline {
         SingleOutputStreamOperator<Item> read = items.transform(
                         "tally input", itemType, new InputTally(target.streaming()))
                 .uid("input-tally");
-        SingleOutputStreamOperator<Item> pending = read.process(new TerminalSplitter(), itemType)
+        SingleOutputStreamOperator<Item> admitted = read.process(
+                        new MetadataAdmission(baseMetadataColumns(target)), itemType)
+                .name("metadata columns")
+                .uid("metadata-columns")
+                .setParallelism(1)
+                .setMaxParallelism(1);
+        SingleOutputStreamOperator<Item> pending = admitted.process(new TerminalSplitter(), itemType)
                 .name("split bad records")
                 .uid("split");
         DataStream<Item> lines = pending;
@@ -185,6 +196,20 @@ public final class IndexPipeline {
                 .setParallelism(1)
                 .setMaxParallelism(1)
                 .uid("committer");
+    }
+
+    /** The metadata columns of the generation a run builds on (an append's, a stream's), which count to the bound. */
+    static Set<String> baseMetadataColumns(GenerationTarget target) {
+        if (target.baseGeneration() <= 0) {
+            return Set.of();
+        }
+        try {
+            return Generations.readManifest(Generations.manifestPath(target.indexRoot(), target.baseGeneration()))
+                    .metadataColumns()
+                    .keySet();
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not read the manifest of generation " + target.baseGeneration(), e);
+        }
     }
 
     /**

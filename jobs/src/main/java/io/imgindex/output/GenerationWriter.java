@@ -11,15 +11,12 @@ import io.imgindex.format.TableWriter;
 import io.imgindex.format.segment.SegmentWriter;
 import io.imgindex.item.Item;
 import io.imgindex.item.Progress;
-import io.imgindex.item.Reason;
 import io.imgindex.item.Status;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.apache.flink.core.fs.FSDataOutputStream;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.FileSystemKind;
@@ -57,10 +54,6 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
     private transient List<FileEntry> finished;
     private transient List<SegmentEntry> finishedSegments;
     private transient GenerationReport report;
-    /** The most distinct metadata columns one writer task lets into an index. */
-    public static final int MAX_METADATA_COLUMNS = 256;
-
-    private transient Set<String> columns;
     private transient Progress.Count indexedCount;
     private transient Progress.Count duplicateCount;
     private transient Progress.Count failedCount;
@@ -90,7 +83,6 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
         finished = new ArrayList<>();
         finishedSegments = new ArrayList<>();
         report = new GenerationReport();
-        columns = new HashSet<>();
         indexedCount = Progress.count(getRuntimeContext(), Progress.INDEXED);
         duplicateCount = Progress.count(getRuntimeContext(), Progress.DUPLICATES);
         failedCount = Progress.count(getRuntimeContext(), Progress.FAILED_WRITTEN);
@@ -118,7 +110,6 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
         if (item.inBase) {
             return; // an append's base: its segment is listed as it is
         }
-        admitColumns(item);
         switch (item.status) {
             case INDEXED:
                 int shard = ShardAssignment.shardOf(item.id, target.shards());
@@ -163,34 +154,6 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
                     e.getKey(), isNumber(e.getValue()) ? "number" : "string", GenerationReport::mergeColumnType);
         }
         rollIfFull();
-    }
-
-    /**
-     * Keeps the index's metadata columns bounded: a record whose metadata would take this writer past {@link
-     * #MAX_METADATA_COLUMNS} distinct columns fails ({@code BAD_RECORD}, its metadata dropped); a failure row keeps
-     * its reason and loses only the metadata. Each writer task counts its own columns, so an index has at most
-     * that many times the writers' parallelism (the parser already bounds each record).
-     */
-    private void admitColumns(Item item) {
-        if (item.metadata.isEmpty() || columns.containsAll(item.metadata.keySet())) {
-            return;
-        }
-        List<String> fresh = item.metadata.keySet().stream()
-                .filter(k -> !columns.contains(k))
-                .sorted()
-                .toList();
-        if (columns.size() + fresh.size() <= MAX_METADATA_COLUMNS) {
-            columns.addAll(fresh);
-            return;
-        }
-        if (item.status != Status.FAILED) {
-            item.fail(
-                    Reason.BAD_RECORD,
-                    "the index has " + columns.size() + " metadata columns here already, at most "
-                            + MAX_METADATA_COLUMNS + ", and this record adds " + fresh.size() + " more (" + fresh.get(0)
-                            + (fresh.size() > 1 ? ", …" : "") + ")");
-        }
-        item.metadata = Map.of();
     }
 
     private void writeIndex(int shard, Item item) throws IOException {

@@ -203,6 +203,44 @@ class IndexJobITCase {
     }
 
     @Test
+    void metadataColumnsAreBoundedOverTheWholeIndexNotPerWriter() throws Exception {
+        // 300 records, each with a column of its own, over two readers and two writers: each writer alone stays under
+        // the bound, together they would not.
+        StringBuilder jsonl = new StringBuilder();
+        int n = 300;
+        for (int i = 0; i < n; i++) {
+            jsonl.append("{\"id\":\"m")
+                    .append(i)
+                    .append("\",\"url\":\"ftp://127.0.0.1/")
+                    .append(i)
+                    .append(".jpg\",\"column-")
+                    .append(i)
+                    .append("\":\"v\"}\n");
+        }
+        Path list = work.resolve("lists/columns.jsonl");
+        Files.createDirectories(list.getParent());
+        Files.writeString(list, jsonl.toString());
+        Manifest m = index(list, work.resolve("columns")).manifest();
+        assertThat(m.counts().balanced()).isTrue();
+        assertThat(m.counts().read()).isEqualTo(n);
+        assertThat(m.metadataColumns()).hasSize(256);
+        List<FailureRow> failures = new ArrayList<>();
+        GenerationReader.open(work.resolve("columns").toString(), "hostile", new Configuration())
+                .readFailures(m, failures::add);
+        // The records past the bound fail as BAD_RECORD, without their metadata; the others reach the URL check.
+        assertThat(failures).hasSize(n);
+        assertThat(failures.stream().filter(f -> f.reason().equals("BAD_RECORD")))
+                .hasSize(n - 256)
+                .allSatisfy(f -> {
+                    assertThat(f.metadata()).isEmpty();
+                    assertThat(f.message()).contains("at most 256");
+                });
+        assertThat(failures.stream().filter(f -> f.reason().equals("BAD_URL")))
+                .hasSize(256)
+                .allSatisfy(f -> assertThat(f.metadata()).hasSize(1));
+    }
+
+    @Test
     void aDecodePastItsTimeLimitIsAFailureRowNotAJobFailure() throws Exception {
         // Every decode runs past a limit of one nanosecond: the flag reaches the decoder in each task, every image
         // becomes a DECODE_TIMEOUT row and the run ends as usual (ImageDecoderTest stops a real decode mid-way).
