@@ -1,6 +1,5 @@
 package io.imgindex.bench;
 
-import io.imgindex.cli.Flags;
 import io.imgindex.decode.DecodedImage;
 import io.imgindex.decode.ImageDecoder;
 import io.imgindex.embed.Devices;
@@ -8,6 +7,7 @@ import io.imgindex.embed.ModelCatalog;
 import io.imgindex.embed.SharedModels;
 import io.imgindex.fetch.FetchResult;
 import io.imgindex.fetch.ImageFetcher;
+import io.imgindex.flags.Flags;
 import io.imgindex.job.IndexJob;
 import io.imgindex.job.IndexJobConfig;
 import io.imgindex.job.IndexOptions;

@@ -1,7 +1,7 @@
 package io.imgindex.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.imgindex.cli.Flags;
+import io.imgindex.flags.Flags;
 import io.imgindex.server.Http;
 import io.imgindex.server.ServeOptions;
 import io.imgindex.server.ShardServer;

@@ -2,8 +2,8 @@ package io.imgindex.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.imgindex.cli.Command;
 import io.imgindex.cli.ImgIndexCli;
+import io.imgindex.flags.Command;
 import io.imgindex.server.ServeCli;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,8 @@
 package io.imgindex.server;
 
+import io.imgindex.flags.ByteSize;
+import io.imgindex.flags.Option;
+import io.imgindex.flags.Settings;
 import io.imgindex.server.http.ConnectionGuard;
 import io.imgindex.server.http.Metrics;
 import io.imgindex.server.http.RequestHandler;
@@ -17,9 +20,6 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.flink.configuration.ConfigOption;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.MemorySize;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,13 +60,13 @@ public final class IndexServer implements AutoCloseable {
          *
          * @throws IllegalArgumentException for a value out of range, naming its flag
          */
-        public static Limits from(Configuration o) {
+        public static Limits from(Settings o) {
             long body = o.get(ServeOptions.MAX_BODY).getBytes();
             if (body < 1024 || body > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException("--max-body must be within 1kb..2gb, was " + body);
             }
             long budget = o.getOptional(ServeOptions.BODY_BUDGET)
-                    .map(MemorySize::getBytes)
+                    .map(ByteSize::getBytes)
                     .orElse(Math.max(body, Runtime.getRuntime().maxMemory() / 4));
             if (budget < body) {
                 throw new IllegalArgumentException("--body-budget (" + budget + " bytes) must be at least --max-body ("
@@ -83,7 +83,7 @@ public final class IndexServer implements AutoCloseable {
                     budget);
         }
 
-        private static int positive(Configuration o, ConfigOption<Integer> option) {
+        private static int positive(Settings o, Option<Integer> option) {
             int v = o.get(option);
             if (v < 1) {
                 throw new IllegalArgumentException("--" + option.key() + " must be positive, was " + v);
@@ -91,7 +91,7 @@ public final class IndexServer implements AutoCloseable {
             return v;
         }
 
-        private static Duration positiveDuration(Configuration o, ConfigOption<Duration> option) {
+        private static Duration positiveDuration(Settings o, Option<Duration> option) {
             Duration v = o.get(option);
             if (v.isNegative() || v.isZero()) {
                 throw new IllegalArgumentException("--" + option.key() + " must be positive, was " + v);

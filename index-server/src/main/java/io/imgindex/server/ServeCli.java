@@ -1,8 +1,8 @@
 package io.imgindex.server;
 
-import io.imgindex.cli.Command;
-import io.imgindex.cli.Flags;
-import io.imgindex.cli.UsageException;
+import io.imgindex.flags.Command;
+import io.imgindex.flags.Flags;
+import io.imgindex.flags.UsageException;
 import java.io.PrintStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -4,6 +4,8 @@ import io.imgindex.decode.DecodeLimitOptions;
 import io.imgindex.embed.ModelStore;
 import io.imgindex.fetch.FetchOptions;
 import io.imgindex.fetch.ImageFetcher;
+import io.imgindex.flags.Option;
+import io.imgindex.flags.Settings;
 import io.imgindex.format.GenerationReader;
 import io.imgindex.format.S3Settings;
 import io.imgindex.format.Sha256;
@@ -37,7 +39,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import org.apache.flink.configuration.Configuration;
 
 /**
  * A shard server: serves one index's latest generation (or the shards of it given by {@code --shards}) over
@@ -66,7 +67,7 @@ public final class ShardServer implements AutoCloseable {
      * @throws IllegalArgumentException naming a bad option
      */
     /** The segment cache folder: {@code --cache-dir}, else {@code $IMGINDEX_CACHE_DIR}, else the user's cache. */
-    static java.nio.file.Path cacheDir(Configuration o) {
+    static java.nio.file.Path cacheDir(Settings o) {
         return o.getOptional(ServeOptions.CACHE_DIR)
                 .or(() ->
                         Optional.ofNullable(System.getenv("IMGINDEX_CACHE_DIR")).filter(d -> !d.isBlank()))
@@ -74,7 +75,7 @@ public final class ShardServer implements AutoCloseable {
                 .orElseGet(() -> Paths.get(System.getProperty("user.home"), ".cache", "imgindex", "segments"));
     }
 
-    public static ShardServer start(Configuration o, Map<String, String> settings, String adminToken) throws Exception {
+    public static ShardServer start(Settings o, Map<String, String> settings, String adminToken) throws Exception {
         org.apache.hadoop.conf.Configuration hadoop = S3Settings.hadoopConf(settings);
         GenerationReader reader = GenerationReader.open(o.get(ServeOptions.INDEX), o.get(ServeOptions.NAME), hadoop);
         ModelStore store = new ModelStore(
@@ -188,7 +189,7 @@ public final class ShardServer implements AutoCloseable {
                 "POST /v1/embed is off on this server: start it with --embed-endpoint (a router's shard servers need it)");
     }
 
-    private static Set<Integer> shards(Configuration o) {
+    private static Set<Integer> shards(Settings o) {
         Set<Integer> out = new TreeSet<>();
         for (String part : o.get(ServeOptions.SHARDS)) {
             for (String s : part.split(",")) {
@@ -206,7 +207,7 @@ public final class ShardServer implements AutoCloseable {
         return out.isEmpty() ? null : out;
     }
 
-    private static int positive(Configuration o, org.apache.flink.configuration.ConfigOption<Integer> option) {
+    private static int positive(Settings o, Option<Integer> option) {
         int v = o.get(option);
         if (v < 1) {
             throw new IllegalArgumentException("--" + option.key() + " must be positive, was " + v);

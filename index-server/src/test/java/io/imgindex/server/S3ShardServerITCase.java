@@ -2,7 +2,7 @@ package io.imgindex.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.imgindex.cli.Flags;
+import io.imgindex.flags.Flags;
 import io.imgindex.server.search.SeededVectors;
 import io.imgindex.testing.S3TestServer;
 import java.time.Duration;

@@ -3,7 +3,7 @@ package io.imgindex.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.imgindex.cli.Flags;
+import io.imgindex.flags.Flags;
 import io.imgindex.format.Manifest;
 import io.imgindex.format.SegmentInfo;
 import io.imgindex.server.search.SeededVectors;

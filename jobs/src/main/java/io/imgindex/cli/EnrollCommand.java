@@ -6,6 +6,10 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.ConfirmListener;
 import com.rabbitmq.client.Connection;
+import io.imgindex.flags.Flags;
+import io.imgindex.flags.Option;
+import io.imgindex.flags.Options;
+import io.imgindex.flags.UsageException;
 import io.imgindex.input.UrlListParser;
 import io.imgindex.item.Item;
 import io.imgindex.item.Status;
@@ -29,8 +33,6 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
-import org.apache.flink.configuration.ConfigOption;
-import org.apache.flink.configuration.ConfigOptions;
 
 /**
  * {@code imgindex enroll}: publishes the records of URL lists to the stream job's queue, one message per record,
@@ -48,17 +50,17 @@ public final class EnrollCommand {
             + " record with a correlation id, and waits for the broker to confirm each one. Credentials come from"
             + " IMGINDEX_RABBITMQ_USERNAME and IMGINDEX_RABBITMQ_PASSWORD.";
 
-    public static final ConfigOption<Duration> CONFIRM_TIMEOUT = ConfigOptions.key("confirm-timeout")
+    public static final Option<Duration> CONFIRM_TIMEOUT = Options.key("confirm-timeout")
             .durationType()
             .defaultValue(Duration.ofSeconds(30))
             .withDescription("How long to wait for the broker's confirms after the last message.");
 
-    public static final ConfigOption<Integer> MAX_IN_FLIGHT = ConfigOptions.key("max-in-flight")
+    public static final Option<Integer> MAX_IN_FLIGHT = Options.key("max-in-flight")
             .intType()
             .defaultValue(1000)
             .withDescription("Messages sent ahead of the broker's confirms.");
 
-    public static final List<ConfigOption<?>> OPTIONS = List.of(
+    public static final List<Option<?>> OPTIONS = List.of(
             IndexOptions.RABBITMQ_URI,
             IndexOptions.QUEUE,
             IndexOptions.RABBITMQ_QUEUE_TYPE,

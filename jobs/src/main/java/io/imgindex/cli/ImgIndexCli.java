@@ -1,5 +1,9 @@
 package io.imgindex.cli;
 
+import io.imgindex.flags.Command;
+import io.imgindex.flags.Flags;
+import io.imgindex.flags.UsageException;
+import io.imgindex.flags.Version;
 import io.imgindex.job.CompactJob;
 import io.imgindex.job.CompactOptions;
 import io.imgindex.job.IndexJob;

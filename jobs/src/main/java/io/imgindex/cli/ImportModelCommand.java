@@ -6,6 +6,11 @@ import io.imgindex.embed.ModelCatalog;
 import io.imgindex.embed.ModelStore;
 import io.imgindex.embed.tfjs.NpmPackages;
 import io.imgindex.embed.tfjs.TfjsImport;
+import io.imgindex.flags.Flags;
+import io.imgindex.flags.Option;
+import io.imgindex.flags.Options;
+import io.imgindex.flags.Settings;
+import io.imgindex.flags.UsageException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -13,9 +18,6 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.List;
 import java.util.stream.Stream;
-import org.apache.flink.configuration.ConfigOption;
-import org.apache.flink.configuration.ConfigOptions;
-import org.apache.flink.configuration.Configuration;
 
 /**
  * {@code imgindex import-model}: makes a model usable by the job and the servers. Three ways in:
@@ -32,67 +34,67 @@ import org.apache.flink.configuration.Configuration;
  */
 final class ImportModelCommand {
 
-    static final ConfigOption<String> MODEL = ConfigOptions.key("model")
+    static final Option<String> MODEL = Options.key("model")
             .stringType()
             .noDefaultValue()
             .withDescription("A model the catalogue knows: " + String.join(", ", ModelCatalog.ids()) + ".");
-    static final ConfigOption<String> FROM = ConfigOptions.key("from")
+    static final Option<String> FROM = Options.key("from")
             .stringType()
             .noDefaultValue()
             .withDescription("A TensorFlow.js graph model: a model.json, a folder with model.json or model.min.js,"
                     + " or npm:<package>@<version>/<path>.");
-    static final ConfigOption<String> SAVED_MODEL = ConfigOptions.key("saved-model")
+    static final Option<String> SAVED_MODEL = Options.key("saved-model")
             .stringType()
             .noDefaultValue()
             .withDescription("A TensorFlow SavedModel folder to describe with a card and copy into the cache.");
-    static final ConfigOption<String> ID = ConfigOptions.key("id")
+    static final Option<String> ID = Options.key("id")
             .stringType()
             .noDefaultValue()
             .withDescription("The id of the model (with --from or --saved-model).");
-    static final ConfigOption<String> INPUT_NODE = ConfigOptions.key("input-node")
+    static final Option<String> INPUT_NODE = Options.key("input-node")
             .stringType()
             .noDefaultValue()
             .withDescription("The image input (a placeholder of the graph, or the signature's input key). Default:"
                     + " the only one.");
-    static final ConfigOption<String> OUTPUT_NODE = ConfigOptions.key("output-node")
+    static final Option<String> OUTPUT_NODE = Options.key("output-node")
             .stringType()
             .noDefaultValue()
             .withDescription("The node (or signature output) whose value is the embedding. Default: the model's"
                     + " recorded output.");
-    static final ConfigOption<Integer> INPUT_SIZE = ConfigOptions.key("input-size")
+    static final Option<Integer> INPUT_SIZE = Options.key("input-size")
             .intType()
             .defaultValue(0)
             .withDescription("Width and height of the input in pixels. Default: from the input's shape.");
-    static final ConfigOption<Double> SCALE = ConfigOptions.key("scale")
+    static final Option<Double> SCALE = Options.key("scale")
             .doubleType()
             .defaultValue(1 / 255.0)
             .withDescription("Pixel values 0..255 are multiplied by this before the network.");
-    static final ConfigOption<Double> OFFSET = ConfigOptions.key("offset")
+    static final Option<Double> OFFSET = Options.key("offset")
             .doubleType()
             .defaultValue(0.0)
             .withDescription("And then this is added: e.g. --scale 0.0078431 --offset -1 for [-1, 1].");
-    static final ConfigOption<String> RESIZE = ConfigOptions.key("resize")
+    static final Option<String> RESIZE = Options.key("resize")
             .stringType()
             .defaultValue("squash")
             .withDescription("How an image meets the input: squash (whole image, stretched) or center_crop.");
-    static final ConfigOption<String> METRIC = ConfigOptions.key("metric")
+    static final Option<String> METRIC = Options.key("metric")
             .stringType()
             .defaultValue("cosine")
             .withDescription("How embeddings compare: cosine (they are L2-normalised) or dot.");
-    static final ConfigOption<String> LICENSE = ConfigOptions.key("license")
+    static final Option<String> LICENSE = Options.key("license")
             .stringType()
             .defaultValue("unknown")
             .withDescription("The model's licence, for the card.");
-    static final ConfigOption<String> MODEL_CACHE = ConfigOptions.key("model-cache")
+    static final Option<String> MODEL_CACHE = Options.key("model-cache")
             .stringType()
             .noDefaultValue()
             .withDescription("Where models are kept. Default: $IMGINDEX_MODEL_CACHE, else ~/.cache/imgindex/models.");
-    static final ConfigOption<String> TO = ConfigOptions.key("to")
+    static final Option<String> TO = Options.key("to")
             .stringType()
             .noDefaultValue()
             .withDescription("Write the model into this folder instead of the cache.");
 
-    static final List<ConfigOption<?>> OPTIONS = List.of(
+    static final List<Option<?>> OPTIONS = List.of(
             MODEL,
             FROM,
             SAVED_MODEL,
@@ -119,7 +121,7 @@ final class ImportModelCommand {
     private ImportModelCommand() {}
 
     static int run(Flags.Parsed parsed, PrintStream out) throws Exception {
-        Configuration c = parsed.options();
+        Settings c = parsed.options();
         ModelStore store =
                 new ModelStore(c.getOptional(MODEL_CACHE).map(Paths::get).orElseGet(ModelStore::defaultCache));
         int given = (c.contains(MODEL) ? 1 : 0) + (c.contains(FROM) ? 1 : 0) + (c.contains(SAVED_MODEL) ? 1 : 0);
@@ -179,8 +181,7 @@ final class ImportModelCommand {
     }
 
     /** Copies a SavedModel and writes a card describing its signature. */
-    private static ModelCard describeSavedModel(Path source, String id, Configuration c, Path target)
-            throws IOException {
+    private static ModelCard describeSavedModel(Path source, String id, Settings c, Path target) throws IOException {
         if (!Files.isRegularFile(source.resolve("saved_model.pb"))) {
             throw new UsageException("--saved-model " + source + ": no saved_model.pb there");
         }
@@ -200,7 +201,7 @@ final class ImportModelCommand {
         return card;
     }
 
-    private static String resize(Configuration c) {
+    private static String resize(Settings c) {
         String r = c.get(RESIZE);
         if (!r.equals("squash") && !r.equals("center_crop")) {
             throw new UsageException("--resize must be squash or center_crop, was '" + r + "'");
@@ -208,7 +209,7 @@ final class ImportModelCommand {
         return r;
     }
 
-    private static String metric(Configuration c) {
+    private static String metric(Settings c) {
         String m = c.get(METRIC);
         if (!m.equals("cosine") && !m.equals("dot")) {
             throw new UsageException("--metric must be cosine or dot, was '" + m + "'");

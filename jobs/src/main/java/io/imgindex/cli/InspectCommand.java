@@ -1,5 +1,10 @@
 package io.imgindex.cli;
 
+import io.imgindex.flags.Flags;
+import io.imgindex.flags.Option;
+import io.imgindex.flags.Options;
+import io.imgindex.flags.Settings;
+import io.imgindex.flags.UsageException;
 import io.imgindex.format.DuplicateRow;
 import io.imgindex.format.FailureRow;
 import io.imgindex.format.GenerationReader;
@@ -15,9 +20,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.apache.flink.configuration.ConfigOption;
-import org.apache.flink.configuration.ConfigOptions;
-import org.apache.flink.configuration.Configuration;
 
 /**
  * {@code imgindex inspect}: reads a generation as a server would (manifest first, every file checked against it),
@@ -25,26 +27,26 @@ import org.apache.flink.configuration.Configuration;
  */
 public final class InspectCommand {
 
-    static final ConfigOption<String> INDEX = ConfigOptions.key("index")
+    static final Option<String> INDEX = Options.key("index")
             .stringType()
             .defaultValue("indexes")
             .withDescription("Where the indexes live: a local folder or an s3a:// URI (the job's --output).");
-    static final ConfigOption<String> NAME =
-            ConfigOptions.key("name").stringType().defaultValue("images").withDescription("The index name.");
-    static final ConfigOption<Long> GENERATION = ConfigOptions.key("generation")
+    static final Option<String> NAME =
+            Options.key("name").stringType().defaultValue("images").withDescription("The index name.");
+    static final Option<Long> GENERATION = Options.key("generation")
             .longType()
             .noDefaultValue()
             .withDescription("The generation to read. Default: the one _LATEST points to.");
-    static final ConfigOption<Integer> ROWS =
-            ConfigOptions.key("rows").intType().defaultValue(5).withDescription("Rows shown per table.");
-    static final ConfigOption<String> SIMILAR = ConfigOptions.key("similar")
+    static final Option<Integer> ROWS =
+            Options.key("rows").intType().defaultValue(5).withDescription("Rows shown per table.");
+    static final Option<String> SIMILAR = Options.key("similar")
             .stringType()
             .noDefaultValue()
             .withDescription("Show the nearest neighbours of this item id. Default: the first indexed item.");
-    static final ConfigOption<Integer> K =
-            ConfigOptions.key("k").intType().defaultValue(5).withDescription("How many neighbours to show.");
+    static final Option<Integer> K =
+            Options.key("k").intType().defaultValue(5).withDescription("How many neighbours to show.");
 
-    static final List<ConfigOption<?>> OPTIONS = List.of(INDEX, NAME, GENERATION, ROWS, SIMILAR, K);
+    static final List<Option<?>> OPTIONS = List.of(INDEX, NAME, GENERATION, ROWS, SIMILAR, K);
 
     static final String USAGE =
             "imgindex inspect [--index DIR_OR_URI] [--name NAME] [--generation N]" + " [--similar ID]";
@@ -57,7 +59,7 @@ public final class InspectCommand {
 
     /** Runs the command; returns the exit code. */
     static int run(Flags.Parsed parsed, PrintStream out) throws Exception {
-        Configuration c = parsed.options();
+        Settings c = parsed.options();
         org.apache.hadoop.conf.Configuration hadoop = S3Settings.hadoopConf(parsed.flinkConf());
         GenerationReader reader = GenerationReader.open(c.get(INDEX), c.get(NAME), hadoop);
         Optional<LatestPointer> latest = reader.latest();

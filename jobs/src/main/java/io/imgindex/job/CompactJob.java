@@ -163,11 +163,11 @@ public final class CompactJob {
     }
 
     public static void main(String[] args) throws Exception {
-        io.imgindex.cli.Flags.Parsed parsed =
-                io.imgindex.cli.Flags.parse(args, CompactOptions.ALL, io.imgindex.cli.Flags.Conf.FLINK);
+        io.imgindex.flags.Flags.Parsed parsed =
+                io.imgindex.flags.Flags.parse(args, CompactOptions.ALL, io.imgindex.flags.Flags.Conf.FLINK);
         if (parsed.help()) {
-            System.out.println(
-                    io.imgindex.cli.Flags.help(USAGE, SUMMARY, CompactOptions.ALL, io.imgindex.cli.Flags.Conf.FLINK));
+            System.out.println(io.imgindex.flags.Flags.help(
+                    USAGE, SUMMARY, CompactOptions.ALL, io.imgindex.flags.Flags.Conf.FLINK));
             return;
         }
         System.out.print(summary(run(CompactOptions.config(parsed.options()), parsed.flinkConf())));

@@ -1,11 +1,11 @@
 package io.imgindex.job;
 
+import io.imgindex.flags.Option;
+import io.imgindex.flags.Options;
+import io.imgindex.flags.Settings;
 import io.imgindex.format.GraphParams;
 import io.imgindex.output.SegmentSettings;
 import java.util.List;
-import org.apache.flink.configuration.ConfigOption;
-import org.apache.flink.configuration.ConfigOptions;
-import org.apache.flink.configuration.ReadableConfig;
 
 /**
  * The options of {@code imgindex compact}; the graph and segment options are the index job's
@@ -15,37 +15,37 @@ public final class CompactOptions {
 
     private CompactOptions() {}
 
-    public static final ConfigOption<String> INDEX = ConfigOptions.key("index")
+    public static final Option<String> INDEX = Options.key("index")
             .stringType()
             .noDefaultValue()
             .withDescription("Where indexes live (the index job's --output): a local folder or an s3a:// URI.");
 
-    public static final ConfigOption<String> NAME =
-            ConfigOptions.key("name").stringType().noDefaultValue().withDescription("The index name.");
+    public static final Option<String> NAME =
+            Options.key("name").stringType().noDefaultValue().withDescription("The index name.");
 
-    public static final ConfigOption<Long> GENERATION = ConfigOptions.key("generation")
+    public static final Option<Long> GENERATION = Options.key("generation")
             .longType()
             .defaultValue(0L)
             .withDescription("The generation to compact; 0: the latest.");
 
-    public static final ConfigOption<Long> BELOW_ROWS = ConfigOptions.key("below-rows")
+    public static final Option<Long> BELOW_ROWS = Options.key("below-rows")
             .longType()
             .defaultValue(100_000L)
             .withDescription("Segments with fewer rows are merged, per shard, when a shard has two or more of them.");
 
-    public static final ConfigOption<Integer> RETAIN = ConfigOptions.key("retain")
+    public static final Option<Integer> RETAIN = Options.key("retain")
             .intType()
             .defaultValue(0)
             .withDescription("After compacting, keep the last N generations and delete older ones with every file"
                     + " only they list; 0 deletes nothing.");
 
-    public static final ConfigOption<Integer> PARALLELISM = ConfigOptions.key("parallelism")
+    public static final Option<Integer> PARALLELISM = Options.key("parallelism")
             .intType()
             .noDefaultValue()
             .withDescription(
                     "Parallelism of the job. Default: one task per shard to compact, at most the" + " processors.");
 
-    public static final List<ConfigOption<?>> ALL = List.of(
+    public static final List<Option<?>> ALL = List.of(
             INDEX,
             NAME,
             GENERATION,
@@ -115,7 +115,7 @@ public final class CompactOptions {
         }
     }
 
-    public static Config config(ReadableConfig c) {
+    public static Config config(Settings c) {
         return new Config(
                 c.get(INDEX),
                 c.get(NAME),

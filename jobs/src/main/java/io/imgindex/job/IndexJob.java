@@ -1,6 +1,6 @@
 package io.imgindex.job;
 
-import io.imgindex.cli.Flags;
+import io.imgindex.flags.Flags;
 import io.imgindex.format.GraphParams;
 import io.imgindex.format.IndexLayout;
 import io.imgindex.format.Manifest;

@@ -10,6 +10,8 @@ import io.imgindex.embed.ModelStore;
 import io.imgindex.embed.ThumbnailModel;
 import io.imgindex.fetch.AddressPolicy;
 import io.imgindex.fetch.FetchOptions;
+import io.imgindex.flags.Option;
+import io.imgindex.flags.Settings;
 import io.imgindex.format.GraphParams;
 import io.imgindex.format.IndexLayout;
 import io.imgindex.output.SegmentSettings;
@@ -21,8 +23,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import org.apache.flink.configuration.ConfigOption;
-import org.apache.flink.configuration.Configuration;
 
 /**
  * The indexing job's settings, read once from {@link IndexOptions} and checked: every problem is an
@@ -65,7 +65,7 @@ public final class IndexJobConfig implements Serializable {
     private final String appendTo;
     private final boolean resume;
 
-    private IndexJobConfig(Configuration c) {
+    private IndexJobConfig(Settings c) {
         String mode = c.get(IndexOptions.MODE).strip().toLowerCase(java.util.Locale.ROOT);
         if (!mode.equals("batch") && !mode.equals("streaming")) {
             throw new IllegalArgumentException(
@@ -100,7 +100,7 @@ public final class IndexJobConfig implements Serializable {
             if (inputs.isEmpty()) {
                 throw new IllegalArgumentException("--input is required: give at least one URL list or folder");
             }
-            for (ConfigOption<?> o : List.of(
+            for (Option<?> o : List.of(
                     IndexOptions.QUEUE,
                     IndexOptions.FROM_SAVEPOINT,
                     IndexOptions.RESUME,
@@ -297,7 +297,7 @@ public final class IndexJobConfig implements Serializable {
             throw new IllegalArgumentException("--output.file-size must be at least 1kb, was " + fileSizeBytes);
         }
         explicitOptions = new ArrayList<>();
-        for (ConfigOption<?> o : IndexOptions.ALL) {
+        for (Option<?> o : IndexOptions.ALL) {
             if (c.contains(o)) {
                 explicitOptions.add(o.key() + "=" + c.get(o));
             }
@@ -309,11 +309,11 @@ public final class IndexJobConfig implements Serializable {
      *
      * @throws IllegalArgumentException naming the flag at fault
      */
-    public static IndexJobConfig from(Configuration conf) {
+    public static IndexJobConfig from(Settings conf) {
         return new IndexJobConfig(Objects.requireNonNull(conf));
     }
 
-    private static int within(Configuration c, ConfigOption<Integer> option, int min, int max) {
+    private static int within(Settings c, Option<Integer> option, int min, int max) {
         int v = c.get(option);
         if (v < min || v > max) {
             throw new IllegalArgumentException(

@@ -3,10 +3,12 @@ package io.imgindex.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.imgindex.flags.ByteSize;
+import io.imgindex.flags.Flags;
+import io.imgindex.flags.UsageException;
 import io.imgindex.job.IndexOptions;
 import java.time.Duration;
 import java.util.List;
-import org.apache.flink.configuration.MemorySize;
 import org.junit.jupiter.api.Test;
 
 class FlagsTest {
@@ -33,7 +35,7 @@ class FlagsTest {
         assertThat(p.options().get(IndexOptions.INPUT)).containsExactly("a.txt", "b.csv");
         assertThat(p.options().get(IndexOptions.SHARDS)).isEqualTo(8);
         assertThat(p.options().get(IndexOptions.FETCH_READ_TIMEOUT)).isEqualTo(Duration.ofSeconds(3));
-        assertThat(p.options().get(IndexOptions.FETCH_MAX_BYTES)).isEqualTo(MemorySize.parse("5mb"));
+        assertThat(p.options().get(IndexOptions.FETCH_MAX_BYTES)).isEqualTo(ByteSize.parse("5mb"));
         assertThat(p.options().get(IndexOptions.ALLOW_PRIVATE_NETWORKS)).isTrue();
         assertThat(p.flinkConf()).containsEntry("s3.endpoint", "http://x:9000");
         assertThat(p.help()).isFalse();

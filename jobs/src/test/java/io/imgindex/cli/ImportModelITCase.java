@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.imgindex.embed.ModelCard;
 import io.imgindex.embed.ModelStore;
+import io.imgindex.flags.Flags;
 import io.imgindex.format.GenerationReader;
 import io.imgindex.format.IndexRow;
 import io.imgindex.format.Manifest;

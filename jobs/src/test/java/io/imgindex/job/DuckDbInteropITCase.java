@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.imgindex.cli.Flags;
+import io.imgindex.flags.Flags;
 import io.imgindex.format.Manifest;
 import io.imgindex.format.ManifestFile;
 import io.imgindex.format.Table;

@@ -2,7 +2,7 @@ package io.imgindex.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.imgindex.cli.Flags;
+import io.imgindex.flags.Flags;
 import io.imgindex.format.DuplicateRow;
 import io.imgindex.format.FailureRow;
 import io.imgindex.format.GenerationReader;

@@ -2,7 +2,7 @@ package io.imgindex.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.imgindex.cli.Flags;
+import io.imgindex.flags.Flags;
 import io.imgindex.item.Item;
 import io.imgindex.output.GenerationTarget;
 import java.nio.file.Files;

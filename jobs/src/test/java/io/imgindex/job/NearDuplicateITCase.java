@@ -2,8 +2,8 @@ package io.imgindex.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.imgindex.cli.Flags;
 import io.imgindex.dedup.near.NearDupTruth;
+import io.imgindex.flags.Flags;
 import io.imgindex.format.DuplicateRow;
 import io.imgindex.format.GenerationReader;
 import io.imgindex.format.IndexRow;

@@ -2,6 +2,7 @@ package io.imgindex.server.router;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.imgindex.flags.Settings;
 import io.imgindex.format.ShardAssignment;
 import io.imgindex.server.IndexServer;
 import io.imgindex.server.ServeOptions;
@@ -32,7 +33,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.flink.configuration.Configuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,7 +76,7 @@ public final class RouterServer implements AutoCloseable {
     }
 
     /** Starts a router from {@link ServeOptions}. */
-    public static RouterServer start(Configuration o) throws Exception {
+    public static RouterServer start(Settings o) throws Exception {
         List<Backend> backends = new ArrayList<>();
         for (String part : o.get(ServeOptions.BACKENDS)) {
             for (String b : part.split(",")) {

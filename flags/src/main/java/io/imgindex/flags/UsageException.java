@@ -1,4 +1,4 @@
-package io.imgindex.cli;
+package io.imgindex.flags;
 
 /** A command line that cannot be run: an unknown or malformed flag, a missing value. The message is one line. */
 public class UsageException extends RuntimeException {

@@ -1,8 +1,7 @@
-package io.imgindex.cli;
+package io.imgindex.flags;
 
 import java.io.PrintStream;
 import java.util.List;
-import org.apache.flink.configuration.ConfigOption;
 
 /**
  * One command of {@code bin/imgindex}: its flags, its {@code --help}, and what it does with a parsed command line.
@@ -21,7 +20,7 @@ public record Command(
         String name,
         String usage,
         String summary,
-        List<ConfigOption<?>> options,
+        List<Option<?>> options,
         Flags.Conf conf,
         boolean takesArguments,
         Runner runner) {

@@ -1,23 +1,16 @@
-package io.imgindex.cli;
+package io.imgindex.flags;
 
-import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.flink.configuration.ConfigOption;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.MemorySize;
-import org.apache.flink.configuration.description.Formatter;
-import org.apache.flink.configuration.description.TextElement;
 
 /**
- * Command-line flags backed by Flink {@link ConfigOption}s: {@code --<key> VALUE} or {@code --<key>=VALUE};
+ * Command-line flags of typed {@link Option}s: {@code --<key> VALUE} or {@code --<key>=VALUE};
  * boolean options are bare flags ({@code --<key>}; off with {@code --no-<key>} or {@code --<key>=false}); list
  * options repeat. Anything
  * else is refused with a one-line message naming the flag. {@code --conf KEY=VALUE} passes a setting to Flink
@@ -26,9 +19,9 @@ import org.apache.flink.configuration.description.TextElement;
 public final class Flags {
 
     /** What a command line said. */
-    public record Parsed(Configuration options, Map<String, String> flinkConf, boolean help, List<String> arguments) {
+    public record Parsed(Settings options, Map<String, String> flinkConf, boolean help, List<String> arguments) {
 
-        public Parsed(Configuration options, Map<String, String> flinkConf, boolean help) {
+        public Parsed(Settings options, Map<String, String> flinkConf, boolean help) {
             this(options, flinkConf, help, List.of());
         }
     }
@@ -46,7 +39,7 @@ public final class Flags {
     private Flags() {}
 
     /** Parses the flags of a command that takes any Flink setting with {@code --conf} (the job's). */
-    public static Parsed parse(String[] args, List<ConfigOption<?>> options) {
+    public static Parsed parse(String[] args, List<Option<?>> options) {
         return parse(args, options, Conf.FLINK);
     }
 
@@ -56,7 +49,7 @@ public final class Flags {
      * @throws UsageException on an unknown flag, a missing value, a value of the wrong type, a {@code --conf} the
      *     command does not take, or a positional argument
      */
-    public static Parsed parse(String[] args, List<ConfigOption<?>> options, Conf conf) {
+    public static Parsed parse(String[] args, List<Option<?>> options, Conf conf) {
         return parse(args, options, conf, false);
     }
 
@@ -64,16 +57,16 @@ public final class Flags {
      * Parses {@code args} against {@code options}, keeping the arguments that are not flags (file names) in
      * {@link Parsed#arguments()}; {@code --} ends the flags.
      */
-    public static Parsed parseWithArguments(String[] args, List<ConfigOption<?>> options, Conf conf) {
+    public static Parsed parseWithArguments(String[] args, List<Option<?>> options, Conf conf) {
         return parse(args, options, conf, true);
     }
 
-    private static Parsed parse(String[] args, List<ConfigOption<?>> options, Conf confKind, boolean takeArguments) {
-        Map<String, ConfigOption<?>> byKey = new LinkedHashMap<>();
-        for (ConfigOption<?> o : options) {
+    private static Parsed parse(String[] args, List<Option<?>> options, Conf confKind, boolean takeArguments) {
+        Map<String, Option<?>> byKey = new LinkedHashMap<>();
+        for (Option<?> o : options) {
             byKey.put(o.key(), o);
         }
-        Configuration conf = new Configuration();
+        Settings.Builder conf = new Settings.Builder();
         Map<String, String> flink = new LinkedHashMap<>();
         Map<String, List<String>> lists = new LinkedHashMap<>();
         Set<String> seen = new HashSet<>();
@@ -117,21 +110,21 @@ public final class Flags {
                 flink.put(key, kv.substring(sep + 1).strip());
                 continue;
             }
-            ConfigOption<?> option = byKey.get(name);
+            Option<?> option = byKey.get(name);
             if (option == null && name.startsWith("no-") && value == null) {
-                ConfigOption<?> negated = byKey.get(name.substring(3));
-                if (negated != null && typeOf(negated) == Boolean.class) {
+                Option<?> negated = byKey.get(name.substring(3));
+                if (negated != null && negated.type() == Boolean.class) {
                     if (!seen.add(negated.key())) {
                         throw new UsageException("--" + negated.key() + " is given more than once");
                     }
-                    conf.setString(negated.key(), "false");
+                    conf.parse(negated, "false");
                     continue;
                 }
             }
             if (option == null) {
                 throw new UsageException("unknown flag --" + name + " (see --help)");
             }
-            Class<?> type = typeOf(option);
+            Class<?> type = option.type();
             if (type == Boolean.class) {
                 String v = value == null ? "true" : value;
                 if (!v.equalsIgnoreCase("true") && !v.equalsIgnoreCase("false")) {
@@ -144,36 +137,39 @@ public final class Flags {
                 if (!seen.add(name)) {
                     throw new UsageException("--" + name + " is given more than once");
                 }
-                conf.setString(name, v.toLowerCase(java.util.Locale.ROOT));
+                conf.parse(option, v);
                 continue;
             }
             if (value == null) {
                 value = next(args, ++i, "--" + name);
             }
-            if (isList(option)) {
+            if (option.isList()) {
                 lists.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
                 continue;
             }
             if (!seen.add(name)) {
                 throw new UsageException("--" + name + " is given more than once");
             }
-            conf.setString(name, value);
-            check(conf, option, value);
+            parseValue(conf, option, value);
         }
         for (Map.Entry<String, List<String>> e : lists.entrySet()) {
-            @SuppressWarnings("unchecked")
-            ConfigOption<List<String>> listOption = (ConfigOption<List<String>>) byKey.get(e.getKey());
-            conf.set(listOption, List.copyOf(e.getValue()));
+            Option<?> listOption = byKey.get(e.getKey());
+            try {
+                conf.list(listOption, e.getValue());
+            } catch (IllegalArgumentException bad) {
+                throw new UsageException(
+                        "bad value for --" + listOption.key() + " (expected " + expected(listOption.type()) + ")", bad);
+            }
         }
-        return new Parsed(conf, flink, help, List.copyOf(arguments));
+        return new Parsed(conf.build(), flink, help, List.copyOf(arguments));
     }
 
     /** The {@code --help} text of a command. */
-    public static String help(String usage, String summary, List<ConfigOption<?>> options, Conf conf) {
+    public static String help(String usage, String summary, List<Option<?>> options, Conf conf) {
         StringBuilder s = new StringBuilder();
         s.append("Usage: ").append(usage).append("\n\n").append(summary).append("\n\nOptions:\n");
-        for (ConfigOption<?> o : options) {
-            Class<?> type = typeOf(o);
+        for (Option<?> o : options) {
+            Class<?> type = o.type();
             s.append("  --").append(o.key());
             if (type != Boolean.class) {
                 s.append(' ').append(valueName(o.key(), type));
@@ -181,18 +177,17 @@ public final class Flags {
                 s.append(" | --no-").append(o.key());
             }
             List<String> notes = new ArrayList<>();
-            if (isList(o)) {
+            if (o.isList()) {
                 notes.add("repeatable");
             }
-            if (o.hasDefaultValue() && !(isList(o) && ((List<?>) o.defaultValue()).isEmpty())) {
+            if (o.hasDefaultValue() && !(o.isList() && ((List<?>) o.defaultValue()).isEmpty())) {
                 notes.add("default: " + show(o.defaultValue()));
             }
             if (!notes.isEmpty()) {
                 s.append("  (").append(String.join(", ", notes)).append(')');
             }
             s.append('\n');
-            s.append(wrap(new PlainText().format(o.description()), "      ", 96))
-                    .append('\n');
+            s.append(wrap(o.description(), "      ", 96)).append('\n');
         }
         String confText =
                 switch (conf) {
@@ -231,12 +226,12 @@ public final class Flags {
         return args[i];
     }
 
-    private static void check(Configuration conf, ConfigOption<?> option, String value) {
+    private static void parseValue(Settings.Builder conf, Option<?> option, String value) {
         try {
-            conf.get(option);
+            conf.parse(option, value);
         } catch (IllegalArgumentException e) {
             throw new UsageException(
-                    "bad value for --" + option.key() + ": '" + value + "' (expected " + expected(typeOf(option)) + ")",
+                    "bad value for --" + option.key() + ": '" + value + "' (expected " + expected(option.type()) + ")",
                     e);
         }
     }
@@ -248,7 +243,7 @@ public final class Flags {
         if (type == Duration.class) {
             return "a duration such as 500ms, 5s or 2min";
         }
-        if (type == MemorySize.class) {
+        if (type == ByteSize.class) {
             return "a size such as 512kb or 20mb";
         }
         if (type == Double.class || type == Float.class) {
@@ -264,7 +259,7 @@ public final class Flags {
         if (type == Duration.class) {
             return "DURATION";
         }
-        if (type == MemorySize.class) {
+        if (type == ByteSize.class) {
             return "SIZE";
         }
         return key.equals("input") || key.endsWith("root") || key.equals("model")
@@ -274,7 +269,7 @@ public final class Flags {
 
     private static String show(Object value) {
         if (value instanceof Duration d) {
-            return org.apache.flink.util.TimeUtils.formatWithHighestUnit(d);
+            return Durations.format(d);
         }
         return String.valueOf(value);
     }
@@ -294,64 +289,5 @@ public final class Flags {
             col += word.length();
         }
         return out.toString();
-    }
-
-    // ConfigOption keeps its value type and list-ness package-private; Flink's own parsers read them the same way.
-    private static final Method GET_CLAZZ = accessible("getClazz");
-    private static final Method IS_LIST = accessible("isList");
-
-    private static Method accessible(String name) {
-        try {
-            Method m = ConfigOption.class.getDeclaredMethod(name);
-            m.setAccessible(true);
-            return m;
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("this Flink's ConfigOption has no " + name + "()", e);
-        }
-    }
-
-    public static Class<?> typeOf(ConfigOption<?> option) {
-        try {
-            return (Class<?>) GET_CLAZZ.invoke(option);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    public static boolean isList(ConfigOption<?> option) {
-        try {
-            return (Boolean) IS_LIST.invoke(option);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** Flink's option descriptions as plain text (Flink itself only renders them as HTML). */
-    static final class PlainText extends Formatter {
-        @Override
-        protected void formatLink(StringBuilder state, String link, String description) {
-            state.append(description.isEmpty() ? link : description + " (" + link + ")");
-        }
-
-        @Override
-        protected void formatLineBreak(StringBuilder state) {
-            state.append(' ');
-        }
-
-        @Override
-        protected void formatText(
-                StringBuilder state, String format, String[] elements, EnumSet<TextElement.TextStyle> styles) {
-            state.append(elements.length == 0 ? format : String.format(format, (Object[]) elements));
-        }
-
-        @Override
-        protected void formatList(StringBuilder state, String[] entries) {
-            state.append(String.join("; ", entries));
-        }
-
-        @Override
-        protected Formatter newInstance() {
-            return new PlainText();
-        }
     }
 }

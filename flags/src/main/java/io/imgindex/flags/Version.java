@@ -1,4 +1,4 @@
-package io.imgindex.cli;
+package io.imgindex.flags;
 
 import java.io.IOException;
 import java.io.InputStream;
