@@ -1,5 +1,6 @@
 package io.imgindex.server.http;
 
+import io.imgindex.server.search.QueryImageRefused;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -176,6 +177,15 @@ public final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRe
         }
         if (t instanceof ApiException e) {
             return Response.error(e.status(), e.getMessage());
+        }
+        if (t instanceof QueryImageRefused q) {
+            int status =
+                    switch (q.why()) {
+                        case NOT_ALLOWED -> 400;
+                        case TOO_LARGE -> 413;
+                        case UNUSABLE -> 422;
+                    };
+            return Response.error(status, q.getMessage());
         }
         if (t instanceof TimeoutException) {
             return Response.error(503, "the request took longer than " + timeout.toMillis() + " ms");

@@ -4,6 +4,7 @@ import io.imgindex.embed.ModelCard;
 import io.imgindex.format.DuplicateRow;
 import io.imgindex.format.Manifest;
 import io.imgindex.format.ShardAssignment;
+import io.imgindex.server.search.Searchable;
 import io.imgindex.server.search.ShardIndex;
 import java.time.Duration;
 import java.time.Instant;
@@ -30,7 +31,8 @@ public record LoadedIndex(
         SortedMap<Integer, ShardIndex> shards,
         Map<String, List<DuplicateRow>> duplicatesOf,
         Map<String, DuplicateRow> duplicates,
-        Stats stats) {
+        Stats stats)
+        implements Searchable {
 
     /**
      * @param vectors rows loaded

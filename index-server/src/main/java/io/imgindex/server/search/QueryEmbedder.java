@@ -9,7 +9,7 @@ import io.imgindex.embed.ModelCard;
 import io.imgindex.embed.ModelStore;
 import io.imgindex.fetch.FetchResult;
 import io.imgindex.fetch.ImageFetcher;
-import io.imgindex.server.http.ApiException;
+import io.imgindex.server.search.QueryImageRefused.Why;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Collection;
@@ -83,7 +83,9 @@ public final class QueryEmbedder implements AutoCloseable {
         Loaded m = load(modelId);
         DecodedImage d = m.decoder().decode(image);
         if (!d.isOk()) {
-            throw new ApiException(d.reason().equals("TOO_MANY_PIXELS") ? 413 : 422, d.reason() + ": " + d.message());
+            throw new QueryImageRefused(
+                    d.reason().equals("TOO_MANY_PIXELS") ? Why.TOO_LARGE : Why.UNUSABLE,
+                    d.reason() + ": " + d.message());
         }
         CompletableFuture<float[]> v = m.batcher().submit(m.options().keepEncoded() ? image : d.pixels());
         return v.get();
@@ -97,31 +99,30 @@ public final class QueryEmbedder implements AutoCloseable {
     public float[] embedUrl(String modelId, String url) throws Exception {
         String scheme = scheme(url);
         if (!urlSchemes.contains(scheme)) {
-            throw ApiException.badRequest("this server searches " + String.join(", ", urlSchemes) + " URLs, not "
-                    + (scheme.isEmpty() ? "'" + url + "'" : scheme + ": ones")
-                    + " (the server option --search.url-schemes widens it)");
+            throw new QueryImageRefused(
+                    Why.NOT_ALLOWED,
+                    "this server searches " + String.join(", ", urlSchemes) + " URLs, not "
+                            + (scheme.isEmpty() ? "'" + url + "'" : scheme + ": ones")
+                            + " (the server option --search.url-schemes widens it)");
         }
         boolean objectStore = OBJECT_STORES.contains(scheme);
         FetchResult r = fetcher.fetch(url).get();
         if (!r.isOk()) {
             if (objectStore) {
-                throw new ApiException(422, "could not read an image from " + url);
+                throw new QueryImageRefused(Why.UNUSABLE, "could not read an image from " + url);
             }
-            int status =
+            Why why =
                     switch (r.reason()) {
-                        case "BAD_URL", "BLOCKED_ADDRESS", "BLOCKED_PATH" -> 400;
-                        case "TOO_LARGE" -> 413;
-                        default -> 422;
+                        case "BAD_URL", "BLOCKED_ADDRESS", "BLOCKED_PATH" -> Why.NOT_ALLOWED;
+                        case "TOO_LARGE" -> Why.TOO_LARGE;
+                        default -> Why.UNUSABLE;
                     };
-            throw new ApiException(status, "could not fetch " + url + ": " + r.reason() + ": " + r.message());
+            throw new QueryImageRefused(why, "could not fetch " + url + ": " + r.reason() + ": " + r.message());
         }
         try {
             return embed(modelId, r.content());
-        } catch (ApiException e) {
-            if (objectStore && e.status() != 503) {
-                throw new ApiException(422, "could not read an image from " + url);
-            }
-            throw e;
+        } catch (QueryImageRefused e) {
+            throw objectStore ? new QueryImageRefused(Why.UNUSABLE, "could not read an image from " + url) : e;
         }
     }
 

@@ -1,7 +1,6 @@
 package io.imgindex.server.search;
 
 import io.imgindex.format.DuplicateRow;
-import io.imgindex.server.load.LoadedIndex;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -59,7 +58,7 @@ public final class Searcher {
         this.shardPool = shardPool;
     }
 
-    public List<Hit> search(LoadedIndex index, Query q) throws InterruptedException {
+    public List<Hit> search(Searchable index, Query q) throws InterruptedException {
         int k = q.excludeId() == null ? q.k() : q.k() + 1;
         List<ShardIndex> shards = new ArrayList<>(index.shards().values());
         List<TopK.Entry> merged = new ArrayList<>();

@@ -1,0 +1,48 @@
+package io.imgindex.server;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The server's seams, checked on its classes: no Flink, search apart from HTTP, no cycles between packages. */
+class ArchitectureTest {
+
+    static JavaClasses server;
+
+    @BeforeAll
+    static void load() {
+        server = new ClassFileImporter()
+                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .importPackages("io.imgindex.server");
+    }
+
+    @Test
+    void theServerNeverUsesFlink() {
+        noClasses()
+                .should()
+                .dependOnClassesThat()
+                .resideInAPackage("org.apache.flink..")
+                .check(server);
+    }
+
+    @Test
+    void searchKnowsNothingOfHttp() {
+        noClasses()
+                .that()
+                .resideInAPackage("io.imgindex.server.search..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("io.imgindex.server.http..", "io.netty..")
+                .check(server);
+    }
+
+    @Test
+    void packagesDoNotDependOnEachOtherInCircles() {
+        slices().matching("io.imgindex.server.(*)..").should().beFreeOfCycles().check(server);
+    }
+}
