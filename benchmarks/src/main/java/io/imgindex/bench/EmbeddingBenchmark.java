@@ -1,13 +1,13 @@
 package io.imgindex.bench;
 
-import io.imgindex.decode.DecodeOptions;
-import io.imgindex.decode.DecodedImage;
-import io.imgindex.decode.ImageDecoder;
-import io.imgindex.embed.EmbeddingBatcher;
-import io.imgindex.embed.EmbeddingModel;
-import io.imgindex.embed.ModelCard;
-import io.imgindex.embed.ModelCatalog;
-import io.imgindex.embed.ModelStore;
+import io.imgindex.imaging.decode.DecodeOptions;
+import io.imgindex.imaging.decode.DecodedImage;
+import io.imgindex.imaging.decode.ImageDecoder;
+import io.imgindex.imaging.embed.EmbeddingBatcher;
+import io.imgindex.imaging.embed.EmbeddingModel;
+import io.imgindex.imaging.embed.ModelCard;
+import io.imgindex.imaging.embed.ModelCatalog;
+import io.imgindex.imaging.embed.ModelStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;

@@ -1,13 +1,13 @@
 package io.imgindex.bench;
 
-import io.imgindex.decode.DecodedImage;
-import io.imgindex.decode.ImageDecoder;
-import io.imgindex.embed.Devices;
-import io.imgindex.embed.ModelCatalog;
-import io.imgindex.embed.SharedModels;
-import io.imgindex.fetch.FetchResult;
-import io.imgindex.fetch.ImageFetcher;
 import io.imgindex.flags.Flags;
+import io.imgindex.imaging.decode.DecodedImage;
+import io.imgindex.imaging.decode.ImageDecoder;
+import io.imgindex.imaging.embed.Devices;
+import io.imgindex.imaging.embed.ModelCatalog;
+import io.imgindex.imaging.embed.SharedModels;
+import io.imgindex.imaging.fetch.FetchResult;
+import io.imgindex.imaging.fetch.ImageFetcher;
 import io.imgindex.job.IndexJob;
 import io.imgindex.job.IndexJobConfig;
 import io.imgindex.job.IndexOptions;

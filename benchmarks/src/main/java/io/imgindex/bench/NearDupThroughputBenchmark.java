@@ -1,8 +1,5 @@
 package io.imgindex.bench;
 
-import io.imgindex.decode.DecodeOptions;
-import io.imgindex.decode.DecodedImage;
-import io.imgindex.decode.ImageDecoder;
 import io.imgindex.dedup.near.Hyperplanes;
 import io.imgindex.dedup.near.NearDupParams;
 import io.imgindex.dedup.near.NearDuplicateFunction;
@@ -11,10 +8,13 @@ import io.imgindex.dedup.near.PartitionKeys;
 import io.imgindex.dedup.near.RouteFunction;
 import io.imgindex.dedup.near.Routed;
 import io.imgindex.dedup.near.Routing;
-import io.imgindex.embed.EmbeddingModel;
-import io.imgindex.embed.ModelCard;
-import io.imgindex.embed.ModelCatalog;
-import io.imgindex.embed.ModelStore;
+import io.imgindex.imaging.decode.DecodeOptions;
+import io.imgindex.imaging.decode.DecodedImage;
+import io.imgindex.imaging.decode.ImageDecoder;
+import io.imgindex.imaging.embed.EmbeddingModel;
+import io.imgindex.imaging.embed.ModelCard;
+import io.imgindex.imaging.embed.ModelCatalog;
+import io.imgindex.imaging.embed.ModelStore;
 import io.imgindex.item.Item;
 import io.imgindex.item.Status;
 import java.nio.file.Files;

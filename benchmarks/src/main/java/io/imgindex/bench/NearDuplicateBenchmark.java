@@ -1,19 +1,19 @@
 package io.imgindex.bench;
 
-import io.imgindex.decode.DecodeOptions;
-import io.imgindex.decode.DecodedImage;
-import io.imgindex.decode.ImageDecoder;
 import io.imgindex.dedup.near.InMemoryLeaderStore;
 import io.imgindex.dedup.near.KeepOrder;
 import io.imgindex.dedup.near.NearDupParams;
 import io.imgindex.dedup.near.NearDupTruth;
 import io.imgindex.dedup.near.NearDuplicateIndex;
 import io.imgindex.dedup.near.Routing;
-import io.imgindex.embed.EmbeddingModel;
-import io.imgindex.embed.ModelCard;
-import io.imgindex.embed.ModelCatalog;
-import io.imgindex.embed.ModelStore;
-import io.imgindex.embed.tfjs.NpmPackages;
+import io.imgindex.imaging.decode.DecodeOptions;
+import io.imgindex.imaging.decode.DecodedImage;
+import io.imgindex.imaging.decode.ImageDecoder;
+import io.imgindex.imaging.embed.EmbeddingModel;
+import io.imgindex.imaging.embed.ModelCard;
+import io.imgindex.imaging.embed.ModelCatalog;
+import io.imgindex.imaging.embed.ModelStore;
+import io.imgindex.imaging.embed.tfjs.NpmPackages;
 import io.imgindex.item.Item;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,9 +1,9 @@
 package io.imgindex.server;
 
-import io.imgindex.decode.DecodeLimitOptions;
 import io.imgindex.flags.ByteSize;
 import io.imgindex.flags.Option;
 import io.imgindex.flags.Options;
+import io.imgindex.imaging.decode.DecodeLimitOptions;
 import io.imgindex.server.load.GraphWalk;
 import java.time.Duration;
 import java.util.List;

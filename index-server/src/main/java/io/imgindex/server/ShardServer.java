@@ -1,14 +1,14 @@
 package io.imgindex.server;
 
-import io.imgindex.decode.DecodeLimitOptions;
-import io.imgindex.embed.ModelStore;
-import io.imgindex.fetch.FetchOptions;
-import io.imgindex.fetch.ImageFetcher;
 import io.imgindex.flags.Option;
 import io.imgindex.flags.Settings;
 import io.imgindex.format.GenerationReader;
 import io.imgindex.format.S3Settings;
 import io.imgindex.format.Sha256;
+import io.imgindex.imaging.decode.DecodeLimitOptions;
+import io.imgindex.imaging.embed.ModelStore;
+import io.imgindex.imaging.fetch.FetchOptions;
+import io.imgindex.imaging.fetch.ImageFetcher;
 import io.imgindex.server.http.AdminHandler;
 import io.imgindex.server.http.ApiContext;
 import io.imgindex.server.http.ApiException;

@@ -9,7 +9,10 @@ import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The server's seams, checked on its classes: no Flink, search apart from HTTP, no cycles between packages. */
+/**
+ * The server's seams, checked on its classes: no Flink, images through {@code imaging} (never the pipeline's
+ * functions), search apart from HTTP, no cycles between packages.
+ */
 class ArchitectureTest {
 
     static JavaClasses server;
@@ -27,6 +30,22 @@ class ArchitectureTest {
                 .should()
                 .dependOnClassesThat()
                 .resideInAPackage("org.apache.flink..")
+                .check(server);
+    }
+
+    @Test
+    void theServerUsesImagingNotThePipelinesFunctions() {
+        noClasses()
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(
+                        "io.imgindex.fetch..",
+                        "io.imgindex.decode..",
+                        "io.imgindex.embed..",
+                        "io.imgindex.item..",
+                        "io.imgindex.input..",
+                        "io.imgindex.dedup..",
+                        "io.imgindex.job..")
                 .check(server);
     }
 

@@ -187,7 +187,8 @@ class RequestHandlerTest {
                         List.of()),
                 new Configuration());
         GenerationReader reader = GenerationReader.open(dir.toString(), "idx", new Configuration());
-        io.imgindex.embed.ModelStore store = new io.imgindex.embed.ModelStore(Path.of("target", "model-cache"));
+        io.imgindex.imaging.embed.ModelStore store =
+                new io.imgindex.imaging.embed.ModelStore(Path.of("target", "model-cache"));
         ServedIndex served = new ServedIndex(
                 new IndexLoader(
                         reader,

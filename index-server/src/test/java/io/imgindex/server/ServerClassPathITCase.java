@@ -19,7 +19,11 @@ class ServerClassPathITCase {
         List<String> jars = Arrays.stream(Files.readString(file).strip().split(java.io.File.pathSeparator))
                 .map(p -> Paths.get(p).getFileName().toString())
                 .toList();
-        assertThat(jars).anyMatch(j -> j.startsWith("jvector-")).anyMatch(j -> j.startsWith("netty-codec-http-"));
+        assertThat(jars)
+                .anyMatch(j -> j.startsWith("jvector-"))
+                .anyMatch(j -> j.startsWith("netty-codec-http-"))
+                .anyMatch(j -> j.startsWith("imgindex-imaging"));
         assertThat(jars).noneMatch(j -> j.startsWith("flink-"));
+        assertThat(jars).as("the pipeline's functions").noneMatch(j -> j.startsWith("imgindex-udfs"));
     }
 }

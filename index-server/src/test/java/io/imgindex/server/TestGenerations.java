@@ -1,6 +1,5 @@
 package io.imgindex.server;
 
-import io.imgindex.embed.ModelCard;
 import io.imgindex.format.Counts;
 import io.imgindex.format.DuplicateRow;
 import io.imgindex.format.GraphParams;
@@ -17,6 +16,7 @@ import io.imgindex.format.ShardAssignment;
 import io.imgindex.format.TableWriter;
 import io.imgindex.format.segment.SegmentOutput;
 import io.imgindex.format.segment.SegmentWriter;
+import io.imgindex.imaging.embed.ModelCard;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URI;

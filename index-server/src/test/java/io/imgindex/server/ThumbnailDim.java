@@ -1,6 +1,6 @@
 package io.imgindex.server;
 
-import io.imgindex.embed.ThumbnailModel;
+import io.imgindex.imaging.embed.ThumbnailModel;
 
 /** The built-in model: tests index random vectors of its dimension so that image queries work too. */
 final class ThumbnailDim {

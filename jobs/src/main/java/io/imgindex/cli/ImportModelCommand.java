@@ -1,16 +1,16 @@
 package io.imgindex.cli;
 
-import io.imgindex.embed.EmbeddingModel;
-import io.imgindex.embed.ModelCard;
-import io.imgindex.embed.ModelCatalog;
-import io.imgindex.embed.ModelStore;
-import io.imgindex.embed.tfjs.NpmPackages;
-import io.imgindex.embed.tfjs.TfjsImport;
 import io.imgindex.flags.Flags;
 import io.imgindex.flags.Option;
 import io.imgindex.flags.Options;
 import io.imgindex.flags.Settings;
 import io.imgindex.flags.UsageException;
+import io.imgindex.imaging.embed.EmbeddingModel;
+import io.imgindex.imaging.embed.ModelCard;
+import io.imgindex.imaging.embed.ModelCatalog;
+import io.imgindex.imaging.embed.ModelStore;
+import io.imgindex.imaging.embed.tfjs.NpmPackages;
+import io.imgindex.imaging.embed.tfjs.TfjsImport;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;

@@ -1,12 +1,12 @@
 package io.imgindex.job;
 
-import io.imgindex.decode.DecodeLimitOptions;
 import io.imgindex.dedup.near.NearDupParams;
-import io.imgindex.embed.ModelCatalog;
 import io.imgindex.flags.ByteSize;
 import io.imgindex.flags.Option;
 import io.imgindex.flags.Options;
 import io.imgindex.format.GraphParams;
+import io.imgindex.imaging.decode.DecodeLimitOptions;
+import io.imgindex.imaging.embed.ModelCatalog;
 import io.imgindex.output.SegmentSettings;
 import java.time.Duration;
 import java.util.List;

@@ -1,7 +1,7 @@
 package io.imgindex.output;
 
+import io.imgindex.imaging.Reason;
 import io.imgindex.item.Item;
-import io.imgindex.item.Reason;
 import io.imgindex.item.Status;
 import java.util.ArrayList;
 import java.util.Collection;

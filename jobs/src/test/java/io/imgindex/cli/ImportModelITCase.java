@@ -2,12 +2,12 @@ package io.imgindex.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.imgindex.embed.ModelCard;
-import io.imgindex.embed.ModelStore;
 import io.imgindex.flags.Flags;
 import io.imgindex.format.GenerationReader;
 import io.imgindex.format.IndexRow;
 import io.imgindex.format.Manifest;
+import io.imgindex.imaging.embed.ModelCard;
+import io.imgindex.imaging.embed.ModelStore;
 import io.imgindex.job.IndexJob;
 import io.imgindex.job.IndexJobConfig;
 import io.imgindex.job.IndexOptions;

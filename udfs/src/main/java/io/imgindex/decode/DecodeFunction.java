@@ -1,6 +1,9 @@
 package io.imgindex.decode;
 
 import io.imgindex.format.Sha256;
+import io.imgindex.imaging.decode.DecodeOptions;
+import io.imgindex.imaging.decode.DecodedImage;
+import io.imgindex.imaging.decode.ImageDecoder;
 import io.imgindex.item.Item;
 import io.imgindex.item.Outcomes;
 import io.imgindex.item.Progress;

@@ -1,7 +1,7 @@
 package io.imgindex.dedup;
 
+import io.imgindex.imaging.Reason;
 import io.imgindex.item.Item;
-import io.imgindex.item.Reason;
 import java.util.Comparator;
 
 /**

@@ -1,8 +1,11 @@
 package io.imgindex.embed;
 
+import io.imgindex.imaging.Reason;
+import io.imgindex.imaging.embed.Devices;
+import io.imgindex.imaging.embed.EmbedOptions;
+import io.imgindex.imaging.embed.SharedModels;
 import io.imgindex.item.Item;
 import io.imgindex.item.ItemAsyncFunction;
-import io.imgindex.item.Reason;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,8 +1,11 @@
 package io.imgindex.fetch;
 
+import io.imgindex.imaging.Reason;
+import io.imgindex.imaging.fetch.FetchOptions;
+import io.imgindex.imaging.fetch.FetchResult;
+import io.imgindex.imaging.fetch.ImageFetcher;
 import io.imgindex.item.Item;
 import io.imgindex.item.ItemAsyncFunction;
-import io.imgindex.item.Reason;
 import java.util.concurrent.CompletableFuture;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Counter;

@@ -1,5 +1,6 @@
 package io.imgindex.fetch;
 
+import io.imgindex.imaging.fetch.ObjectStore;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,5 +1,6 @@
 package io.imgindex.item;
 
+import io.imgindex.imaging.Reason;
 import java.util.Map;
 import org.apache.flink.api.common.typeinfo.TypeInfo;
 

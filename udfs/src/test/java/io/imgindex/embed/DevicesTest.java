@@ -2,6 +2,7 @@ package io.imgindex.embed;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.imgindex.imaging.embed.Devices;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.tensorflow.proto.ConfigProto;

@@ -1,6 +1,6 @@
 package io.imgindex.server.load;
 
-import io.imgindex.fetch.ObjectStore;
+import io.imgindex.imaging.fetch.ObjectStore;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,6 +1,5 @@
 package io.imgindex.server.load;
 
-import io.imgindex.embed.ModelCard;
 import io.imgindex.format.DuplicateRow;
 import io.imgindex.format.GenerationReader;
 import io.imgindex.format.InMemoryInputFile;
@@ -12,6 +11,7 @@ import io.imgindex.format.SegmentInfo;
 import io.imgindex.format.ShardAssignment;
 import io.imgindex.format.Table;
 import io.imgindex.format.segment.SegmentGraph;
+import io.imgindex.imaging.embed.ModelCard;
 import io.imgindex.server.search.HnswParams;
 import io.imgindex.server.search.MappedSegment;
 import io.imgindex.server.search.Segment;

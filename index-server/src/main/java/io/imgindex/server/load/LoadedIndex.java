@@ -1,9 +1,9 @@
 package io.imgindex.server.load;
 
-import io.imgindex.embed.ModelCard;
 import io.imgindex.format.DuplicateRow;
 import io.imgindex.format.Manifest;
 import io.imgindex.format.ShardAssignment;
+import io.imgindex.imaging.embed.ModelCard;
 import io.imgindex.server.search.Searchable;
 import io.imgindex.server.search.ShardIndex;
 import java.time.Duration;

@@ -1,14 +1,14 @@
 package io.imgindex.server.search;
 
-import io.imgindex.decode.DecodeOptions;
-import io.imgindex.decode.DecodedImage;
-import io.imgindex.decode.ImageDecoder;
-import io.imgindex.embed.EmbeddingBatcher;
-import io.imgindex.embed.EmbeddingModel;
-import io.imgindex.embed.ModelCard;
-import io.imgindex.embed.ModelStore;
-import io.imgindex.fetch.FetchResult;
-import io.imgindex.fetch.ImageFetcher;
+import io.imgindex.imaging.decode.DecodeOptions;
+import io.imgindex.imaging.decode.DecodedImage;
+import io.imgindex.imaging.decode.ImageDecoder;
+import io.imgindex.imaging.embed.EmbeddingBatcher;
+import io.imgindex.imaging.embed.EmbeddingModel;
+import io.imgindex.imaging.embed.ModelCard;
+import io.imgindex.imaging.embed.ModelStore;
+import io.imgindex.imaging.fetch.FetchResult;
+import io.imgindex.imaging.fetch.ImageFetcher;
 import io.imgindex.server.search.QueryImageRefused.Why;
 import java.io.IOException;
 import java.time.Duration;

@@ -229,7 +229,7 @@ public final class NearDupTruth {
     }
 
     private static BufferedImage read(Path f) throws IOException {
-        return io.imgindex.decode.UprightImages.read(f);
+        return io.imgindex.imaging.decode.UprightImages.read(f);
     }
 
     private static List<Path> images(Path dir) throws IOException {
