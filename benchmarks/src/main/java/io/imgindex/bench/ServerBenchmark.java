@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.imgindex.flags.Flags;
 import io.imgindex.server.Http;
 import io.imgindex.server.ServeOptions;
+import io.imgindex.server.ServerConfig;
 import io.imgindex.server.ShardServer;
 import io.imgindex.server.TestGenerations;
 import io.imgindex.server.load.LoadedIndex;
@@ -473,7 +474,7 @@ public final class ServerBenchmark {
         args.addAll(List.of(extra));
         conf.forEach((k, v) -> args.addAll(List.of("--conf", k + "=" + v)));
         Flags.Parsed p = Flags.parse(args.toArray(new String[0]), ServeOptions.ALL, Flags.Conf.S3);
-        return ShardServer.start(p.options(), p.flinkConf(), null);
+        return ShardServer.start(ServerConfig.from(p.options()), p.flinkConf(), null);
     }
 
     /** The baseline: one thread, a simple loop and a priority queue, no tricks. */

@@ -237,6 +237,14 @@ public final class Flags {
     }
 
     private static String expected(Class<?> type) {
+        if (type.isEnum()) {
+            return "one of "
+                    + String.join(
+                            ", ",
+                            java.util.Arrays.stream(type.getEnumConstants())
+                                    .map(String::valueOf)
+                                    .toList());
+        }
         if (type == Integer.class || type == Long.class) {
             return "a whole number";
         }

@@ -45,9 +45,10 @@ public final class ServeCli {
                 return 0;
             }
             String token = System.getenv("IMGINDEX_ADMIN_TOKEN");
-            server = parsed.options().get(ServeOptions.ROUTER)
-                    ? io.imgindex.server.router.RouterServer.start(parsed.options())
-                    : ShardServer.start(parsed.options(), parsed.flinkConf(), token);
+            ServerConfig config = ServerConfig.from(parsed.options());
+            server = config.role() == ServerConfig.Role.ROUTER
+                    ? io.imgindex.server.router.RouterServer.start(config)
+                    : ShardServer.start(config, parsed.flinkConf(), token);
         } catch (UsageException | IllegalArgumentException e) {
             err.println("imgindex serve: " + e.getMessage());
             return 2;

@@ -5,6 +5,7 @@ import io.imgindex.flags.Option;
 import io.imgindex.flags.Options;
 import io.imgindex.imaging.decode.DecodeLimitOptions;
 import io.imgindex.server.load.GraphWalk;
+import io.imgindex.server.search.Searcher;
 import java.time.Duration;
 import java.util.List;
 
@@ -54,10 +55,11 @@ public final class ServeOptions {
             .durationType()
             .defaultValue(Duration.ofSeconds(10))
             .withDescription("How often the latest-generation pointer is checked for a new generation.");
-    public static final Option<String> SEARCH_MODE = Options.key("search.mode")
-            .stringType()
-            .defaultValue("approximate")
-            .withDescription("The default search: approximate (HNSW) or exact; a request may ask for either.");
+    public static final Option<Searcher.Mode> SEARCH_MODE = Options.key("search.mode")
+            .enumType(Searcher.Mode.class)
+            .defaultValue(Searcher.Mode.APPROXIMATE)
+            .withDescription(
+                    "The default search: APPROXIMATE (through the graph) or EXACT; a request may ask for" + " either.");
     public static final Option<Boolean> HNSW = Options.key("hnsw")
             .booleanType()
             .defaultValue(true)

@@ -1,11 +1,8 @@
 package io.imgindex.server;
 
-import io.imgindex.flags.Option;
-import io.imgindex.flags.Settings;
 import io.imgindex.format.GenerationReader;
 import io.imgindex.format.S3Settings;
 import io.imgindex.format.Sha256;
-import io.imgindex.imaging.decode.DecodeLimitOptions;
 import io.imgindex.imaging.embed.ModelStore;
 import io.imgindex.imaging.fetch.FetchOptions;
 import io.imgindex.imaging.fetch.ImageFetcher;
@@ -26,17 +23,11 @@ import io.imgindex.server.load.IndexLoader;
 import io.imgindex.server.load.LoadedIndex;
 import io.imgindex.server.load.SegmentCache;
 import io.imgindex.server.load.ServedIndex;
-import io.imgindex.server.search.HnswParams;
 import io.imgindex.server.search.QueryEmbedder;
 import io.imgindex.server.search.Searcher;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Paths;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -45,6 +36,9 @@ import java.util.concurrent.Executors;
  * HTTP, assembled from {@link ServeOptions}. Owns everything it starts; {@link #close()} stops it all.
  */
 public final class ShardServer implements AutoCloseable {
+
+    /** How long a query image waits for others to share a model call with. */
+    private static final Duration QUERY_BATCH_WAIT = Duration.ofMillis(5);
 
     private final IndexServer http;
     private final ServedIndex served;
@@ -66,56 +60,42 @@ public final class ShardServer implements AutoCloseable {
      * @param adminToken the admin token, or null to turn admin endpoints off
      * @throws IllegalArgumentException naming a bad option
      */
-    /** The segment cache folder: {@code --cache-dir}, else {@code $IMGINDEX_CACHE_DIR}, else the user's cache. */
-    static java.nio.file.Path cacheDir(Settings o) {
-        return o.getOptional(ServeOptions.CACHE_DIR)
-                .or(() ->
-                        Optional.ofNullable(System.getenv("IMGINDEX_CACHE_DIR")).filter(d -> !d.isBlank()))
-                .map(Paths::get)
-                .orElseGet(() -> Paths.get(System.getProperty("user.home"), ".cache", "imgindex", "segments"));
-    }
-
-    public static ShardServer start(Settings o, Map<String, String> settings, String adminToken) throws Exception {
+    public static ShardServer start(ServerConfig config, Map<String, String> settings, String adminToken)
+            throws Exception {
+        if (config.role() != ServerConfig.Role.SHARD) {
+            throw new IllegalArgumentException("a shard server needs a shard server's configuration, not a router's");
+        }
+        ServerConfig.Index source = config.index();
+        ServerConfig.Loading loading = config.loading();
+        ServerConfig.Search search = config.search();
         org.apache.hadoop.conf.Configuration hadoop = S3Settings.hadoopConf(settings);
-        GenerationReader reader = GenerationReader.open(o.get(ServeOptions.INDEX), o.get(ServeOptions.NAME), hadoop);
-        ModelStore store = new ModelStore(
-                o.getOptional(ServeOptions.MODEL_CACHE).map(Paths::get).orElseGet(ModelStore::defaultCache));
+        GenerationReader reader = GenerationReader.open(source.location(), source.name(), hadoop);
+        ModelStore store = new ModelStore(source.modelCache());
         FetchOptions fetch = FetchOptions.builder()
-                .allowPrivateNetworks(o.get(ServeOptions.ALLOW_PRIVATE_NETWORKS))
-                .allowedNetworks(o.get(ServeOptions.ALLOW_NETWORK))
-                .maxBytes(o.get(ServeOptions.MAX_BODY).getBytes())
-                .totalTimeout(Duration.ofSeconds(20))
+                .allowPrivateNetworks(config.fetch().allowPrivateNetworks())
+                .allowedNetworks(config.fetch().allowedNetworks())
+                .maxBytes(config.fetch().maxBytes())
+                .totalTimeout(config.fetch().totalTimeout())
                 .build();
         QueryEmbedder embedder = new QueryEmbedder(
                 store,
                 new ImageFetcher(fetch, new HadoopObjectStore(hadoop)),
-                DecodeLimitOptions.limits(o),
-                Duration.ofMillis(5),
-                o.get(ServeOptions.URL_SCHEMES));
-        HnswParams hnsw = o.get(ServeOptions.HNSW)
-                ? new HnswParams(
-                        o.get(ServeOptions.HNSW_M),
-                        o.get(ServeOptions.HNSW_EF_CONSTRUCTION),
-                        o.get(ServeOptions.HNSW_EF_SEARCH),
-                        1.2f,
-                        1.2f)
-                : null;
-        Searcher.Mode mode =
-                switch (o.get(ServeOptions.SEARCH_MODE).toLowerCase(Locale.ROOT)) {
-                    case "approximate" -> hnsw == null ? Searcher.Mode.EXACT : Searcher.Mode.APPROXIMATE;
-                    case "exact" -> Searcher.Mode.EXACT;
-                    default -> throw new IllegalArgumentException("--search.mode must be approximate or exact, was '"
-                            + o.get(ServeOptions.SEARCH_MODE) + "'");
-                };
-        int loadThreads = positive(o, ServeOptions.LOAD_THREADS);
+                config.decode(),
+                QUERY_BATCH_WAIT,
+                search.urlSchemes());
         Metrics metrics = new Metrics();
-        SegmentCache cache =
-                new SegmentCache(cacheDir(o), o.get(ServeOptions.CACHE_SIZE).getBytes());
+        SegmentCache cache = new SegmentCache(loading.cacheDir(), loading.cacheBytes());
         IndexLoader loader = new IndexLoader(
-                reader, shards(o), loadThreads, hnsw, embedder::card, cache, o.get(ServeOptions.GRAPH_WALK));
+                reader,
+                source.shards().isEmpty() ? null : source.shards(),
+                loading.threads(),
+                search.hnsw(),
+                embedder::card,
+                cache,
+                loading.graphWalk());
         ServedIndex served = new ServedIndex(
                 loader,
-                o.get(ServeOptions.WATCH_INTERVAL),
+                loading.watchInterval(),
                 new ServedIndex.Listener() {
                     @Override
                     public void loaded(LoadedIndex index, Duration took) {
@@ -132,7 +112,7 @@ public final class ShardServer implements AutoCloseable {
                         metrics.loadFailed();
                     }
                 },
-                positive(o, ServeOptions.KEEP_LOADED));
+                loading.keepLoaded());
         ExecutorService shardPool =
                 Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors(), r -> {
                     Thread t = new Thread(r, "imgindex-shard-search");
@@ -147,15 +127,15 @@ public final class ShardServer implements AutoCloseable {
                 new Searcher(shardPool),
                 embedder,
                 metrics,
-                new QueryParser(positive(o, ServeOptions.MAX_K), mode, o.get(ServeOptions.HNSW_EF_SEARCH)),
-                hnsw,
+                new QueryParser(search.maxK(), search.defaultMode(), search.efSearch()),
+                search.hnsw(),
                 token);
         IndexServer http = IndexServer.start(
-                o.get(ServeOptions.HOST),
-                o.get(ServeOptions.PORT),
-                routes(ctx, o.get(ServeOptions.EMBED_ENDPOINT)),
+                config.listen().host(),
+                config.listen().port(),
+                routes(ctx, search.embedEndpoint()),
                 metrics,
-                IndexServer.Limits.from(o));
+                config.http());
         served.start();
         return new ShardServer(http, served, embedder, shardPool);
     }
@@ -187,32 +167,6 @@ public final class ShardServer implements AutoCloseable {
     private static Response embedOff(Request r) {
         throw ApiException.notFound(
                 "POST /v1/embed is off on this server: start it with --embed-endpoint (a router's shard servers need it)");
-    }
-
-    private static Set<Integer> shards(Settings o) {
-        Set<Integer> out = new TreeSet<>();
-        for (String part : o.get(ServeOptions.SHARDS)) {
-            for (String s : part.split(",")) {
-                try {
-                    int n = Integer.parseInt(s.strip());
-                    if (n < 0) {
-                        throw new NumberFormatException();
-                    }
-                    out.add(n);
-                } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("--shards takes shard numbers such as 0,1; got '" + s + "'");
-                }
-            }
-        }
-        return out.isEmpty() ? null : out;
-    }
-
-    private static int positive(Settings o, Option<Integer> option) {
-        int v = o.get(option);
-        if (v < 1) {
-            throw new IllegalArgumentException("--" + option.key() + " must be positive, was " + v);
-        }
-        return v;
     }
 
     public IndexServer http() {

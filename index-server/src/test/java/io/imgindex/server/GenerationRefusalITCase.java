@@ -41,7 +41,7 @@ class GenerationRefusalITCase {
     void refusesBadGenerationsAndKeepsServing() throws Exception {
         TestGenerations.write(spec(1, ThumbnailDim.MODEL), new Configuration());
         try (ShardServer server = ShardServer.start(
-                Flags.parse(
+                ServerConfig.from(Flags.parse(
                                 new String[] {
                                     "--index",
                                     dir.toString(),
@@ -57,7 +57,7 @@ class GenerationRefusalITCase {
                                     "100ms"
                                 },
                                 ServeOptions.ALL)
-                        .options(),
+                        .options()),
                 Map.of(),
                 null)) {
             Http http = new Http(server.http().hostAndPort());
@@ -107,7 +107,7 @@ class GenerationRefusalITCase {
     void aServerWithNothingToServeSaysWhy() throws Exception {
         TestGenerations.write(spec(1, "some-unknown-model"), new Configuration());
         try (ShardServer server = ShardServer.start(
-                Flags.parse(
+                ServerConfig.from(Flags.parse(
                                 new String[] {
                                     "--index", dir.toString(),
                                     "--name", "idx",
@@ -116,7 +116,7 @@ class GenerationRefusalITCase {
                                     "--model-cache", "target/model-cache"
                                 },
                                 ServeOptions.ALL)
-                        .options(),
+                        .options()),
                 Map.of(),
                 null)) {
             Http http = new Http(server.http().hostAndPort());
@@ -144,7 +144,7 @@ class GenerationRefusalITCase {
             Files.write(data, b);
         }
         try (ShardServer server = ShardServer.start(
-                Flags.parse(
+                ServerConfig.from(Flags.parse(
                                 new String[] {
                                     "--index", dir.toString(),
                                     "--name", "idx",
@@ -154,7 +154,7 @@ class GenerationRefusalITCase {
                                     "--watch-interval", "100ms"
                                 },
                                 ServeOptions.ALL)
-                        .options(),
+                        .options()),
                 Map.of(),
                 null)) {
             Http http = new Http(server.http().hostAndPort());

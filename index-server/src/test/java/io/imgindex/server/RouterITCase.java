@@ -68,7 +68,7 @@ class RouterITCase {
         for (ShardServer s : backends) {
             hostPorts.add(s.http().hostAndPort());
         }
-        RouterServer r = RouterServer.start(Flags.parse(
+        RouterServer r = RouterServer.start(ServerConfig.from(Flags.parse(
                         new String[] {
                             "--router",
                             "--backends",
@@ -81,7 +81,7 @@ class RouterITCase {
                             "1s"
                         },
                         ServeOptions.ALL)
-                .options());
+                .options()));
         Http h = new Http(r.http().hostAndPort());
         Http.await(
                 "the router to see every shard",
@@ -106,7 +106,10 @@ class RouterITCase {
                 "target/model-cache"));
         args.addAll(List.of(more));
         return ShardServer.start(
-                Flags.parse(args.toArray(new String[0]), ServeOptions.ALL).options(), Map.of(), null);
+                ServerConfig.from(Flags.parse(args.toArray(new String[0]), ServeOptions.ALL)
+                        .options()),
+                Map.of(),
+                null);
     }
 
     @AfterAll

@@ -68,7 +68,10 @@ class SegmentServingITCase {
                 "100ms"));
         args.addAll(List.of(more));
         return ShardServer.start(
-                Flags.parse(args.toArray(new String[0]), ServeOptions.ALL).options(), Map.of(), TOKEN);
+                ServerConfig.from(Flags.parse(args.toArray(new String[0]), ServeOptions.ALL)
+                        .options()),
+                Map.of(),
+                TOKEN);
     }
 
     static List<String> ids(JsonNode results) {

@@ -73,7 +73,7 @@ class ShardServerITCase {
                     "2"
                 },
                 ServeOptions.ALL);
-        server = ShardServer.start(p.options(), Map.of(), TOKEN);
+        server = ShardServer.start(ServerConfig.from(p.options()), Map.of(), TOKEN);
         http = new Http(server.http().hostAndPort());
         Http.await(
                 "the first generation",
@@ -303,7 +303,7 @@ class ShardServerITCase {
                     "--decode.timeout", "1ns"
                 },
                 ServeOptions.ALL);
-        try (ShardServer hasty = ShardServer.start(p.options(), Map.of(), TOKEN)) {
+        try (ShardServer hasty = ShardServer.start(ServerConfig.from(p.options()), Map.of(), TOKEN)) {
             Http h = new Http(hasty.http().hostAndPort());
             Http.await(
                     "the first generation",

@@ -66,12 +66,7 @@ public final class IndexJobConfig implements Serializable {
     private final boolean resume;
 
     private IndexJobConfig(Settings c) {
-        String mode = c.get(IndexOptions.MODE).strip().toLowerCase(java.util.Locale.ROOT);
-        if (!mode.equals("batch") && !mode.equals("streaming")) {
-            throw new IllegalArgumentException(
-                    "--mode must be batch or streaming, was '" + c.get(IndexOptions.MODE) + "'");
-        }
-        streaming = mode.equals("streaming");
+        streaming = c.get(IndexOptions.MODE) == IndexOptions.Mode.STREAMING;
         inputs = c.getOptional(IndexOptions.INPUT).orElse(List.of());
         if (streaming) {
             if (!inputs.isEmpty()) {

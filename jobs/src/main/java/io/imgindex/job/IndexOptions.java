@@ -21,9 +21,22 @@ public final class IndexOptions {
 
     // --- how
 
-    public static final Option<String> MODE = Options.key("mode")
-            .stringType()
-            .defaultValue("batch")
+    /** How the job runs. */
+    public enum Mode {
+        /** Index the input lists into one new generation and stop. */
+        BATCH,
+        /** Read a queue until stopped, publishing a generation at each checkpoint. */
+        STREAMING;
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    public static final Option<Mode> MODE = Options.key("mode")
+            .enumType(Mode.class)
+            .defaultValue(Mode.BATCH)
             .withDescription("batch: index the --input lists into one new generation and stop. streaming: read"
                     + " image URLs from a RabbitMQ queue (--rabbitmq-uri, --queue) until stopped, and publish each"
                     + " completed checkpoint as a new generation; locally, SIGTERM or Ctrl-C stops it with a"

@@ -52,7 +52,9 @@ class ShadedJarITCase {
                 .contains(
                         "io/imgindex/job/IndexJob.class",
                         "io/imgindex/format/IndexRow.class",
-                        "io/imgindex/fetch/ImageFetcher.class",
+                        "io/imgindex/imaging/fetch/ImageFetcher.class",
+                        "io/imgindex/fetch/FetchFunction.class",
+                        "io/imgindex/flags/Flags.class",
                         "org/apache/parquet/hadoop/ParquetWriter.class",
                         "org/apache/hc/client5/http/impl/async/HttpAsyncClients.class",
                         "com/twelvemonkeys/imageio/plugins/webp/WebPImageReader.class",

@@ -2,10 +2,9 @@ package io.imgindex.server.router;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.imgindex.flags.Settings;
 import io.imgindex.format.ShardAssignment;
 import io.imgindex.server.IndexServer;
-import io.imgindex.server.ServeOptions;
+import io.imgindex.server.ServerConfig;
 import io.imgindex.server.http.ApiException;
 import io.imgindex.server.http.Json;
 import io.imgindex.server.http.Metrics;
@@ -75,29 +74,18 @@ public final class RouterServer implements AutoCloseable {
         });
     }
 
-    /** Starts a router from {@link ServeOptions}. */
-    public static RouterServer start(Settings o) throws Exception {
-        List<Backend> backends = new ArrayList<>();
-        for (String part : o.get(ServeOptions.BACKENDS)) {
-            for (String b : part.split(",")) {
-                String hp = b.strip();
-                if (!hp.matches("[A-Za-z0-9.\\-\\[\\]:]+:\\d{1,5}")) {
-                    throw new IllegalArgumentException("--backends takes host:port pairs, got '" + hp + "'");
-                }
-                backends.add(new Backend(hp, URI.create("http://" + hp)));
-            }
+    /** Starts a router. */
+    public static RouterServer start(ServerConfig config) throws Exception {
+        if (config.role() != ServerConfig.Role.ROUTER) {
+            throw new IllegalArgumentException("a router needs a router's configuration, not a shard server's");
         }
-        if (backends.isEmpty()) {
-            throw new IllegalArgumentException("--router needs --backends host:port,...");
-        }
-        RouterServer router = new RouterServer(backends, o.get(ServeOptions.ROUTER_DEADLINE));
+        List<Backend> backends = config.router().backends().stream()
+                .map(hp -> new Backend(hp, URI.create("http://" + hp)))
+                .toList();
+        RouterServer router = new RouterServer(backends, config.router().deadline());
         router.refresher.scheduleWithFixedDelay(router::refresh, 0, 2, TimeUnit.SECONDS);
         router.http = IndexServer.start(
-                o.get(ServeOptions.HOST),
-                o.get(ServeOptions.PORT),
-                router.routes(),
-                router.metrics,
-                IndexServer.Limits.from(o));
+                config.listen().host(), config.listen().port(), router.routes(), router.metrics, config.http());
         return router;
     }
 

@@ -20,7 +20,13 @@ public final class Searcher {
         /** Through the HNSW graph. */
         APPROXIMATE,
         /** By a scan of every vector. */
-        EXACT
+        EXACT;
+
+        /** As flags and requests write it. */
+        @Override
+        public String toString() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
     }
 
     /**
