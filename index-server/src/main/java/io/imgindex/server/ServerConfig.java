@@ -39,7 +39,7 @@ public record ServerConfig(
         Search search,
         Fetch fetch,
         DecodeOptions.Limits decode,
-        IndexServer.Limits http,
+        HttpServer.Limits http,
         Router router) {
 
     /** What a server process is. */
@@ -122,7 +122,7 @@ public record ServerConfig(
     public static ServerConfig from(Settings o) {
         Role role = o.get(ServeOptions.ROUTER) ? Role.ROUTER : Role.SHARD;
         Listen listen = new Listen(o.get(ServeOptions.HOST), o.get(ServeOptions.PORT));
-        IndexServer.Limits http = IndexServer.Limits.from(o);
+        HttpServer.Limits http = HttpServer.Limits.from(o);
         if (role == Role.ROUTER) {
             return new ServerConfig(role, listen, null, null, null, null, null, http, router(o));
         }

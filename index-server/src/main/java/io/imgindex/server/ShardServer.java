@@ -6,18 +6,18 @@ import io.imgindex.format.Sha256;
 import io.imgindex.imaging.embed.ModelStore;
 import io.imgindex.imaging.fetch.FetchOptions;
 import io.imgindex.imaging.fetch.ImageFetcher;
-import io.imgindex.server.http.AdminHandler;
+import io.imgindex.server.http.AdminEndpoints;
 import io.imgindex.server.http.ApiContext;
 import io.imgindex.server.http.ApiException;
-import io.imgindex.server.http.HealthHandler;
-import io.imgindex.server.http.IndexInfoHandler;
-import io.imgindex.server.http.ItemsHandler;
+import io.imgindex.server.http.HealthEndpoints;
+import io.imgindex.server.http.IndexInfoEndpoint;
+import io.imgindex.server.http.ItemEndpoints;
 import io.imgindex.server.http.Metrics;
 import io.imgindex.server.http.QueryParser;
 import io.imgindex.server.http.Request;
 import io.imgindex.server.http.Response;
 import io.imgindex.server.http.Routes;
-import io.imgindex.server.http.SearchHandler;
+import io.imgindex.server.http.SearchEndpoints;
 import io.imgindex.server.load.HadoopObjectStore;
 import io.imgindex.server.load.IndexLoader;
 import io.imgindex.server.load.LoadedIndex;
@@ -40,12 +40,12 @@ public final class ShardServer implements AutoCloseable {
     /** How long a query image waits for others to share a model call with. */
     private static final Duration QUERY_BATCH_WAIT = Duration.ofMillis(5);
 
-    private final IndexServer http;
+    private final HttpServer http;
     private final ServedIndex served;
     private final QueryEmbedder embedder;
     private final ExecutorService shardPool;
 
-    private ShardServer(IndexServer http, ServedIndex served, QueryEmbedder embedder, ExecutorService shardPool) {
+    private ShardServer(HttpServer http, ServedIndex served, QueryEmbedder embedder, ExecutorService shardPool) {
         this.http = http;
         this.served = served;
         this.embedder = embedder;
@@ -130,7 +130,7 @@ public final class ShardServer implements AutoCloseable {
                 new QueryParser(search.maxK(), search.defaultMode(), search.efSearch()),
                 search.hnsw(),
                 token);
-        IndexServer http = IndexServer.start(
+        HttpServer http = HttpServer.start(
                 config.listen().host(),
                 config.listen().port(),
                 routes(ctx, search.embedEndpoint()),
@@ -141,16 +141,16 @@ public final class ShardServer implements AutoCloseable {
     }
 
     static Routes routes(ApiContext ctx, boolean embedEndpoint) {
-        SearchHandler search = new SearchHandler(ctx);
-        ItemsHandler items = new ItemsHandler(ctx);
-        HealthHandler health = new HealthHandler(ctx);
+        SearchEndpoints search = new SearchEndpoints(ctx);
+        ItemEndpoints items = new ItemEndpoints(ctx);
+        HealthEndpoints health = new HealthEndpoints(ctx);
         return new Routes()
                 .add("POST", "/v1/search", "search", search::byVector)
                 .add("POST", "/v1/search/image", "search_image", search::byImage)
                 .add("POST", "/v1/embed", "embed", embedEndpoint ? search::embed : ShardServer::embedOff)
                 .add("GET", "/v1/items/{id}", "item", items::get)
                 .add("GET", "/v1/items/{id}/similar", "similar", search::similar)
-                .add("GET", "/v1/index", "index", new IndexInfoHandler(ctx)::get)
+                .add("GET", "/v1/index", "index", new IndexInfoEndpoint(ctx)::get)
                 .addImmediate("GET", "/healthz", "healthz", health::alive)
                 .addImmediate("GET", "/readyz", "readyz", health::ready)
                 .addImmediate(
@@ -161,7 +161,7 @@ public final class ShardServer implements AutoCloseable {
                                 200,
                                 "text/plain; version=0.0.4; charset=utf-8",
                                 ctx.metrics().render()))
-                .add("POST", "/admin/generation", "admin_generation", new AdminHandler(ctx)::switchGeneration);
+                .add("POST", "/admin/generation", "admin_generation", new AdminEndpoints(ctx)::switchGeneration);
     }
 
     private static Response embedOff(Request r) {
@@ -169,7 +169,7 @@ public final class ShardServer implements AutoCloseable {
                 "POST /v1/embed is off on this server: start it with --embed-endpoint (a router's shard servers need it)");
     }
 
-    public IndexServer http() {
+    public HttpServer http() {
         return http;
     }
 

@@ -30,7 +30,7 @@ class HostileClientsITCase {
 
     private final CountDownLatch release = new CountDownLatch(1);
     private final CountDownLatch interrupted = new CountDownLatch(1);
-    private IndexServer server;
+    private HttpServer server;
 
     private final Routes routes = new Routes()
             .add("GET", "/sleep/{ms}", "sleep", r -> {
@@ -75,12 +75,12 @@ class HostileClientsITCase {
             Duration receiveTimeout,
             long bodyBudget)
             throws InterruptedException {
-        server = IndexServer.start(
+        server = HttpServer.start(
                 "127.0.0.1",
                 0,
                 routes,
                 new Metrics(),
-                new IndexServer.Limits(
+                new HttpServer.Limits(
                         workers,
                         queue,
                         maxBody,

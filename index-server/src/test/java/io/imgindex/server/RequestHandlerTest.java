@@ -52,7 +52,7 @@ class RequestHandlerTest {
 
     static EmbeddedChannel channel(Routes routes, Executor workers, Duration timeout, int maxBody) {
         return new EmbeddedChannel(
-                new IndexServerInitializerAccess(maxBody).aggregator(),
+                new HttpServerInitializerAccess(maxBody).aggregator(),
                 new RequestHandler(routes, workers, new Metrics(), timeout));
     }
 

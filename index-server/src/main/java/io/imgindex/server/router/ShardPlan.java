@@ -1,7 +1,7 @@
 package io.imgindex.server.router;
 
-import io.imgindex.server.router.RouterServer.Backend;
-import io.imgindex.server.router.RouterServer.Info;
+import io.imgindex.server.router.Backends.Backend;
+import io.imgindex.server.router.Backends.Info;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;

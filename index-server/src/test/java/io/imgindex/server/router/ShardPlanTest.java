@@ -2,8 +2,8 @@ package io.imgindex.server.router;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.imgindex.server.router.RouterServer.Backend;
-import io.imgindex.server.router.RouterServer.Info;
+import io.imgindex.server.router.Backends.Backend;
+import io.imgindex.server.router.Backends.Info;
 import java.net.URI;
 import java.util.HashSet;
 import java.util.LinkedHashMap;

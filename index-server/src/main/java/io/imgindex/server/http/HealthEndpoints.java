@@ -3,11 +3,11 @@ package io.imgindex.server.http;
 import java.util.Map;
 
 /** {@code GET /healthz} (the process answers) and {@code GET /readyz} (a generation is loaded). */
-public final class HealthHandler {
+public final class HealthEndpoints {
 
     private final ApiContext ctx;
 
-    public HealthHandler(ApiContext ctx) {
+    public HealthEndpoints(ApiContext ctx) {
         this.ctx = ctx;
     }
 

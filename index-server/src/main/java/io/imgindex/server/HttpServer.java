@@ -28,9 +28,9 @@ import org.slf4j.LoggerFactory;
  * returned), runs requests on a bounded worker pool, shuts down gracefully. What it answers is the {@link Routes}
  * it is given: a shard server's or a router's.
  */
-public final class IndexServer implements AutoCloseable {
+public final class HttpServer implements AutoCloseable {
 
-    private static final Logger LOG = LoggerFactory.getLogger(IndexServer.class);
+    private static final Logger LOG = LoggerFactory.getLogger(HttpServer.class);
 
     /**
      * Limits that keep one client from taking the server down.
@@ -106,7 +106,7 @@ public final class IndexServer implements AutoCloseable {
     private final Channel channel;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
-    private IndexServer(EventLoopGroup boss, EventLoopGroup io, ThreadPoolExecutor workers, Channel channel) {
+    private HttpServer(EventLoopGroup boss, EventLoopGroup io, ThreadPoolExecutor workers, Channel channel) {
         this.boss = boss;
         this.io = io;
         this.workers = workers;
@@ -114,7 +114,7 @@ public final class IndexServer implements AutoCloseable {
     }
 
     /** Binds and starts answering. */
-    public static IndexServer start(String host, int port, Routes routes, Metrics metrics, Limits limits)
+    public static HttpServer start(String host, int port, Routes routes, Metrics metrics, Limits limits)
             throws InterruptedException {
         AtomicInteger n = new AtomicInteger();
         ThreadPoolExecutor workers = new ThreadPoolExecutor(
@@ -137,7 +137,7 @@ public final class IndexServer implements AutoCloseable {
                     .channel(NioServerSocketChannel.class)
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(new IndexServerInitializer(
+                    .childHandler(new HttpServerInitializer(
                             handler,
                             new ConnectionGuard(limits.maxConnections(), limits.receiveTimeout(), limits.bodyBudget()),
                             limits.maxBodyBytes(),
@@ -145,7 +145,7 @@ public final class IndexServer implements AutoCloseable {
                     .bind(host, port)
                     .sync()
                     .channel();
-            IndexServer server = new IndexServer(boss, io, workers, ch);
+            HttpServer server = new HttpServer(boss, io, workers, ch);
             LOG.info(
                     "Listening on http://{}{}",
                     server.reachableAt(),

@@ -22,14 +22,14 @@ import java.util.concurrent.TimeUnit;
  * request at a time, read only when the previous one is answered: auto-read is off), then the shared {@link
  * RequestHandler}.
  */
-final class IndexServerInitializer extends ChannelInitializer<SocketChannel> {
+final class HttpServerInitializer extends ChannelInitializer<SocketChannel> {
 
     private final RequestHandler handler;
     private final ConnectionGuard guard;
     private final int maxBodyBytes;
     private final long idleSeconds;
 
-    IndexServerInitializer(RequestHandler handler, ConnectionGuard guard, int maxBodyBytes, long idleSeconds) {
+    HttpServerInitializer(RequestHandler handler, ConnectionGuard guard, int maxBodyBytes, long idleSeconds) {
         this.handler = handler;
         this.guard = guard;
         this.maxBodyBytes = maxBodyBytes;

@@ -15,11 +15,11 @@ import java.util.Map;
  * posted or fetched from a URL and embedded with the index's model), by indexed item
  * ({@code GET /v1/items/{id}/similar}); and {@code POST /v1/embed}, which answers the image's vector.
  */
-public final class SearchHandler {
+public final class SearchEndpoints {
 
     private final ApiContext ctx;
 
-    public SearchHandler(ApiContext ctx) {
+    public SearchEndpoints(ApiContext ctx) {
         this.ctx = ctx;
     }
 

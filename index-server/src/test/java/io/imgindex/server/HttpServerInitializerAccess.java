@@ -4,16 +4,16 @@ import io.netty.channel.ChannelHandler;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 
 /** Lets the handler tests use the pipeline's capped aggregator. */
-final class IndexServerInitializerAccess {
+final class HttpServerInitializerAccess {
 
     private final int maxBody;
 
-    IndexServerInitializerAccess(int maxBody) {
+    HttpServerInitializerAccess(int maxBody) {
         this.maxBody = maxBody;
     }
 
     ChannelHandler aggregator() {
-        HttpObjectAggregator a = IndexServerInitializer.cappedAggregator(maxBody);
+        HttpObjectAggregator a = HttpServerInitializer.cappedAggregator(maxBody);
         return a;
     }
 }

@@ -16,11 +16,11 @@ import java.util.OptionalLong;
  * token is compared in constant time (SHA-256 of both sides, {@link MessageDigest#isEqual}). Without a token
  * configured the endpoint does not exist.
  */
-public final class AdminHandler {
+public final class AdminEndpoints {
 
     private final ApiContext ctx;
 
-    public AdminHandler(ApiContext ctx) {
+    public AdminEndpoints(ApiContext ctx) {
         this.ctx = ctx;
     }
 

@@ -12,11 +12,11 @@ import java.util.Map;
  * {@code GET /v1/items/{id}}: an indexed item with its recorded duplicates (and its vector with
  * {@code ?vector=true}), or, for an id recorded as a duplicate, which item it duplicates.
  */
-public final class ItemsHandler {
+public final class ItemEndpoints {
 
     private final ApiContext ctx;
 
-    public ItemsHandler(ApiContext ctx) {
+    public ItemEndpoints(ApiContext ctx) {
         this.ctx = ctx;
     }
 
@@ -42,7 +42,9 @@ public final class ItemsHandler {
                     Instant.ofEpochMilli(rows.ingestedAtMillis(i)).toString());
             out.put("source", rows.source(i));
             out.put("metadata", rows.metadata(i));
-            out.put("duplicates", SearchHandler.duplicates(index.duplicatesOf().getOrDefault(id, List.of())));
+            out.put(
+                    "duplicates",
+                    SearchEndpoints.duplicates(index.duplicatesOf().getOrDefault(id, List.of())));
             if ("true".equalsIgnoreCase(r.param("vector"))) {
                 out.put("vector", at.get().shard().vector(i));
             }

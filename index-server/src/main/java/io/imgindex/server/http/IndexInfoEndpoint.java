@@ -6,11 +6,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** {@code GET /v1/index}: what is served: generation, counts, model, dimension, shards, load statistics. */
-public final class IndexInfoHandler {
+public final class IndexInfoEndpoint {
 
     private final ApiContext ctx;
 
-    public IndexInfoHandler(ApiContext ctx) {
+    public IndexInfoEndpoint(ApiContext ctx) {
         this.ctx = ctx;
     }
 

@@ -1,0 +1,155 @@
+package io.imgindex.server.router;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.imgindex.format.ShardAssignment;
+import io.imgindex.server.http.ApiException;
+import io.imgindex.server.http.Json;
+import io.imgindex.server.router.Backends.Backend;
+import io.imgindex.server.router.Backends.Info;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Which backend serves which shards of which generation, learnt from their {@code /v1/index} every few seconds; a
+ * backend that does not answer is forgotten until it does. Thread-safe.
+ */
+final class BackendDirectory implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BackendDirectory.class);
+
+    private static final long REFRESH_SECONDS = 2;
+
+    private final List<Backend> backends;
+    private final Backends calls;
+    private final Map<Backend, Info> infos = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService refresher;
+
+    BackendDirectory(List<Backend> backends, Backends calls) {
+        this.backends = List.copyOf(backends);
+        this.calls = calls;
+        this.refresher = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "imgindex-router-refresh");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Starts asking the backends, now and every few seconds. */
+    void start() {
+        refresher.scheduleWithFixedDelay(this::refresh, 0, REFRESH_SECONDS, TimeUnit.SECONDS);
+    }
+
+    /** Every backend, answering or not. */
+    List<Backend> all() {
+        return backends;
+    }
+
+    /** What each answering backend serves, now. */
+    Map<Backend, Info> snapshot() {
+        return Map.copyOf(infos);
+    }
+
+    /** Whether some backend answers and every shard is served. */
+    boolean ready() {
+        return !infos.isEmpty() && missing().isEmpty();
+    }
+
+    /** Shards no answering backend serves. */
+    Set<Integer> missing() {
+        Set<Integer> covered = new TreeSet<>();
+        infos.values().forEach(i -> covered.addAll(i.shards()));
+        return missingFrom(covered);
+    }
+
+    /** The shards of the index not in {@code covered}. */
+    Set<Integer> missingFrom(Set<Integer> covered) {
+        int total = infos.values().stream().mapToInt(Info::shardsTotal).max().orElse(0);
+        Set<Integer> missing = new TreeSet<>();
+        for (int s = 0; s < total; s++) {
+            if (!covered.contains(s)) {
+                missing.add(s);
+            }
+        }
+        return missing;
+    }
+
+    /** Some answering backend. */
+    Backend anyReady() {
+        return infos.keySet().stream().findFirst().orElseThrow(() -> ApiException.unavailable("no backend is ready"));
+    }
+
+    /** The backend serving the shard of {@code id}. */
+    Backend owner(String id) {
+        Info any =
+                infos.values().stream().findFirst().orElseThrow(() -> ApiException.unavailable("no backend is ready"));
+        int shard = ShardAssignment.shardOf(id, any.shardsTotal());
+        return infos.entrySet().stream()
+                .filter(e -> e.getValue().shards().contains(shard))
+                .map(Map.Entry::getKey)
+                .findFirst()
+                .orElseThrow(() -> ApiException.unavailable(
+                        "shard " + shard + " of '" + id + "' is not served by any backend right now"));
+    }
+
+    /** The router's {@code /v1/index}: each backend and what it serves. */
+    Map<String, Object> describe() {
+        Map<String, Object> out = new LinkedHashMap<>();
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (Backend b : backends) {
+            Info i = infos.get(b);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("backend", b.hostPort());
+            m.put("ready", i != null);
+            if (i != null) {
+                m.put("generation", i.generation());
+                m.put("shards", i.shards());
+                m.put("model", i.model());
+            }
+            list.add(m);
+        }
+        out.put("router", true);
+        out.put("backends", list);
+        out.put("missing_shards", missing());
+        return out;
+    }
+
+    private void refresh() {
+        for (Backend b : backends) {
+            calls.send(calls.request(b, "/v1/index").GET().build()).whenComplete((res, error) -> {
+                if (res == null || res.statusCode() != 200) {
+                    if (infos.remove(b) != null) {
+                        LOG.warn("Backend {} stopped answering", b.hostPort());
+                    }
+                    return;
+                }
+                JsonNode n = Json.parse(res.body());
+                Set<Integer> shards = new TreeSet<>();
+                n.get("shards_loaded").forEach(s -> shards.add(s.asInt()));
+                Info info = new Info(
+                        n.get("generation").asLong(),
+                        n.get("shards_total").asInt(),
+                        shards,
+                        n.get("model").get("dimension").asInt(),
+                        n.get("model").get("id").asText());
+                if (infos.put(b, info) == null) {
+                    LOG.info("Backend {} serves shards {} of generation {}", b.hostPort(), shards, info.generation());
+                }
+            });
+        }
+    }
+
+    @Override
+    public void close() {
+        refresher.shutdownNow();
+    }
+}
