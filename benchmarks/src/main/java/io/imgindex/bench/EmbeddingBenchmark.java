@@ -102,7 +102,7 @@ public final class EmbeddingBenchmark {
                 f.whenComplete((v, e) -> inFlight.release());
                 all.add(f);
             }
-            CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).join();
+            CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).join();
             return rate(count, t);
         } finally {
             batcher.close();

@@ -163,7 +163,7 @@ public final class IngestBenchmark {
                                 decoders)
                         .whenComplete((ok, e) -> inFlight.release()));
             }
-            CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).join();
+            CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).join();
             long bad = all.stream().filter(f -> !f.join()).count();
             if (bad > 0) {
                 throw new IllegalStateException(bad + " images did not decode");
@@ -193,7 +193,7 @@ public final class IngestBenchmark {
                 f.whenComplete((v, e) -> inFlight.release());
                 all.add(f);
             }
-            CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).join();
+            CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).join();
             return (System.nanoTime() - t) / 1e9;
         }
     }

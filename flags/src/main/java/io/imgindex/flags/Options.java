@@ -1,7 +1,7 @@
 package io.imgindex.flags;
 
 import java.time.Duration;
-import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -106,7 +106,11 @@ public final class Options {
 
         @SafeVarargs
         public final Option<List<T>> defaultValues(T... values) {
-            return new Option<>(key, type, true, List.copyOf(Arrays.asList(values)), true, "");
+            List<T> list = new ArrayList<>(values.length);
+            for (T v : values) {
+                list.add(v);
+            }
+            return new Option<>(key, type, true, List.copyOf(list), true, "");
         }
 
         public Option<List<T>> noDefaultValue() {

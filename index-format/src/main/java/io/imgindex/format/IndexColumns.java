@@ -343,6 +343,7 @@ public final class IndexColumns {
                 }
 
                 @Override
+                @SuppressWarnings("deprecation") // Parquet's Hadoop-Configuration read API, which its reader calls
                 public RecordMaterializer<Boolean> prepareForRead(
                         Configuration conf, Map<String, String> meta, MessageType fileSchema, ReadContext context) {
                     return new RecordMaterializer<>() {

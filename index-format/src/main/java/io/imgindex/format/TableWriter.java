@@ -141,6 +141,7 @@ public final class TableWriter<T> implements Closeable {
         }
 
         @Override
+        @SuppressWarnings("deprecation") // Parquet's Hadoop-Configuration builder API, which its writer calls
         protected WriteSupport<T> getWriteSupport(Configuration conf) {
             return support;
         }
@@ -159,6 +160,7 @@ public final class TableWriter<T> implements Closeable {
         }
 
         @Override
+        @SuppressWarnings("deprecation") // Parquet's Hadoop-Configuration write API, which its writer calls
         public WriteContext init(Configuration configuration) {
             return new WriteContext(schema, footer);
         }

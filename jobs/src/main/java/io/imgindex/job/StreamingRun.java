@@ -67,7 +67,7 @@ public final class StreamingRun {
         CompletableFuture<Void> stop = new CompletableFuture<>();
         for (String name : List.of("TERM", "INT")) {
             try {
-                sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> {
+                Signals.handle(name, () -> {
                     if (!stop.complete(null)) {
                         System.err.println("imgindex: second signal, exiting without waiting for the savepoint");
                         Runtime.getRuntime().halt(130);
@@ -259,7 +259,11 @@ public final class StreamingRun {
         return String.valueOf(t.getMessage());
     }
 
-    /** Adds the source and the pipeline to the environment. */
+    /**
+     * Adds the source and the pipeline to the environment. The RabbitMQ connector has only a {@code SourceFunction}
+     * (no FLIP-27 source), hence the deprecated {@code addSource}.
+     */
+    @SuppressWarnings("deprecation")
     static void build(
             StreamExecutionEnvironment env,
             IndexJobConfig config,

@@ -152,6 +152,7 @@ public abstract class CommitWrites {
         }
 
         @Override
+        @SuppressWarnings("try") // the file lock is held for the block, never referenced
         public boolean replace(Path file, byte[] content, Optional<Versioned> seen) throws IOException {
             java.nio.file.Path p = Generations.localPath(file);
             java.nio.file.Path dir = p.toAbsolutePath().normalize().getParent();

@@ -4,7 +4,6 @@ import io.imgindex.format.segment.SegmentOutput;
 import java.io.IOException;
 import java.io.OutputStream;
 import org.apache.flink.core.fs.FileSystem;
-import org.apache.flink.core.fs.FileSystemKind;
 import org.apache.flink.core.fs.Path;
 
 /**
@@ -30,7 +29,7 @@ final class FlinkSegmentOutput implements SegmentOutput {
     }
 
     private static boolean renames(Path p) throws IOException {
-        return p.getFileSystem().getKind() != FileSystemKind.OBJECT_STORE;
+        return !Generations.isObjectStore(p.getFileSystem());
     }
 
     @Override

@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import org.apache.flink.core.fs.FSDataOutputStream;
 import org.apache.flink.core.fs.FileSystem;
-import org.apache.flink.core.fs.FileSystemKind;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
@@ -340,7 +339,7 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
             String relative = target.manifestPath(inDir);
             Path done = new Path(target.writeDir(), inDir);
             FileSystem fs = done.getFileSystem();
-            boolean rename = fs.getKind() != FileSystemKind.OBJECT_STORE;
+            boolean rename = !Generations.isObjectStore(fs);
             Path writing = rename ? new Path(done.getParent(), "." + fileName + ".inprogress") : done;
             FSDataOutputStream out = fs.create(writing, FileSystem.WriteMode.NO_OVERWRITE);
             TableWriter<?> writer;

@@ -101,12 +101,22 @@ public final class Generations {
     }
 
     /**
+     * Whether a file system is an object store (S3): no atomic rename, and an upload appears only when complete, so
+     * files are written under their final names. Flink deprecates the kind without a replacement; this is its one
+     * use.
+     */
+    @SuppressWarnings("deprecation")
+    public static boolean isObjectStore(FileSystem fs) {
+        return fs.getKind() == FileSystemKind.OBJECT_STORE;
+    }
+
+    /**
      * Writes a small file so that a reader sees the old content or the new, never a mix: on a file system
      * through a hidden temporary file and an atomic rename, on an object store with one PUT.
      */
     public static void writeAtomically(Path target, byte[] content) throws IOException {
         FileSystem fs = target.getFileSystem();
-        if (fs.getKind() == FileSystemKind.OBJECT_STORE) {
+        if (isObjectStore(fs)) {
             try (FSDataOutputStream out = fs.create(target, FileSystem.WriteMode.OVERWRITE)) {
                 out.write(content);
             }

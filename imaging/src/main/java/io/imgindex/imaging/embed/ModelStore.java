@@ -151,6 +151,7 @@ public final class ModelStore {
         void writeInto(Path dir) throws IOException;
     }
 
+    @SuppressWarnings("try") // the file lock is held for the block, never referenced
     private Model install(String id, Installer installer) throws IOException {
         Path dir = cache.resolve(id);
         if (Files.isRegularFile(dir.resolve(ModelCard.FILE_NAME))) {

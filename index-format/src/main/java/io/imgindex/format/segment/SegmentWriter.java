@@ -267,7 +267,7 @@ public final class SegmentWriter implements Closeable {
         RandomAccessVectorValues all = new MappedVectorValues(vectors);
         RandomAccessVectorValues sample = MappedVectorValues.sample(vectors, PQ_TRAINING_ROWS);
         ProductQuantization pq = ProductQuantization.compute(sample, subspaces, 256, false, -1f, pool, pool);
-        PQVectors codes = (PQVectors) pq.encodeAll(all, pool);
+        PQVectors codes = pq.encodeAll(all, pool);
         Files.deleteIfExists(file);
         try (BufferedRandomAccessWriter w = new BufferedRandomAccessWriter(file)) {
             codes.write(w);

@@ -65,7 +65,7 @@ final class Backends {
     void awaitDeadline(List<CompletableFuture<HttpResponse<byte[]>>> calls, long start) {
         long left = deadline.toNanos() - (System.nanoTime() - start);
         try {
-            CompletableFuture.allOf(calls.toArray(new CompletableFuture[0]))
+            CompletableFuture.allOf(calls.toArray(new CompletableFuture<?>[0]))
                     .get(Math.max(0, left), TimeUnit.NANOSECONDS);
         } catch (java.util.concurrent.TimeoutException e) {
             // Answer with what arrived; the rest counts as missing.

@@ -73,6 +73,7 @@ public final class HeapSegment implements Segment {
      *
      * @param hnsw the graph's parameters, or null for exact search only
      */
+    @SuppressWarnings("deprecation") // the constructor version 1 generations were built with; kept for them alone
     public static HeapSegment build(String id, IndexColumns rows, HnswParams hnsw) {
         ImmutableGraphIndex graph = null;
         if (hnsw != null && rows.size() > 0) {
