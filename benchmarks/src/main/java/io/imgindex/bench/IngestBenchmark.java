@@ -11,6 +11,7 @@ import io.imgindex.imaging.fetch.ImageFetcher;
 import io.imgindex.job.IndexJob;
 import io.imgindex.job.IndexJobConfig;
 import io.imgindex.job.IndexOptions;
+import io.imgindex.job.JobModel;
 import io.imgindex.testing.TestHttpServer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -43,7 +44,7 @@ public final class IngestBenchmark {
     public static void main(String[] args) throws Exception {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 3000;
         int parallelism = args.length > 1 ? Integer.parseInt(args[1]) : 2;
-        String model = args.length > 2 ? args[2] : ModelCatalog.DEFAULT;
+        String modelId = args.length > 2 ? args[2] : ModelCatalog.DEFAULT;
         List<byte[]> photos = new ArrayList<>();
         try (Stream<Path> list = Files.list(Paths.get("sample-data", "images"))) {
             // JPEGs only: a decoder ignores bytes after a JPEG's end marker, not after every format's end.
@@ -75,7 +76,7 @@ public final class IngestBenchmark {
             Flags.Parsed flags = Flags.parse(
                     new String[] {
                         "--model",
-                        model,
+                        modelId,
                         "--input",
                         list.toString(),
                         "--output",
@@ -89,19 +90,20 @@ public final class IngestBenchmark {
                     },
                     IndexOptions.ALL);
             IndexJobConfig config = IndexJobConfig.from(flags.options());
+            JobModel resolved = config.resolveModel();
             Machine.print(String.format(
                     "ingest benchmark: %,d loopback URLs (%d sample photos, %.1f KiB each on average), model %s,"
                             + " parallelism %d, embedding batch %d",
                     n,
                     photos.size(),
                     encodedBytes / 1024.0 / n,
-                    config.embed().card().id(),
+                    resolved.card().id(),
                     parallelism,
-                    config.embed().batchSize()));
+                    resolved.embed().batchSize()));
 
-            double fetchDecode = fetchAndDecode(config, urls, parallelism);
+            double fetchDecode = fetchAndDecode(config, resolved, urls, parallelism);
             System.out.printf("fetch and decode alone: %.1f s (%.1f images/s)%n", fetchDecode, n / fetchDecode);
-            double embed = embedAlone(config, photos, n);
+            double embed = embedAlone(resolved, photos, n);
             System.out.printf("embedding alone:        %.1f s (%.1f images/s)%n", embed, n / embed);
 
             long[] ioBefore = procIo();
@@ -137,7 +139,8 @@ public final class IngestBenchmark {
     }
 
     /** The job's fetcher and decoder, {@code threads} decoding, the job's fetches in flight per task. */
-    static double fetchAndDecode(IndexJobConfig config, List<String> urls, int threads) throws Exception {
+    static double fetchAndDecode(IndexJobConfig config, JobModel model, List<String> urls, int threads)
+            throws Exception {
         ExecutorService decoders = Executors.newFixedThreadPool(threads);
         List<ImageFetcher> fetchers = new ArrayList<>();
         for (int i = 0; i < threads; i++) {
@@ -147,7 +150,7 @@ public final class IngestBenchmark {
         List<CompletableFuture<Boolean>> all = new ArrayList<>();
         long t = System.nanoTime();
         try {
-            ThreadLocal<ImageDecoder> decoder = ThreadLocal.withInitial(() -> new ImageDecoder(config.decode()));
+            ThreadLocal<ImageDecoder> decoder = ThreadLocal.withInitial(() -> new ImageDecoder(model.decode()));
             for (int i = 0; i < urls.size(); i++) {
                 inFlight.acquire();
                 CompletableFuture<FetchResult> fetched =
@@ -176,14 +179,14 @@ public final class IngestBenchmark {
     }
 
     /** The job's shared model and batcher over pre-decoded pixels, the async operator's capacity in flight. */
-    static double embedAlone(IndexJobConfig config, List<byte[]> photos, int n) throws Exception {
-        ImageDecoder decoder = new ImageDecoder(config.decode());
+    static double embedAlone(JobModel model, List<byte[]> photos, int n) throws Exception {
+        ImageDecoder decoder = new ImageDecoder(model.decode());
         List<byte[]> pixels = new ArrayList<>();
         for (byte[] p : photos) {
             pixels.add(decoder.decode(p).pixels());
         }
-        try (SharedModels.Lease lease = SharedModels.acquire(config.embed(), Devices.cpu("the benchmark"))) {
-            int capacity = Math.max(2, config.embed().batchSize() * 4);
+        try (SharedModels.Lease lease = SharedModels.acquire(model.embed(), Devices.cpu("the benchmark"))) {
+            int capacity = Math.max(2, model.embed().batchSize() * 4);
             Semaphore inFlight = new Semaphore(capacity);
             List<CompletableFuture<float[]>> all = new ArrayList<>();
             long t = System.nanoTime();

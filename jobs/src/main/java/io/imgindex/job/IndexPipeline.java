@@ -77,12 +77,13 @@ public final class IndexPipeline {
 
     /**
      * @param items the input, one item per line of the URL lists (skipped lines included)
+     * @param model the resolved model ({@link IndexJobConfig#resolveModel})
      * @param batch whether the job runs in BATCH mode
      * @return the committer's output: the path of the manifest it wrote
      */
     public static DataStream<String> build(
-            DataStream<Item> items, IndexJobConfig config, GenerationTarget target, boolean batch) {
-        return build(items, null, config, target, batch);
+            DataStream<Item> items, IndexJobConfig config, JobModel model, GenerationTarget target, boolean batch) {
+        return build(items, null, config, model, target, batch);
     }
 
     /**
@@ -94,6 +95,7 @@ public final class IndexPipeline {
             DataStream<Item> items,
             DataStream<Item> base,
             IndexJobConfig config,
+            JobModel model,
             GenerationTarget target,
             boolean batch) {
         if (base != null && !batch) {
@@ -131,7 +133,7 @@ public final class IndexPipeline {
                         config.fetchInFlight())
                 .name("fetch")
                 .uid("fetch");
-        SingleOutputStreamOperator<Item> decoded = fetched.process(new DecodeFunction(config.decode()), itemType)
+        SingleOutputStreamOperator<Item> decoded = fetched.process(new DecodeFunction(model.decode()), itemType)
                 .name("decode")
                 .uid("decode");
         SingleOutputStreamOperator<Item> distinct;
@@ -141,7 +143,7 @@ public final class IndexPipeline {
             // So fetch, decode and embed run chained, together, and exact copies are found after the embedding,
             // on items that carry a vector instead of pixels (the embedding remembers recent bytes, so a copy met
             // again is not embedded twice).
-            DataStream<Item> vectors = embed(decoded, config);
+            DataStream<Item> vectors = embed(decoded, config, model);
             if (base != null) {
                 vectors = vectors.union(base);
             }
@@ -156,15 +158,15 @@ public final class IndexPipeline {
                     .process(new ExactDuplicateFunction(false), itemType)
                     .name("exact duplicates")
                     .uid("exact-dedup");
-            embedded = embed(distinct, config);
+            embedded = embed(distinct, config, model);
         }
 
         DataStream<Item> deduplicated = embedded.union(distinct.getSideOutput(Outcomes.TERMINAL));
-        if (config.nearDup() != null) {
+        if (model.nearDup() != null) {
             deduplicated = nearDuplicates(
                     deduplicated,
-                    config.nearDup(),
-                    config.embed().card().dimension(),
+                    model.nearDup(),
+                    model.card().dimension(),
                     config.nearDupPartitions(),
                     config.nearDupMargin(),
                     config.nearDupRoutingWait(),
@@ -182,7 +184,7 @@ public final class IndexPipeline {
                 .transform(
                         "write generation",
                         TypeInformation.of(GenerationReport.class),
-                        new GenerationWriter(target, config.segments()))
+                        new GenerationWriter(target, model.segments()))
                 .uid("writer");
 
         Map<String, String> storeSettings = CommitWrites.storeSettings(written.getExecutionEnvironment());
@@ -310,13 +312,14 @@ public final class IndexPipeline {
         return i;
     }
 
-    private static SingleOutputStreamOperator<Item> embed(DataStream<Item> decoded, IndexJobConfig config) {
+    private static SingleOutputStreamOperator<Item> embed(
+            DataStream<Item> decoded, IndexJobConfig config, JobModel model) {
         return AsyncDataStream.unorderedWait(
                         decoded,
-                        new EmbedFunction(config.embed()),
+                        new EmbedFunction(model.embed()),
                         config.embedTimeout().toMillis(),
                         TimeUnit.MILLISECONDS,
-                        Math.max(2, config.embed().batchSize() * 4))
+                        Math.max(2, model.embed().batchSize() * 4))
                 .name("embed")
                 .uid("embed")
                 .process(new EmbedTally(), TypeInformation.of(Item.class))

@@ -108,7 +108,8 @@ public final class StreamingRun {
         Configuration flinkConf = Configuration.fromMap(flinkSettings);
         flinkConf.set(ExecutionOptions.RUNTIME_MODE, RuntimeExecutionMode.STREAMING);
         flinkConf.set(PipelineOptions.GENERIC_TYPES, false);
-        GenerationTarget target = target(config, Instant.now());
+        JobModel model = config.resolveModel();
+        GenerationTarget target = target(config, model, Instant.now());
         String restoreFrom = config.fromSavepoint();
         CrashedRuns.Found crashed = null;
         if (restoreFrom == null
@@ -155,10 +156,10 @@ public final class StreamingRun {
         if (config.parallelism() != null) {
             env.setParallelism(config.parallelism());
         }
-        build(env, config, target, afterSource);
+        build(env, config, model, target, afterSource);
         String jobName =
                 "imgindex stream " + config.name() + " from " + config.queue().queue();
-        LOG.info("Near-duplicates: {}", config.nearDupNote());
+        LOG.info("Near-duplicates: {}", model.nearDupNote());
         if (!local) {
             JobExecutionResult r = env.execute(jobName);
             if (r.isJobExecutionResult()) {
@@ -168,7 +169,7 @@ public final class StreamingRun {
                 progress.accept("imgindex: submitted stream job " + r.getJobID() + " (stream run " + target.streamRun()
                         + "); it runs until stopped with a savepoint or cancelled");
             }
-            return result(target, start, config, null);
+            return result(target, start, model, null);
         }
         JobClient client = env.executeAsync(jobName);
         CrashedRuns.mark(target.indexRoot(), client.getJobID(), checkpointsDir);
@@ -221,7 +222,7 @@ public final class StreamingRun {
                 }
             }
         }
-        return result(target, start, config, savepoint);
+        return result(target, start, model, savepoint);
     }
 
     /**
@@ -267,6 +268,7 @@ public final class StreamingRun {
     static void build(
             StreamExecutionEnvironment env,
             IndexJobConfig config,
+            JobModel model,
             GenerationTarget target,
             UnaryOperator<DataStream<Item>> afterSource) {
         DataStream<Item> items = env.addSource(
@@ -275,15 +277,15 @@ public final class StreamingRun {
                         TypeInformation.of(Item.class))
                 .setParallelism(1)
                 .uid(SOURCE_UID);
-        IndexPipeline.build(afterSource.apply(items), config, target, false)
+        IndexPipeline.build(afterSource.apply(items), config, model, target, false)
                 .sinkTo(new DiscardingSink<>())
                 .name("done")
                 .setParallelism(1);
     }
 
     /** The target of a streaming run: a new run folder under {@code streams/}, whatever it is restored from. */
-    public static GenerationTarget target(IndexJobConfig config, Instant startedAt) {
-        return IndexJob.target(config, startedAt)
+    public static GenerationTarget target(IndexJobConfig config, JobModel model, Instant startedAt) {
+        return IndexJob.target(config, model, startedAt)
                 .streaming(List.of("amqp:" + config.queue().queue()), 0);
     }
 
@@ -350,15 +352,14 @@ public final class StreamingRun {
         return indexRoot + "/_flink/checkpoints";
     }
 
-    private static IndexJob.Result result(
-            GenerationTarget target, long start, IndexJobConfig config, String savepoint) {
+    private static IndexJob.Result result(GenerationTarget target, long start, JobModel model, String savepoint) {
         Optional<Long> latest = latestGeneration(target);
         Manifest m = latest.map(n -> manifest(target, n)).orElse(null);
         String path = latest.map(
                         n -> Generations.manifestPath(target.indexRoot(), n).toString())
                 .orElse(null);
         return new IndexJob.Result(
-                m, path, Duration.ofNanos(System.nanoTime() - start), config.nearDupNote(), savepoint, true);
+                m, path, Duration.ofNanos(System.nanoTime() - start), model.nearDupNote(), savepoint, true);
     }
 
     private static Optional<Long> latestGeneration(GenerationTarget target) {

@@ -59,12 +59,14 @@ class IndexPipelineTest {
         conf.set(ExecutionOptions.RUNTIME_MODE, mode);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(2);
-        GenerationTarget target = IndexJob.target(config, Instant.now());
+        JobModel model = config.resolveModel();
+        GenerationTarget target = IndexJob.target(config, model, Instant.now());
         IndexPipeline.build(
                         env.fromData(
                                 List.of(Item.pending("a", "http://127.0.0.1:1/a.jpg", null, "t")),
                                 TypeInformation.of(Item.class)),
                         config,
+                        model,
                         target,
                         mode == RuntimeExecutionMode.BATCH)
                 .sinkTo(new DiscardingSink<>());
@@ -86,7 +88,7 @@ class IndexPipelineTest {
 
     @Test
     void theSummarySaysHowNearDuplicatesAreFound() throws Exception {
-        assertThat(config().nearDupNote())
+        assertThat(config().resolveModel().nearDupNote())
                 .isEqualTo("cosine >= 0.900, up to 32 partitions (margin 0.01), 16 tables x 12 bits, 3 probes, 512 per"
                         + " bucket, 64 compared");
     }

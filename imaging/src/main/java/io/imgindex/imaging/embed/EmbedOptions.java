@@ -36,6 +36,16 @@ public record EmbedOptions(
         if (card == null) {
             throw new IllegalArgumentException("a model card is required");
         }
+        device = device == null ? AUTO : device;
+        check(batchSize, maxWait, intraOpThreads, interOpThreads, device);
+    }
+
+    /**
+     * Checks the settings that do not depend on the model, before it is resolved.
+     *
+     * @throws IllegalArgumentException naming what is wrong
+     */
+    public static void check(int batchSize, Duration maxWait, int intraOpThreads, int interOpThreads, String device) {
         if (batchSize < 1 || batchSize > 4096) {
             throw new IllegalArgumentException("embedding batch size must be within 1..4096, was " + batchSize);
         }
@@ -45,8 +55,7 @@ public record EmbedOptions(
         if (intraOpThreads < 0 || interOpThreads < 0) {
             throw new IllegalArgumentException("TF thread counts must not be negative");
         }
-        device = device == null ? AUTO : device;
-        if (!device.equals(AUTO) && !device.equals(CPU) && !device.equals(GPU)) {
+        if (device != null && !device.equals(AUTO) && !device.equals(CPU) && !device.equals(GPU)) {
             throw new IllegalArgumentException("embedding device must be auto, cpu or gpu, was '" + device + "'");
         }
     }
