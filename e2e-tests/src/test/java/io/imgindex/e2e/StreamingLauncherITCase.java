@@ -1,10 +1,10 @@
-package io.imgindex.cli;
+package io.imgindex.e2e;
 
-import static io.imgindex.cli.LauncherITCase.JSON;
-import static io.imgindex.cli.LauncherITCase.awaitLine;
-import static io.imgindex.cli.LauncherITCase.get;
-import static io.imgindex.cli.LauncherITCase.imgindex;
-import static io.imgindex.cli.LauncherITCase.launcher;
+import static io.imgindex.e2e.LauncherITCase.JSON;
+import static io.imgindex.e2e.LauncherITCase.awaitLine;
+import static io.imgindex.e2e.LauncherITCase.get;
+import static io.imgindex.e2e.LauncherITCase.imgindex;
+import static io.imgindex.e2e.LauncherITCase.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,4 +1,4 @@
-package io.imgindex.cli;
+package io.imgindex.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -23,8 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code bin/imgindex} as people run it, in its own process: the README's quick start on {@code sample-data/},
- * serving that index over HTTP as the README shows, and the exit codes of bad command lines. (The index server
- * module comes before this one in the build, so {@code bin/imgindex serve} has its class path.)
+ * serving that index over HTTP as the README shows, and the exit codes of bad command lines. It runs the build output
+ * of the jobs and index-server modules, which this module depends on, so the build packages them first.
  */
 class LauncherITCase {
 
