@@ -358,7 +358,9 @@ class ShardServerITCase {
             assertThat(back.status()).as(back.text()).isEqualTo(200);
             assertThat(back.json().get("pinned").asBoolean()).isTrue();
             assertThat(generation()).isEqualTo(1);
-            Thread.sleep(600); // the watcher runs meanwhile and must not move a pinned server
+            // An absence can only be watched for a while: three of the watcher's 200 ms rounds, and it must not move
+            // a pinned server.
+            Thread.sleep(600);
             assertThat(generation()).isEqualTo(1);
             assertError(http.send(admin("{\"generation\":7}", TOKEN)), 409, "cannot switch");
 

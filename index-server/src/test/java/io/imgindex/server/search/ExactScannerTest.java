@@ -69,7 +69,11 @@ class ExactScannerTest {
         });
         t.start();
         rows.started.await();
-        Thread.sleep(50);
+        // Let the pass get going (past its first pauses), then interrupt it.
+        long giveUp = System.nanoTime() + 10_000_000_000L;
+        while (rows.scored.get() < 4 * rows.pauseEvery && System.nanoTime() < giveUp) {
+            Thread.onSpinWait();
+        }
         t.interrupt();
         t.join(10_000);
         assertThat(t.isAlive()).isFalse();
