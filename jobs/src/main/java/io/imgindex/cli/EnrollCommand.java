@@ -10,9 +10,8 @@ import io.imgindex.flags.Flags;
 import io.imgindex.flags.Option;
 import io.imgindex.flags.Options;
 import io.imgindex.flags.UsageException;
-import io.imgindex.input.UrlListParser;
-import io.imgindex.item.Item;
-import io.imgindex.item.Status;
+import io.imgindex.imaging.input.InputRecord;
+import io.imgindex.imaging.input.UrlListParser;
 import io.imgindex.job.IndexOptions;
 import io.imgindex.stream.QueueSettings;
 import io.imgindex.stream.RabbitMq;
@@ -144,11 +143,11 @@ public final class EnrollCommand {
                             file.toString(),
                             UrlListParser.Format.ofFileName(file.getFileName().toString()));
                     while (parser.hasNext()) {
-                        Item item = parser.next();
-                        if (item.status == Status.SKIPPED) {
+                        InputRecord item = parser.next();
+                        if (item.status() == InputRecord.Status.SKIPPED) {
                             skipped++;
-                        } else if (item.status == Status.FAILED) {
-                            notPublished.add(item.source + ": " + item.reason + ": " + item.message);
+                        } else if (item.status() == InputRecord.Status.FAILED) {
+                            notPublished.add(item.source() + ": " + item.reason() + ": " + item.message());
                         } else {
                             confirms.awaitRoom(maxInFlight, confirmTimeout);
                             Message m = new Message(UUID.randomUUID().toString(), body(item));
@@ -186,11 +185,11 @@ public final class EnrollCommand {
         channel.basicPublish("", queue, props, m.body());
     }
 
-    static byte[] body(Item item) throws IOException {
+    static byte[] body(InputRecord item) throws IOException {
         ObjectNode node = JSON.createObjectNode();
-        node.put("id", item.id);
-        node.put("url", item.url);
-        for (Map.Entry<String, String> e : item.metadata.entrySet()) {
+        node.put("id", item.id());
+        node.put("url", item.url());
+        for (Map.Entry<String, String> e : item.metadata().entrySet()) {
             node.put(e.getKey(), e.getValue());
         }
         return JSON.writeValueAsBytes(node);

@@ -4,7 +4,7 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Envelope;
 import io.imgindex.format.Sha256;
 import io.imgindex.imaging.Reason;
-import io.imgindex.input.UrlListParser;
+import io.imgindex.imaging.input.UrlListParser;
 import io.imgindex.item.Item;
 import io.imgindex.item.Status;
 import java.nio.ByteBuffer;
@@ -90,7 +90,7 @@ public final class UrlMessageSchema implements RMQDeserializationSchema<Item> {
             return Item.pending(null, shown, Map.of(), source)
                     .fail(Reason.BAD_RECORD, "message body is not UTF-8 text (" + body.length + " bytes)");
         }
-        return UrlListParser.parseMessage(text, source);
+        return Item.of(UrlListParser.parseMessage(text, source));
     }
 
     @Override

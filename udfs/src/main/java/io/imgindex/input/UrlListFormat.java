@@ -1,5 +1,6 @@
 package io.imgindex.input;
 
+import io.imgindex.imaging.input.UrlListParser;
 import io.imgindex.item.Item;
 import java.io.IOException;
 import java.io.InputStream;
@@ -82,7 +83,7 @@ public final class UrlListFormat implements BulkFormat<Item, FileSourceSplit> {
             }
             List<Item> batch = new ArrayList<>(BATCH);
             while (batch.size() < BATCH && parser.hasNext()) {
-                batch.add(parser.next());
+                batch.add(Item.of(parser.next()));
             }
             long before = emitted;
             emitted += batch.size();

@@ -1,6 +1,7 @@
 package io.imgindex.item;
 
 import io.imgindex.imaging.Reason;
+import io.imgindex.imaging.input.InputRecord;
 import java.util.Map;
 import org.apache.flink.api.common.typeinfo.TypeInfo;
 
@@ -99,6 +100,20 @@ public class Item {
         item.url = url;
         item.metadata = metadata == null ? Map.of() : metadata;
         item.source = source;
+        return item;
+    }
+
+    /** The pipeline element of a record as read from a list or a queue. */
+    public static Item of(InputRecord r) {
+        Item item = pending(r.id(), r.url(), r.metadata(), r.source());
+        switch (r.status()) {
+            case FAILED -> item.fail(r.reason(), r.message());
+            case SKIPPED -> {
+                item.status = Status.SKIPPED;
+                item.reason = r.reason();
+            }
+            case PENDING -> {}
+        }
         return item;
     }
 

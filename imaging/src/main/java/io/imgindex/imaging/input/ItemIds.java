@@ -1,4 +1,4 @@
-package io.imgindex.input;
+package io.imgindex.imaging.input;
 
 import io.imgindex.format.Sha256;
 import java.nio.charset.StandardCharsets;

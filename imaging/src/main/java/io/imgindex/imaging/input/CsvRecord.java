@@ -1,4 +1,4 @@
-package io.imgindex.input;
+package io.imgindex.imaging.input;
 
 import java.io.IOException;
 import java.util.ArrayList;

@@ -1,10 +1,8 @@
-package io.imgindex.input;
+package io.imgindex.imaging.input;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
-import io.imgindex.item.Item;
-import io.imgindex.item.Status;
 import java.io.StringReader;
 import java.net.URI;
 import java.util.ArrayList;
@@ -110,13 +108,15 @@ class UrlListParserFuzzTest {
         return text.endsWith("\n") ? n - 1 : n;
     }
 
-    static void checkRecord(Item item, String what) {
-        assertThat(item.status).as(what).isIn(Status.PENDING, Status.SKIPPED, Status.FAILED);
-        if (item.status == Status.PENDING) {
-            assertThat(item.url).as(what).isNotBlank();
-            assertThat(item.id).as(what).isNotBlank();
+    static void checkRecord(InputRecord item, String what) {
+        assertThat(item.status())
+                .as(what)
+                .isIn(InputRecord.Status.PENDING, InputRecord.Status.SKIPPED, InputRecord.Status.FAILED);
+        if (item.status() == InputRecord.Status.PENDING) {
+            assertThat(item.url()).as(what).isNotBlank();
+            assertThat(item.id()).as(what).isNotBlank();
         } else {
-            assertThat(item.reason).as(what).isNotBlank();
+            assertThat(item.reason()).as(what).isNotBlank();
         }
     }
 
@@ -131,13 +131,13 @@ class UrlListParserFuzzTest {
             UrlListParser.Format format = UrlListParser.Format.values()[r.nextInt(3)];
             String text = generate(r, format == UrlListParser.Format.CSV);
             String what = "case seed " + seed + " (" + format + ")";
-            List<Item> items = new ArrayList<>();
+            List<InputRecord> items = new ArrayList<>();
             try {
                 new UrlListParser(new StringReader(text), URI.create("file:/data/lists/l.txt"), "l", format)
                         .forEachRemaining(items::add);
-                Item message = UrlListParser.parseMessage(text, "amqp:q#" + seed);
+                InputRecord message = UrlListParser.parseMessage(text, "amqp:q#" + seed);
                 checkRecord(message, what + ", as a message");
-                assertThat(message.status).as(what).isNotEqualTo(Status.SKIPPED);
+                assertThat(message.status()).as(what).isNotEqualTo(InputRecord.Status.SKIPPED);
             } catch (RuntimeException | Error e) {
                 fail(what + " threw: " + e, e);
             }

@@ -1,11 +1,9 @@
-package io.imgindex.input;
+package io.imgindex.imaging.input;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.imgindex.imaging.Reason;
-import io.imgindex.item.Item;
-import io.imgindex.item.Status;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
@@ -20,7 +18,7 @@ import java.util.NoSuchElementException;
 import java.util.TreeMap;
 
 /**
- * Parses one URL list into {@link Item}s, one per line (or CSV record), in order.
+ * Parses one URL list into {@link InputRecord}s, one per line (or CSV record), in order.
  *
  * <p>Formats, chosen by the file name (a trailing {@code .gz} is ignored):
  *
@@ -33,12 +31,12 @@ import java.util.TreeMap;
  *   <li>anything else: one URL per line.
  * </ul>
  *
- * Blank lines and lines whose first non-blank character is {@code #} become {@link Status#SKIPPED} items
+ * Blank lines and lines whose first non-blank character is {@code #} become {@link InputRecord.Status#SKIPPED} records
  * (reason {@code BLANK} or {@code COMMENT}). A line that does not parse becomes a {@link Reason#BAD_RECORD}
  * failure, a URL that does not parse a {@link Reason#BAD_URL} failure: the parser never throws on content.
  * Relative URLs are resolved against the list's own location, like links in a web page. Not thread-safe.
  */
-public final class UrlListParser implements Iterator<Item> {
+public final class UrlListParser implements Iterator<InputRecord> {
 
     /** The longest line read; the rest of a longer line is dropped and the line is a bad record. */
     public static final int MAX_LINE_CHARS = 1 << 20;
@@ -52,10 +50,10 @@ public final class UrlListParser implements Iterator<Item> {
     /** The largest metadata value, in UTF-8 bytes. */
     public static final int MAX_METADATA_VALUE_BYTES = 4096;
 
-    /** Kind of a skipped blank line, in {@link Item#reason}. */
+    /** Kind of a skipped blank line, in {@link InputRecord#reason}. */
     public static final String BLANK = "BLANK";
 
-    /** Kind of a skipped comment line, in {@link Item#reason}. */
+    /** Kind of a skipped comment line, in {@link InputRecord#reason}. */
     public static final String COMMENT = "COMMENT";
 
     /** The format of a list. */
@@ -91,13 +89,13 @@ public final class UrlListParser implements Iterator<Item> {
     private int csvUrlColumn = -1;
     private int csvIdColumn = -1;
     private String csvHeaderProblem;
-    private Item next;
+    private InputRecord next;
     private boolean done;
 
     /**
      * @param reader the list's characters (UTF-8 decoded by the caller)
      * @param base the list's own URI, against which relative URLs are resolved
-     * @param sourceName how the list is named in {@link Item#source}
+     * @param sourceName how the list is named in {@link InputRecord#source}
      * @param format the list's format
      */
     public UrlListParser(Reader reader, URI base, String sourceName, Format format) {
@@ -114,9 +112,9 @@ public final class UrlListParser implements Iterator<Item> {
      * Reason#BAD_URL} one. Relative URLs stay relative (and fail when fetched): a message has no location.
      *
      * @param body the message body, UTF-8 decoded
-     * @param source how the message is named in {@link Item#source}
+     * @param source how the message is named in {@link InputRecord#source}
      */
-    public static Item parseMessage(String body, String source) {
+    public static InputRecord parseMessage(String body, String source) {
         UrlListParser parser = new UrlListParser(Reader.nullReader(), URI.create(""), source, Format.JSONL);
         String text = body.strip();
         if (text.isEmpty()) {
@@ -154,16 +152,16 @@ public final class UrlListParser implements Iterator<Item> {
     }
 
     @Override
-    public Item next() {
+    public InputRecord next() {
         if (!hasNext()) {
             throw new NoSuchElementException();
         }
-        Item item = next;
+        InputRecord item = next;
         next = null;
         return item;
     }
 
-    private Item parseNext() throws IOException {
+    private InputRecord parseNext() throws IOException {
         while (true) {
             BoundedLineReader.Line line = lines.next();
             if (line == null) {
@@ -220,7 +218,7 @@ public final class UrlListParser implements Iterator<Item> {
         csvHeader = header;
     }
 
-    private Item parseCsv(String text, String source) throws IOException {
+    private InputRecord parseCsv(String text, String source) throws IOException {
         if (csvHeaderProblem != null) {
             return failed(Reason.BAD_RECORD, csvHeaderProblem, text, source);
         }
@@ -256,7 +254,7 @@ public final class UrlListParser implements Iterator<Item> {
         return record(id.isEmpty() ? null : id, url, metadata, source);
     }
 
-    private Item parseJson(String text, String source) {
+    private InputRecord parseJson(String text, String source) {
         JsonNode node;
         try {
             node = JSON.readTree(text);
@@ -310,7 +308,7 @@ public final class UrlListParser implements Iterator<Item> {
                 source);
     }
 
-    private Item record(String givenId, String reference, Map<String, String> metadata, String source) {
+    private InputRecord record(String givenId, String reference, Map<String, String> metadata, String source) {
         String url;
         String badUrl = null;
         try {
@@ -323,19 +321,20 @@ public final class UrlListParser implements Iterator<Item> {
         if (tooMuch != null) {
             // The failure row keeps the URL and the id, not the metadata that was refused.
             String id = givenId != null && ItemIds.problemWith(givenId) == null ? givenId : ItemIds.fromUrl(url);
-            return Item.pending(id, url, Map.of(), source).fail(Reason.BAD_RECORD, tooMuch);
+            return InputRecord.pending(id, url, Map.of(), source).fail(Reason.BAD_RECORD, tooMuch);
         }
         if (badUrl != null) {
-            return Item.pending(givenId != null ? givenId : ItemIds.fromUrl(reference), reference, metadata, source)
+            return InputRecord.pending(
+                            givenId != null ? givenId : ItemIds.fromUrl(reference), reference, metadata, source)
                     .fail(Reason.BAD_URL, badUrl);
         }
         if (givenId != null) {
             String problem = ItemIds.problemWith(givenId);
             if (problem != null) {
-                return Item.pending(null, url, metadata, source).fail(Reason.BAD_RECORD, problem);
+                return InputRecord.pending(null, url, metadata, source).fail(Reason.BAD_RECORD, problem);
             }
         }
-        return Item.pending(givenId != null ? givenId : ItemIds.fromUrl(url), url, metadata, source);
+        return InputRecord.pending(givenId != null ? givenId : ItemIds.fromUrl(url), url, metadata, source);
     }
 
     /** Why a record's metadata is refused, or null: too many members, a name too long, a value too large. */
@@ -361,16 +360,13 @@ public final class UrlListParser implements Iterator<Item> {
         return null;
     }
 
-    private Item failed(Reason reason, String message, String raw, String source) {
+    private InputRecord failed(Reason reason, String message, String raw, String source) {
         String shown = raw.length() > MAX_RAW_IN_FAILURE ? raw.substring(0, MAX_RAW_IN_FAILURE) + "..." : raw;
-        return Item.pending(null, shown, Map.of(), source).fail(reason, message);
+        return InputRecord.pending(null, shown, Map.of(), source).fail(reason, message);
     }
 
-    private Item skipped(String kind, String source) {
-        Item item = Item.pending(null, "", Map.of(), source);
-        item.status = Status.SKIPPED;
-        item.reason = kind;
-        return item;
+    private InputRecord skipped(String kind, String source) {
+        return InputRecord.skipped(kind, source);
     }
 
     private String continuation() throws IOException {
