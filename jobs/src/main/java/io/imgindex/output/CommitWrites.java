@@ -44,8 +44,8 @@ import software.amazon.awssdk.services.s3.model.PutObjectRequest;
  *   <li>S3 ({@code s3://}, {@code s3a://}, {@code s3p://}): conditional PUTs, {@code If-None-Match: *} and {@code
  *       If-Match: <ETag>}, which S3 decides atomically. The client is S3A's, made from the same {@code s3.*} and
  *       {@code fs.s3a.*} settings as Flink's S3 plugin and the readers (endpoint, region, credentials chain), so it
- *       reaches the same bucket the same way. A store that answers 501 (no conditional writes) gets plain PUTs,
- *       with a warning: as atomic as before, not more.
+ *       reaches the same bucket the same way. A store that answers 501 (no conditional writes) gets a check, then
+ *       a plain PUT, with a warning: as atomic as before, not more.
  *   <li>Any other file system: a check then a write, with a warning. Run one writer per index there.
  * </ul>
  */
@@ -234,6 +234,8 @@ public abstract class CommitWrites {
                         PutObjectRequest.builder().bucket(bucket).key(key(file)).contentType("application/json");
                 if (!unsupported) {
                     request.overrideConfiguration(o -> o.putHeader(header, value));
+                } else if (!stillHolds(file, header, value)) {
+                    return false; // checked, then written: as atomic as a store without conditions allows
                 }
                 try {
                     client.get().putObject(request.build(), RequestBody.fromBytes(content));
@@ -250,7 +252,7 @@ public abstract class CommitWrites {
                     if (status == 501 && !unsupported) {
                         LOG.warn(
                                 "The object store of bucket {} has no conditional writes (501 to {}): commits there"
-                                        + " use plain PUTs, so run one writer per index",
+                                        + " check, then write, so run one writer per index",
                                 bucket,
                                 header);
                         unsupported = true;
@@ -261,6 +263,14 @@ public abstract class CommitWrites {
                     throw new IOException("could not write " + file + ": " + e.getMessage(), e);
                 }
             }
+        }
+
+        /** The condition of a PUT, checked by reading first (for a store that does not check it itself). */
+        private boolean stillHolds(Path file, String header, String value) throws IOException {
+            Optional<Versioned> now = read(file);
+            return header.equals("If-None-Match")
+                    ? now.isEmpty()
+                    : now.isPresent() && value.equals(now.get().version());
         }
 
         private static void sleep(Duration d) throws IOException {
