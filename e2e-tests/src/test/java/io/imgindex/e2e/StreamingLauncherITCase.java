@@ -157,10 +157,11 @@ class StreamingLauncherITCase {
         awaitCommitted(second, log2, 57);
         assertThat(Files.readString(log2)).contains("restored from " + savepoint);
 
-        // The server picked the new commits up by itself.
+        // The server picks the new commits up by itself (the stream may commit them over several checkpoints, so
+        // the first new generation it serves need not hold them all: wait for the item).
         long after = awaitServing(client, base, before + 1);
         assertThat(after).isGreaterThan(before);
-        JsonNode face = JSON.readTree(get(client, base + "/v1/items/jesper-1").body());
+        JsonNode face = awaitItem(client, base, "jesper-1");
         assertThat(face.get("id").asText()).isEqualTo("jesper-1");
 
         terminate(second, log2);
@@ -206,6 +207,20 @@ class StreamingLauncherITCase {
     }
 
     /** Waits until the server serves a generation of at least {@code atLeast}; returns it. */
+    static JsonNode awaitItem(HttpClient client, String base, String id) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            var r = get(client, base + "/v1/items/" + id);
+            if (r.statusCode() == 200) {
+                return JSON.readTree(r.body());
+            }
+            last = r.statusCode() + " " + r.body();
+            Thread.sleep(300);
+        }
+        throw new AssertionError("the server did not serve item " + id + " within 2 minutes; last answer: " + last);
+    }
+
     static long awaitServing(HttpClient client, String base, long atLeast) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
         while (System.nanoTime() < deadline) {

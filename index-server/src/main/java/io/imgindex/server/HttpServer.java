@@ -132,6 +132,18 @@ public final class HttpServer implements AutoCloseable {
         EventLoopGroup io = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
         try {
             RequestHandler handler = new RequestHandler(routes, workers, metrics, limits.requestTimeout());
+            ConnectionGuard guard =
+                    new ConnectionGuard(limits.maxConnections(), limits.receiveTimeout(), limits.bodyBudget());
+            metrics.gauge("imgindex_http_connections", "Connections open (at most --max-connections).", guard::open);
+            metrics.gauge(
+                    "imgindex_http_body_bytes_receiving",
+                    "Bytes of request bodies being received on all connections (at most --body-budget).",
+                    guard::buffered);
+            metrics.gauge(
+                    "imgindex_http_workers_busy", "Workers running a request (of --workers).", workers::getActiveCount);
+            metrics.gauge(
+                    "imgindex_http_queued", "Requests waiting for a worker (at most --queue).", () -> workers.getQueue()
+                            .size());
             Channel ch = new ServerBootstrap()
                     .group(boss, io)
                     .channel(NioServerSocketChannel.class)
@@ -139,7 +151,7 @@ public final class HttpServer implements AutoCloseable {
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new HttpServerInitializer(
                             handler,
-                            new ConnectionGuard(limits.maxConnections(), limits.receiveTimeout(), limits.bodyBudget()),
+                            guard,
                             limits.maxBodyBytes(),
                             limits.idleTimeout().toSeconds()))
                     .bind(host, port)

@@ -31,6 +31,18 @@ class HostileClientsITCase {
     private final CountDownLatch release = new CountDownLatch(1);
     private final CountDownLatch interrupted = new CountDownLatch(1);
     private HttpServer server;
+    private final Metrics metrics = new Metrics();
+
+    /** Waits until one of the server's gauges satisfies {@code until} (what a client cannot see on the wire). */
+    private void awaitGauge(String name, java.util.function.LongPredicate until) throws InterruptedException {
+        long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!until.test(metrics.gauge(name))) {
+            if (System.nanoTime() > giveUp) {
+                throw new AssertionError(name + " is still " + metrics.gauge(name) + " after 10 s");
+            }
+            Thread.sleep(5);
+        }
+    }
 
     private final Routes routes = new Routes()
             .add("GET", "/sleep/{ms}", "sleep", r -> {
@@ -79,7 +91,7 @@ class HostileClientsITCase {
                 "127.0.0.1",
                 0,
                 routes,
-                new Metrics(),
+                metrics,
                 new HttpServer.Limits(
                         workers,
                         queue,
@@ -195,7 +207,7 @@ class HostileClientsITCase {
             a.getOutputStream().write(postHead("/upload", length));
             a.getOutputStream().write(new byte[30 << 10]);
             a.getOutputStream().flush();
-            Thread.sleep(300);
+            awaitGauge("imgindex_http_body_bytes_receiving", v -> v >= 30 << 10);
             b.getOutputStream().write(postHead("/upload", length));
             Reply refused = null;
             try {
@@ -247,9 +259,9 @@ class HostileClientsITCase {
                 Socket third = connect();
                 Socket health = connect()) {
             busy1.getOutputStream().write(get("/block").getBytes(StandardCharsets.US_ASCII));
-            Thread.sleep(200);
+            awaitGauge("imgindex_http_workers_busy", v -> v == 1);
             busy2.getOutputStream().write(get("/block").getBytes(StandardCharsets.US_ASCII));
-            Thread.sleep(200);
+            awaitGauge("imgindex_http_queued", v -> v == 1);
             // The one worker runs the first, the queue of one holds the second: a third is refused...
             third.getOutputStream().write(get("/echo/x").getBytes(StandardCharsets.US_ASCII));
             assertThat(Reply.read(third.getInputStream()).status).isEqualTo(503);

@@ -229,7 +229,11 @@ class ShardServerITCase {
         assertThat(metrics)
                 .contains("imgindex_requests_total{endpoint=\"index\",status=\"200\"}")
                 .contains("imgindex_request_duration_seconds_bucket{endpoint=\"index\",le=\"+Inf\"}")
-                .containsPattern("imgindex_generation \\d+");
+                .containsPattern("imgindex_generation \\d+")
+                .containsPattern("imgindex_http_connections [1-9]\\d*")
+                .contains("# TYPE imgindex_http_workers_busy gauge")
+                .containsPattern("imgindex_http_queued \\d+")
+                .containsPattern("imgindex_http_body_bytes_receiving \\d+");
     }
 
     @Test

@@ -68,6 +68,11 @@ public final class ConnectionGuard extends ChannelInboundHandlerAdapter {
         return open.get();
     }
 
+    /** Bytes of request bodies being received now, on all connections together (counted against the budget). */
+    public long buffered() {
+        return buffered.get();
+    }
+
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         State s = new State(this);

@@ -9,7 +9,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The server's metrics in Prometheus' text format: requests by endpoint and status, request latency histograms
- * by endpoint, generation loads (duration, failures), and the served generation and its size. Thread-safe and
+ * by endpoint, generation loads (duration, failures), the served generation and its size, and the HTTP server's
+ * gauges (connections, body bytes being received, busy workers, queued requests). Thread-safe and
  * lock-free on the request path.
  */
 public final class Metrics {
@@ -27,6 +28,23 @@ public final class Metrics {
     private final AtomicLong generation = new AtomicLong(-1);
     private final AtomicLong vectors = new AtomicLong();
     private final AtomicLong loadedAtSeconds = new AtomicLong();
+    private final Map<String, Gauge> gauges = new java.util.concurrent.ConcurrentSkipListMap<>();
+
+    private record Gauge(String help, java.util.function.LongSupplier value) {}
+
+    /** Adds a gauge read at each exposition (a name that is there already is replaced). */
+    public void gauge(String name, String help, java.util.function.LongSupplier value) {
+        gauges.put(name, new Gauge(help, value));
+    }
+
+    /** A gauge's value now. */
+    public long gauge(String name) {
+        Gauge g = gauges.get(name);
+        if (g == null) {
+            throw new IllegalArgumentException("no gauge " + name);
+        }
+        return g.value().getAsLong();
+    }
 
     /** Records one answered request. */
     public void request(String endpoint, int status, long nanos) {
@@ -86,6 +104,17 @@ public final class Metrics {
         s.append("imgindex_generation_loaded_timestamp_seconds ")
                 .append(loadedAtSeconds.get())
                 .append('\n');
+        gauges.forEach((name, g) -> s.append("# HELP ")
+                .append(name)
+                .append(' ')
+                .append(g.help())
+                .append("\n# TYPE ")
+                .append(name)
+                .append(" gauge\n")
+                .append(name)
+                .append(' ')
+                .append(g.value().getAsLong())
+                .append('\n'));
         return s.toString();
     }
 
