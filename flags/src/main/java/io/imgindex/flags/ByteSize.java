@@ -1,7 +1,5 @@
 package io.imgindex.flags;
 
-import java.util.Locale;
-
 /**
  * A size in bytes, written {@code 512kb}, {@code 20 mb}, {@code 1g} or a bare number of bytes; units are binary
  * multiples (k = 1024), as Flink's {@code MemorySize} reads them, so a flag means the same to the job and the server.
@@ -40,21 +38,9 @@ public record ByteSize(long bytes) implements Comparable<ByteSize> {
      * @throws IllegalArgumentException naming what is wrong
      */
     public static ByteSize parse(String text) {
-        String t = text.strip();
-        int digits = 0;
-        while (digits < t.length() && Character.isDigit(t.charAt(digits))) {
-            digits++;
-        }
-        if (digits == 0) {
-            throw new IllegalArgumentException("text does not start with a number: '" + text + "'");
-        }
-        long value;
-        try {
-            value = Long.parseLong(t.substring(0, digits));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("the number in '" + text + "' is too large", e);
-        }
-        String unit = t.substring(digits).strip().toLowerCase(Locale.ROOT);
+        Quantity q = Quantity.parse(text);
+        long value = q.value();
+        String unit = q.unit();
         if (unit.isEmpty()) {
             return new ByteSize(value);
         }

@@ -2,7 +2,6 @@ package io.imgindex.flags;
 
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
-import java.util.Locale;
 
 /** Durations as flags write them: {@code 500ms}, {@code 5 s}, {@code 2min}, {@code 1h}; a bare number is ms. */
 public final class Durations {
@@ -33,21 +32,9 @@ public final class Durations {
      * @throws IllegalArgumentException naming what is wrong
      */
     public static Duration parse(String text) {
-        String t = text.strip();
-        int digits = 0;
-        while (digits < t.length() && Character.isDigit(t.charAt(digits))) {
-            digits++;
-        }
-        if (digits == 0) {
-            throw new IllegalArgumentException("text does not start with a number: '" + text + "'");
-        }
-        long value;
-        try {
-            value = Long.parseLong(t.substring(0, digits));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("the number in '" + text + "' is too large", e);
-        }
-        String label = t.substring(digits).strip().toLowerCase(Locale.ROOT);
+        Quantity q = Quantity.parse(text);
+        long value = q.value();
+        String label = q.unit();
         if (label.isEmpty()) {
             return Duration.ofMillis(value);
         }
