@@ -1,8 +1,5 @@
 package io.imgindex.server;
 
-import io.imgindex.flags.ByteSize;
-import io.imgindex.flags.Option;
-import io.imgindex.flags.Settings;
 import io.imgindex.server.http.ConnectionGuard;
 import io.imgindex.server.http.Metrics;
 import io.imgindex.server.http.RequestHandler;
@@ -53,52 +50,7 @@ public final class HttpServer implements AutoCloseable {
             Duration idleTimeout,
             int maxConnections,
             Duration receiveTimeout,
-            long bodyBudget) {
-
-        /**
-         * The limits a command line sets (see {@link ServeOptions}).
-         *
-         * @throws IllegalArgumentException for a value out of range, naming its flag
-         */
-        public static Limits from(Settings o) {
-            long body = o.get(ServeOptions.MAX_BODY).getBytes();
-            if (body < 1024 || body > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException("--max-body must be within 1kb..2gb, was " + body);
-            }
-            long budget = o.getOptional(ServeOptions.BODY_BUDGET)
-                    .map(ByteSize::getBytes)
-                    .orElse(Math.max(body, Runtime.getRuntime().maxMemory() / 4));
-            if (budget < body) {
-                throw new IllegalArgumentException("--body-budget (" + budget + " bytes) must be at least --max-body ("
-                        + body + " bytes), or no body of the largest size could ever arrive");
-            }
-            return new Limits(
-                    positive(o, ServeOptions.WORKERS),
-                    positive(o, ServeOptions.QUEUE),
-                    (int) body,
-                    positiveDuration(o, ServeOptions.REQUEST_TIMEOUT),
-                    positiveDuration(o, ServeOptions.IDLE_TIMEOUT),
-                    positive(o, ServeOptions.MAX_CONNECTIONS),
-                    positiveDuration(o, ServeOptions.RECEIVE_TIMEOUT),
-                    budget);
-        }
-
-        private static int positive(Settings o, Option<Integer> option) {
-            int v = o.get(option);
-            if (v < 1) {
-                throw new IllegalArgumentException("--" + option.key() + " must be positive, was " + v);
-            }
-            return v;
-        }
-
-        private static Duration positiveDuration(Settings o, Option<Duration> option) {
-            Duration v = o.get(option);
-            if (v.isNegative() || v.isZero()) {
-                throw new IllegalArgumentException("--" + option.key() + " must be positive, was " + v);
-            }
-            return v;
-        }
-    }
+            long bodyBudget) {}
 
     private final EventLoopGroup boss;
     private final EventLoopGroup io;

@@ -1,5 +1,6 @@
 package io.imgindex.server;
 
+import io.imgindex.flags.ByteSize;
 import io.imgindex.flags.Option;
 import io.imgindex.flags.Settings;
 import io.imgindex.imaging.decode.DecodeLimitOptions;
@@ -122,7 +123,7 @@ public record ServerConfig(
     public static ServerConfig from(Settings o) {
         Role role = o.get(ServeOptions.ROUTER) ? Role.ROUTER : Role.SHARD;
         Listen listen = new Listen(o.get(ServeOptions.HOST), o.get(ServeOptions.PORT));
-        HttpServer.Limits http = HttpServer.Limits.from(o);
+        HttpServer.Limits http = httpLimits(o);
         if (role == Role.ROUTER) {
             return new ServerConfig(role, listen, null, null, null, null, null, http, router(o));
         }
@@ -206,7 +207,39 @@ public record ServerConfig(
         return new Router(List.copyOf(backends), o.get(ServeOptions.ROUTER_DEADLINE));
     }
 
-    static int positive(Settings o, Option<Integer> option) {
+    /** The HTTP server's limits (both roles). */
+    private static HttpServer.Limits httpLimits(Settings o) {
+        long body = o.get(ServeOptions.MAX_BODY).getBytes();
+        if (body < 1024 || body > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("--max-body must be within 1kb..2gb, was " + body);
+        }
+        long budget = o.getOptional(ServeOptions.BODY_BUDGET)
+                .map(ByteSize::getBytes)
+                .orElse(Math.max(body, Runtime.getRuntime().maxMemory() / 4));
+        if (budget < body) {
+            throw new IllegalArgumentException("--body-budget (" + budget + " bytes) must be at least --max-body ("
+                    + body + " bytes), or no body of the largest size could ever arrive");
+        }
+        return new HttpServer.Limits(
+                positive(o, ServeOptions.WORKERS),
+                positive(o, ServeOptions.QUEUE),
+                (int) body,
+                positiveDuration(o, ServeOptions.REQUEST_TIMEOUT),
+                positiveDuration(o, ServeOptions.IDLE_TIMEOUT),
+                positive(o, ServeOptions.MAX_CONNECTIONS),
+                positiveDuration(o, ServeOptions.RECEIVE_TIMEOUT),
+                budget);
+    }
+
+    private static Duration positiveDuration(Settings o, Option<Duration> option) {
+        Duration v = o.get(option);
+        if (v.isNegative() || v.isZero()) {
+            throw new IllegalArgumentException("--" + option.key() + " must be positive, was " + v);
+        }
+        return v;
+    }
+
+    private static int positive(Settings o, Option<Integer> option) {
         int v = o.get(option);
         if (v < 1) {
             throw new IllegalArgumentException("--" + option.key() + " must be positive, was " + v);
