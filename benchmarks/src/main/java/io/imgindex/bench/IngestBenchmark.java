@@ -1,5 +1,6 @@
 package io.imgindex.bench;
 
+import io.imgindex.cli.IndexCommand;
 import io.imgindex.flags.Flags;
 import io.imgindex.imaging.decode.DecodedImage;
 import io.imgindex.imaging.decode.ImageDecoder;
@@ -108,7 +109,7 @@ public final class IngestBenchmark {
 
             long[] ioBefore = procIo();
             long t = System.nanoTime();
-            IndexJob.Result result = IndexJob.run(config, flags.flinkConf());
+            IndexJob.Result result = IndexCommand.run(config, flags.flinkConf());
             double whole = (System.nanoTime() - t) / 1e9;
             long[] ioAfter = procIo();
             long indexBytes = folderBytes(work.resolve("out"));

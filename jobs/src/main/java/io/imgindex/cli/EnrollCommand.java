@@ -6,6 +6,7 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.ConfirmListener;
 import com.rabbitmq.client.Connection;
+import io.imgindex.flags.Command;
 import io.imgindex.flags.Flags;
 import io.imgindex.flags.Option;
 import io.imgindex.flags.Options;
@@ -80,6 +81,10 @@ public final class EnrollCommand {
     }
 
     private EnrollCommand() {}
+
+    /** {@code imgindex enroll}. */
+    public static final Command COMMAND =
+            new Command("enroll", USAGE, SUMMARY, OPTIONS, Flags.Conf.NONE, true, EnrollCommand::run);
 
     static int run(Flags.Parsed parsed, PrintStream out) throws Exception {
         if (parsed.arguments().isEmpty()) {

@@ -1,14 +1,8 @@
 package io.imgindex.cli;
 
 import io.imgindex.flags.Command;
-import io.imgindex.flags.Flags;
 import io.imgindex.flags.UsageException;
 import io.imgindex.flags.Version;
-import io.imgindex.job.CompactJob;
-import io.imgindex.job.CompactOptions;
-import io.imgindex.job.IndexJob;
-import io.imgindex.job.IndexJobConfig;
-import io.imgindex.job.IndexOptions;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.List;
@@ -46,54 +40,11 @@ public final class ImgIndexCli {
 
     /** The commands this class runs ({@code serve} runs in its own JVM, on the server's class path). */
     public static final List<Command> COMMANDS_RUN_HERE = List.of(
-            new Command(
-                    "index",
-                    IndexJob.USAGE,
-                    IndexJob.SUMMARY,
-                    IndexOptions.ALL,
-                    Flags.Conf.FLINK,
-                    false,
-                    (parsed, out) -> {
-                        IndexJobConfig config = IndexJobConfig.from(parsed.options());
-                        out.print(IndexJob.summary(IndexJob.run(config, parsed.flinkConf())));
-                        return 0;
-                    }),
-            new Command(
-                    "inspect",
-                    InspectCommand.USAGE,
-                    InspectCommand.SUMMARY,
-                    InspectCommand.OPTIONS,
-                    Flags.Conf.S3,
-                    false,
-                    InspectCommand::run),
-            new Command(
-                    "enroll",
-                    EnrollCommand.USAGE,
-                    EnrollCommand.SUMMARY,
-                    EnrollCommand.OPTIONS,
-                    Flags.Conf.NONE,
-                    true,
-                    EnrollCommand::run),
-            new Command(
-                    "compact",
-                    CompactJob.USAGE,
-                    CompactJob.SUMMARY,
-                    CompactOptions.ALL,
-                    Flags.Conf.FLINK,
-                    false,
-                    (parsed, out) -> {
-                        CompactOptions.Config config = CompactOptions.config(parsed.options());
-                        out.print(CompactJob.summary(CompactJob.run(config, parsed.flinkConf())));
-                        return 0;
-                    }),
-            new Command(
-                    "import-model",
-                    ImportModelCommand.USAGE,
-                    ImportModelCommand.SUMMARY,
-                    ImportModelCommand.OPTIONS,
-                    Flags.Conf.NONE,
-                    false,
-                    ImportModelCommand::run));
+            IndexCommand.COMMAND,
+            InspectCommand.COMMAND,
+            EnrollCommand.COMMAND,
+            CompactCommand.COMMAND,
+            ImportModelCommand.COMMAND);
 
     private static final Map<String, Command> COMMANDS_BY_NAME =
             COMMANDS_RUN_HERE.stream().collect(Collectors.toMap(Command::name, c -> c));

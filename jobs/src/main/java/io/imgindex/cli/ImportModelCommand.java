@@ -1,5 +1,6 @@
 package io.imgindex.cli;
 
+import io.imgindex.flags.Command;
 import io.imgindex.flags.Flags;
 import io.imgindex.flags.Option;
 import io.imgindex.flags.Options;
@@ -119,6 +120,10 @@ final class ImportModelCommand {
             + " card (imgindex-model.json).";
 
     private ImportModelCommand() {}
+
+    /** {@code imgindex import-model}. */
+    public static final Command COMMAND =
+            new Command("import-model", USAGE, SUMMARY, OPTIONS, Flags.Conf.NONE, false, ImportModelCommand::run);
 
     static int run(Flags.Parsed parsed, PrintStream out) throws Exception {
         Settings c = parsed.options();

@@ -1,5 +1,6 @@
 package io.imgindex.cli;
 
+import io.imgindex.flags.Command;
 import io.imgindex.flags.Flags;
 import io.imgindex.flags.Option;
 import io.imgindex.flags.Options;
@@ -56,6 +57,10 @@ public final class InspectCommand {
             + " nearest-neighbour query by exact search.";
 
     private InspectCommand() {}
+
+    /** {@code imgindex inspect}. */
+    public static final Command COMMAND =
+            new Command("inspect", USAGE, SUMMARY, OPTIONS, Flags.Conf.S3, false, InspectCommand::run);
 
     /** Runs the command; returns the exit code. */
     static int run(Flags.Parsed parsed, PrintStream out) throws Exception {

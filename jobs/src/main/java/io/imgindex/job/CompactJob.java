@@ -1,5 +1,7 @@
 package io.imgindex.job;
 
+import io.imgindex.flags.Command;
+import io.imgindex.flags.Flags;
 import io.imgindex.format.IndexLayout;
 import io.imgindex.format.IndexRow;
 import io.imgindex.format.LatestPointer;
@@ -162,15 +164,16 @@ public final class CompactJob {
         return new Plan(base, shards);
     }
 
+    /**
+     * Runs a compaction on the cluster that started this JVM ({@code flink run}, the Kubernetes operator). It
+     * returns rather than exits: in application mode this method runs inside the job manager.
+     */
     public static void main(String[] args) throws Exception {
-        io.imgindex.flags.Flags.Parsed parsed =
-                io.imgindex.flags.Flags.parse(args, CompactOptions.ALL, io.imgindex.flags.Flags.Conf.FLINK);
-        if (parsed.help()) {
-            System.out.println(io.imgindex.flags.Flags.help(
-                    USAGE, SUMMARY, CompactOptions.ALL, io.imgindex.flags.Flags.Conf.FLINK));
-            return;
-        }
-        System.out.print(summary(run(CompactOptions.config(parsed.options()), parsed.flinkConf())));
+        new Command("compact", USAGE, SUMMARY, CompactOptions.ALL, Flags.Conf.FLINK, false, (parsed, out) -> {
+                    out.print(summary(run(CompactOptions.config(parsed.options()), parsed.flinkConf())));
+                    return 0;
+                })
+                .run(args, System.out);
     }
 
     /** Runs a compaction (and retention); returns what it did. */
@@ -297,7 +300,7 @@ public final class CompactJob {
                         p.rows()));
             }
             s.append("  ").append(m.counts().summary()).append('\n');
-            s.append(IndexJob.segmentLine(m));
+            s.append(RunSummary.segmentLine(m));
         }
         if (r.retained() != null) {
             s.append("  retention: kept generations ")

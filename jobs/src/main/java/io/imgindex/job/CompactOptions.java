@@ -4,6 +4,7 @@ import io.imgindex.flags.Option;
 import io.imgindex.flags.Options;
 import io.imgindex.flags.Settings;
 import io.imgindex.format.GraphParams;
+import io.imgindex.format.IndexLayout;
 import io.imgindex.output.SegmentSettings;
 import java.util.List;
 
@@ -86,7 +87,7 @@ public final class CompactOptions {
             if (name == null || name.isBlank()) {
                 throw new IllegalArgumentException("--name is required");
             }
-            io.imgindex.format.IndexLayout.checkIndexName(name);
+            IndexLayout.checkIndexName(name);
             if (belowRows < 1) {
                 throw new IllegalArgumentException("--below-rows must be positive, was " + belowRows);
             }

@@ -1,59 +1,46 @@
 package io.imgindex.job;
 
+import io.imgindex.flags.Command;
 import io.imgindex.flags.Flags;
-import io.imgindex.format.GraphParams;
-import io.imgindex.format.IndexLayout;
 import io.imgindex.format.Manifest;
-import io.imgindex.format.SegmentInfo;
 import io.imgindex.input.UrlListFormat;
 import io.imgindex.item.Item;
-import io.imgindex.output.CommitWrites;
 import io.imgindex.output.GenerationTarget;
-import io.imgindex.output.Generations;
+import io.imgindex.stream.UrlQueueSource;
 import java.io.IOException;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.BatchExecutionOptions;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.DeploymentOptions;
 import org.apache.flink.configuration.ExecutionOptions;
-import org.apache.flink.configuration.HeartbeatManagerOptions;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.PipelineOptions;
-import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.connector.file.src.FileSource;
-import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.core.fs.Path;
-import org.apache.flink.core.plugin.PluginUtils;
 import org.apache.flink.streaming.api.datastream.DataStream;
-import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * The batch indexing job: URL lists in, one new committed generation of the index out.
+ * The indexing job, batch or streaming: image URLs in (URL lists, or a RabbitMQ queue), committed generations of
+ * the index out.
  *
- * <p>{@link #main} is the entry point on a cluster (the shaded jar's main class); {@code bin/imgindex index}
- * runs the same code on an embedded MiniCluster. Flags are {@link IndexOptions}; {@code --conf KEY=VALUE}
- * passes Flink settings.
+ * <p>The job is built in three steps, each its own method, the same for both modes and for every place it runs:
+ * {@link #flinkConfiguration} (Flink settings the job needs), {@link JobPlan#prepare} (the run's I/O before Flink
+ * starts, after the model is resolved in its own step) and {@link #build} (the operators, from a {@link #source}).
+ * {@link #main} is the entry point on a cluster (the shaded jar's main class; a FlinkDeployment's
+ * {@code entryClass}): it submits the job to the cluster it was started by and waits for it when attached. The
+ * command line's local run, with its embedded MiniCluster, signals, savepoints and progress lines, is {@code
+ * io.imgindex.cli.IndexCommand}. Flags are {@link IndexOptions}; {@code --conf KEY=VALUE} passes Flink settings.
  */
 public final class IndexJob {
-
-    private static final Logger LOG = LoggerFactory.getLogger(IndexJob.class);
 
     /** The {@code --help} text. */
     public static final String USAGE = "imgindex index --input PATH [--input PATH ...] [--output DIR_OR_URI]"
@@ -67,10 +54,23 @@ public final class IndexJob {
             + " streaming it reads URLs from a RabbitMQ queue until stopped, exactly once, and publishes every"
             + " completed checkpoint as a new generation.";
 
+    /** The uid of the stream's source: the savepoint state of the queue's unacknowledged ids is keyed by it. */
+    public static final String SOURCE_UID = "rabbitmq-source";
+
+    /** The cluster entry point's command: flags, help, and {@link #submit}. */
+    static final Command ON_CLUSTER =
+            new Command("index", USAGE, SUMMARY, IndexOptions.ALL, Flags.Conf.FLINK, false, (parsed, out) -> {
+                Result result = submit(IndexJobConfig.from(parsed.options()), parsed.flinkConf());
+                out.print(RunSummary.of(result));
+                return 0;
+            });
+
     /**
      * What a run produced.
      *
-     * @param manifest the committed manifest, or null when the job was submitted detached and is still running
+     * @param manifest the committed manifest (a stream's latest), or null when nothing is committed yet (a job
+     *     submitted detached, a stream that committed nothing)
+     * @param savepoint the savepoint a local stream stopped with, or null
      */
     public record Result(
             Manifest manifest,
@@ -78,276 +78,167 @@ public final class IndexJob {
             Duration took,
             String nearDuplicates,
             String savepoint,
-            boolean streaming) {
-
-        public Result(Manifest manifest, String manifestPath, Duration took) {
-            this(manifest, manifestPath, took, null, null, false);
-        }
-
-        public Result(Manifest manifest, String manifestPath, Duration took, String nearDuplicates) {
-            this(manifest, manifestPath, took, nearDuplicates, null, false);
-        }
-    }
+            boolean streaming) {}
 
     private IndexJob() {}
 
-    /** Runs the job on whatever cluster the environment points to. */
+    /**
+     * Runs the job on the cluster that started this JVM ({@code flink run}, the Kubernetes operator). It returns
+     * rather than exits: in application mode this method runs inside the job manager.
+     */
     public static void main(String[] args) throws Exception {
-        Flags.Parsed parsed = Flags.parse(args, IndexOptions.ALL, Flags.Conf.FLINK);
-        if (parsed.help()) {
-            System.out.println(Flags.help(USAGE, SUMMARY, IndexOptions.ALL, Flags.Conf.FLINK));
-            return;
-        }
-        Result result = run(IndexJobConfig.from(parsed.options()), parsed.flinkConf());
-        System.out.println(summary(result));
+        ON_CLUSTER.run(args, System.out);
     }
 
     /**
-     * Runs one indexing job and waits for it.
+     * Submits the job to the environment's cluster and, when the cluster waits for it (attached), waits until it
+     * ends. Tests run it on their MiniCluster this way; a stream submitted attached runs until stopped from outside.
      *
-     * @param flinkSettings Flink settings ({@code --conf}); for local runs also what the S3 plugin reads
-     * @throws IllegalArgumentException if an input does not exist
+     * @param flinkSettings Flink settings ({@code --conf})
+     * @throws IllegalArgumentException if an input, or the generation to build on, does not exist or does not fit
      */
-    public static Result run(IndexJobConfig config, Map<String, String> flinkSettings) throws Exception {
-        if (config.streaming()) {
-            return StreamingRun.run(config, flinkSettings, StreamingRun.stopOnSignal(), System.out::println);
-        }
+    public static Result submit(IndexJobConfig config, Map<String, String> flinkSettings) throws Exception {
         long start = System.nanoTime();
-        Configuration flinkConf = Configuration.fromMap(flinkSettings);
-        flinkConf.set(ExecutionOptions.RUNTIME_MODE, RuntimeExecutionMode.BATCH);
-        flinkConf.set(PipelineOptions.GENERIC_TYPES, false);
-        if (!flinkSettings.containsKey(BatchExecutionOptions.ADAPTIVE_AUTO_PARALLELISM_ENABLED.key())) {
-            // Flink would size tasks by bytes, and a list of URLs is few bytes for hours of fetching and
-            // embedding: use the parallelism asked for on every operator instead.
-            flinkConf.set(BatchExecutionOptions.ADAPTIVE_AUTO_PARALLELISM_ENABLED, false);
-        }
-        forLocalRuns(flinkConf, flinkSettings, config);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flinkConf);
-        if (env instanceof LocalStreamEnvironment) {
-            webUi(config).ifPresent(System.out::println);
-            // A cluster loads file system plugins itself; an embedded MiniCluster does not.
-            FileSystem.initialize(flinkConf, PluginUtils.createPluginManagerFromRootFolder(flinkConf));
-            if (config.parallelism() == null) {
-                env.setParallelism(Runtime.getRuntime().availableProcessors());
-            }
-        }
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
+                flinkConfiguration(config, flinkSettings, config.fromSavepoint()));
         if (config.parallelism() != null) {
             env.setParallelism(config.parallelism());
         }
         JobModel model = config.resolveModel();
-        GenerationTarget target = target(config, model, Instant.now());
-        long base = config.appendTo() == null
-                ? 0
-                : BaseGeneration.resolve("--append-to", config.appendTo(), "leave --append-to out", target);
-        List<Path> inputs = inputPaths(config.inputs(), target);
-        long generation = Generations.reserveNext(
-                target.indexRoot(),
-                "{\"started_at\":\"" + target.startedAt() + "\"}\n",
-                CommitWrites.storeSettings(env));
-        target = target.withGeneration(generation).withBase(base);
+        JobPlan plan = JobPlan.prepare(config, model, env, config.fromSavepoint() != null);
+        if (plan.streaming()) {
+            configureCheckpoints(env, config, null);
+        }
+        build(env, plan, source(env, plan));
+        JobExecutionResult execution = env.execute(plan.jobName());
+        if (!execution.isJobExecutionResult()) {
+            // Submitted detached (flink run -d, application clusters): the committer writes the manifests later.
+            System.out.println(
+                    plan.streaming()
+                            ? "imgindex: submitted stream job " + execution.getJobID() + " (stream run "
+                                    + plan.target().streamRun()
+                                    + "); it runs until stopped with a savepoint or cancelled"
+                            : "imgindex: submitted job " + execution.getJobID() + " (generation "
+                                    + plan.target().generation() + ")");
+        }
+        return plan.result(execution.isJobExecutionResult(), Duration.ofNanos(System.nanoTime() - start), null);
+    }
 
-        FileSource<Item> source = FileSource.forBulkFileFormat(new UrlListFormat(), inputs.toArray(new Path[0]))
+    /**
+     * The Flink settings of a run: {@code --conf}'s, with what the job needs over them (its runtime mode; no
+     * generic types; in BATCH, the parallelism asked for on every operator; the savepoint a stream restores from).
+     *
+     * @param restoreFrom the savepoint or checkpoint a stream restores from, or null
+     */
+    public static Configuration flinkConfiguration(
+            IndexJobConfig config, Map<String, String> flinkSettings, String restoreFrom) {
+        Configuration flinkConf = Configuration.fromMap(flinkSettings);
+        flinkConf.set(
+                ExecutionOptions.RUNTIME_MODE,
+                config.streaming() ? RuntimeExecutionMode.STREAMING : RuntimeExecutionMode.BATCH);
+        flinkConf.set(PipelineOptions.GENERIC_TYPES, false);
+        if (!config.streaming()
+                && !flinkSettings.containsKey(BatchExecutionOptions.ADAPTIVE_AUTO_PARALLELISM_ENABLED.key())) {
+            // Flink would size tasks by bytes, and a list of URLs is few bytes for hours of fetching and
+            // embedding: use the parallelism asked for on every operator instead.
+            flinkConf.set(BatchExecutionOptions.ADAPTIVE_AUTO_PARALLELISM_ENABLED, false);
+        }
+        if (restoreFrom != null) {
+            flinkConf.set(StateRecoveryOptions.SAVEPOINT_PATH, restoreFrom);
+        }
+        return flinkConf;
+    }
+
+    /**
+     * The job's input: the URL lists' lines (BATCH), or the queue's messages (STREAMING). The RabbitMQ connector
+     * has only a {@code SourceFunction} (no FLIP-27 source), hence the deprecated {@code addSource}.
+     */
+    @SuppressWarnings("deprecation")
+    public static DataStream<Item> source(StreamExecutionEnvironment env, JobPlan plan) {
+        TypeInformation<Item> itemType = TypeInformation.of(Item.class);
+        if (plan.streaming()) {
+            return env.addSource(
+                            new UrlQueueSource(plan.config().queue()),
+                            "rabbitmq " + plan.config().queue().queue(),
+                            itemType)
+                    .setParallelism(1)
+                    .uid(SOURCE_UID);
+        }
+        FileSource<Item> lists = FileSource.forBulkFileFormat(
+                        new UrlListFormat(), plan.inputs().toArray(new Path[0]))
                 .build();
-        DataStream<Item> items = env.fromSource(
-                        source, WatermarkStrategy.noWatermarks(), "url lists", TypeInformation.of(Item.class))
+        return env.fromSource(lists, WatermarkStrategy.noWatermarks(), "url lists", itemType)
                 .uid("url-lists");
-        DataStream<Item> baseItems = base > 0 ? CompactJob.baseItems(env, target) : null;
-        IndexPipeline.build(items, baseItems, config, model, target, true)
+    }
+
+    /**
+     * Adds the pipeline, from {@code items} to the commit, to the environment.
+     *
+     * @param items the plan's {@link #source} (tests put a step of their own after it)
+     * @throws IOException if the manifest of the generation a batch run appends to cannot be read
+     */
+    public static void build(StreamExecutionEnvironment env, JobPlan plan, DataStream<Item> items) throws IOException {
+        plan.log();
+        GenerationTarget target = plan.target();
+        if (plan.streaming()) {
+            IndexPipeline.build(items, plan.config(), plan.model(), target, false)
+                    .sinkTo(new DiscardingSink<>())
+                    .name("done")
+                    .setParallelism(1);
+            return;
+        }
+        DataStream<Item> baseItems = target.baseGeneration() > 0 ? CompactJob.baseItems(env, target) : null;
+        IndexPipeline.build(items, baseItems, plan.config(), plan.model(), target, true)
                 .sinkTo(new DiscardingSink<>())
                 .name("done");
-        LOG.info("Indexing {} into {} (generation {})", config.inputs(), target.generationDir(), generation);
-        if (base > 0) {
-            LOG.info(
-                    "Appending to generation {}: its rows are listed as they are, new images checked against them",
-                    base);
-        } else if (config.appendTo() != null) {
-            LOG.info(
-                    "--append-to {}: index {} has no generation yet, so this run starts it",
-                    config.appendTo(),
-                    config.name());
-        }
-        LOG.info("Near-duplicates: {}", model.nearDupNote());
-        JobExecutionResult execution =
-                execute(env, "imgindex index " + config.name() + " generation " + generation, config, inputs);
-        Path manifestPath = new Path(target.generationDir(), IndexLayout.MANIFEST);
-        if (!execution.isJobExecutionResult()) {
-            // Submitted detached (a cluster that does not wait): the committer writes the manifest later.
-            LOG.info("Submitted job {} detached; its manifest will be {}", execution.getJobID(), manifestPath);
-            return new Result(
-                    null, manifestPath.toString(), Duration.ofNanos(System.nanoTime() - start), model.nearDupNote());
-        }
-        Manifest manifest = Generations.readManifest(manifestPath);
-        return new Result(
-                manifest, manifestPath.toString(), Duration.ofNanos(System.nanoTime() - start), model.nearDupNote());
     }
 
     /**
-     * Settings that only an embedded MiniCluster reads (a cluster keeps its own): heartbeats often enough for the
-     * progress lines (task managers report accumulators with them), and the web UI on loopback when asked for.
+     * Checkpointing for a stream: the interval, exactly-once aligned barriers (the commit protocol needs every
+     * report before barrier c to reach the committer before it snapshots c), checkpoints retained on cancellation,
+     * and the folders asked for.
+     *
+     * @param defaultDir where checkpoints go when neither {@code --checkpoint-dir} nor the cluster says, or null
+     * @return where the checkpoints go, or null when the cluster decides
      */
-    static void forLocalRuns(Configuration flinkConf, Map<String, String> flinkSettings, IndexJobConfig config) {
-        if (!flinkSettings.containsKey(HeartbeatManagerOptions.HEARTBEAT_INTERVAL.key())) {
-            flinkConf.set(HeartbeatManagerOptions.HEARTBEAT_INTERVAL, Duration.ofSeconds(2));
+    public static String configureCheckpoints(
+            StreamExecutionEnvironment env, IndexJobConfig config, String defaultDir) {
+        Configuration c = new Configuration();
+        c.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, checkpointInterval(env, config));
+        c.set(CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE, CheckpointingMode.EXACTLY_ONCE);
+        c.set(CheckpointingOptions.ENABLE_UNALIGNED, false);
+        c.set(
+                CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+                ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+        String checkpoints = config.checkpointDir() != null
+                ? config.checkpointDir()
+                : env.getConfiguration()
+                        .getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY)
+                        .orElse(defaultDir);
+        if (checkpoints != null) {
+            checkpoints = GenerationTarget.outputPath(checkpoints).toString();
+            c.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints);
         }
-        if (config.webUiPort() != null) {
-            flinkConf.set(RestOptions.ADDRESS, "127.0.0.1");
-            flinkConf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
-            flinkConf.set(RestOptions.BIND_PORT, String.valueOf(config.webUiPort()));
-            flinkConf.set(RestOptions.PORT, config.webUiPort());
+        if (config.savepointDir() != null) {
+            c.set(
+                    CheckpointingOptions.SAVEPOINT_DIRECTORY,
+                    GenerationTarget.outputPath(config.savepointDir()).toString());
         }
-    }
-
-    /** The line that says where the web UI of a local run is, if one was asked for. */
-    static Optional<String> webUi(IndexJobConfig config) {
-        return Optional.ofNullable(config.webUiPort())
-                .map(port -> "imgindex: Flink's web UI at http://127.0.0.1:" + port + "/ while the job runs");
+        env.configure(c);
+        return checkpoints;
     }
 
     /**
-     * Runs the job and, attached, prints a progress line every {@code --progress-interval} until it ends. Detached
-     * (a cluster that does not wait), submits and returns.
+     * How often checkpoints (and so commits) happen: {@code --checkpoint-interval} when given, else the
+     * {@code execution.checkpointing.interval} of the cluster or of {@code --conf}, else 10 s. A default of the job's
+     * own must not override what a cluster's operator configured.
      */
-    private static JobExecutionResult execute(
-            StreamExecutionEnvironment env, String name, IndexJobConfig config, List<Path> inputs) throws Exception {
-        Duration interval = config.progressInterval();
-        if (interval == null || !env.getConfiguration().get(DeploymentOptions.ATTACHED)) {
-            return env.execute(name);
+    public static Duration checkpointInterval(StreamExecutionEnvironment env, IndexJobConfig config) {
+        if (config.checkpointInterval() != null) {
+            return config.checkpointInterval();
         }
-        ProgressReporter progress = new ProgressReporter(ProgressReporter.countLines(inputs), System.out::println);
-        JobClient client = env.executeAsync(name);
-        CompletableFuture<JobExecutionResult> done = client.getJobExecutionResult();
-        while (true) {
-            try {
-                return done.get(interval.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (TimeoutException stillRunning) {
-                progress.reportFrom(client, interval);
-            } catch (ExecutionException e) {
-                throw e.getCause() instanceof Exception cause ? cause : e;
-            }
-        }
-    }
-
-    static GenerationTarget target(IndexJobConfig config, JobModel model, Instant startedAt) {
-        return new GenerationTarget(
-                config.output(),
-                config.name(),
-                0,
-                config.shards(),
-                model.card().id(),
-                model.card().dimension(),
-                model.card().metric(),
-                config.fileSizeBytes(),
-                RuntimeExecutionMode.BATCH.name(),
-                config.inputs(),
-                startedAt.toString(),
-                config.explicitOptions(),
-                GenerationTarget.newRunId(startedAt));
-    }
-
-    private static List<Path> inputPaths(List<String> inputs, GenerationTarget target) throws IOException {
-        List<Path> paths = new ArrayList<>();
-        for (String in : inputs) {
-            if (GenerationInput.isGeneration(in)) {
-                // A backfill: the generation's rows, as a list under the new index.
-                paths.add(GenerationInput.materialise(
-                        in, target.indexRoot(), target.startedAt().replaceAll("[^0-9A-Za-z]", "")));
-                continue;
-            }
-            Path p = GenerationTarget.outputPath(in);
-            if (!p.getFileSystem().exists(p)) {
-                throw new IllegalArgumentException("--input " + in + ": no such file or folder");
-            }
-            paths.add(p);
-        }
-        return paths;
-    }
-
-    /** A generation's counts for people, and its failures by reason: {@code NOT_FOUND 1, HTTP_404 2}. */
-    static String countLines(Manifest m) {
-        StringBuilder s = new StringBuilder("  ").append(m.counts().summary()).append('\n');
-        if (!m.counts().failedByReason().isEmpty()) {
-            s.append("  failed by reason: ")
-                    .append(m.counts().failuresByReason())
-                    .append('\n');
-        }
-        return s.toString();
-    }
-
-    /** The lines printed when a run ends. */
-    public static String summary(Result r) {
-        Manifest m = r.manifest();
-        if (r.streaming()) {
-            return StreamingRun.summary(r);
-        }
-        if (m == null) {
-            return "imgindex: job submitted; when it ends, its manifest is " + r.manifestPath() + "\n";
-        }
-        StringBuilder s = new StringBuilder();
-        s.append("imgindex: committed generation ")
-                .append(m.generation())
-                .append(" of index '")
-                .append(m.indexName())
-                .append("' at ")
-                .append(r.manifestPath())
-                .append('\n');
-        s.append(countLines(m));
-        m.run().options().stream()
-                .filter(o -> o.startsWith(IndexOptions.APPEND_TO.key() + "="))
-                .findFirst()
-                .ifPresent(o -> s.append("  appended (--")
-                        .append(o.replace("=", " "))
-                        .append("): the counts and the index include the generation it builds on\n"));
-        s.append(String.format(
-                "  model %s (%d dimensions, %s), %d shards, %d files, %.1f s%n",
-                m.model().id(),
-                m.model().dimension(),
-                m.model().metric(),
-                m.shards(),
-                m.files().size(),
-                r.took().toMillis() / 1000.0));
-        s.append(segmentLine(m));
-        if (r.nearDuplicates() != null) {
-            s.append("  near-duplicates: ").append(r.nearDuplicates()).append('\n');
-        }
-        return s.toString();
-    }
-
-    /**
-     * The segments a generation's writers built: {@code segments: 4 (39 rows), graphs built in 0.3 s of task time
-     * (M 16, ef 100, alpha 1.2; full vectors walked)}. Empty for a generation without segments.
-     */
-    static String segmentLine(Manifest m) {
-        if (m.segments().isEmpty()) {
-            return "";
-        }
-        long rows = 0;
-        long millis = 0;
-        int compressed = 0;
-        for (SegmentInfo s : m.segments()) {
-            rows += s.rows();
-            millis += s.buildMillis();
-            compressed += s.graph().compressed() ? 1 : 0;
-        }
-        GraphParams p = m.segments().get(0).graph();
-        String walk = compressed == 0
-                ? "full vectors walked"
-                : compressed + " walk PQ codes ("
-                        + m.segments().stream()
-                                .filter(x -> x.graph().compressed())
-                                .findFirst()
-                                .orElseThrow()
-                                .graph()
-                                .pqSubspaces()
-                        + " subspaces)";
-        return String.format(
-                java.util.Locale.ROOT,
-                "  segments: %d (%d rows), graphs built in %.1f s of task time (M %d, ef %d, alpha %.1f; %s)%n",
-                m.segments().size(),
-                rows,
-                millis / 1000.0,
-                p.maxDegree(),
-                p.beamWidth(),
-                p.alpha(),
-                walk);
+        return env.getConfiguration()
+                .getOptional(CheckpointingOptions.CHECKPOINTING_INTERVAL)
+                .orElse(IndexOptions.DEFAULT_CHECKPOINT_INTERVAL);
     }
 }

@@ -2,6 +2,7 @@ package io.imgindex.output;
 
 import io.imgindex.format.IndexLayout;
 import io.imgindex.format.ModelInfo;
+import io.imgindex.format.SegmentInfo;
 import java.io.File;
 import java.io.Serializable;
 import java.util.List;
@@ -56,7 +57,7 @@ public record GenerationTarget(
         if (streamRun != null) {
             IndexLayout.streamDir(streamRun); // checks it
         }
-        io.imgindex.format.SegmentInfo.checkId(runId);
+        SegmentInfo.checkId(runId);
     }
 
     /** A new run id: {@code <UTC time>-<six hex digits>}. */

@@ -9,6 +9,7 @@ import io.imgindex.format.Manifest;
 import io.imgindex.format.ManifestCodec;
 import io.imgindex.format.ManifestFile;
 import io.imgindex.format.RunInfo;
+import io.imgindex.format.SegmentInfo;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -311,7 +312,7 @@ public class StreamingCommitter extends AbstractStreamOperator<String>
                 files.add(f);
             }
         }
-        for (io.imgindex.format.SegmentInfo s : compacted.segments()) {
+        for (SegmentInfo s : compacted.segments()) {
             if (!inBase.contains(s.id()) && !ours.contains(s.id())) {
                 segments.add(SegmentEntry.of(s));
                 for (ManifestFile f : compacted.filesOf(s).values()) {

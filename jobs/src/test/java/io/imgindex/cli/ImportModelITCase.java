@@ -129,7 +129,7 @@ class ImportModelITCase {
                     "--parallelism", "1"
                 },
                 IndexOptions.ALL);
-        Manifest m = IndexJob.run(IndexJobConfig.from(p.options()), Map.of()).manifest();
+        Manifest m = IndexJob.submit(IndexJobConfig.from(p.options()), Map.of()).manifest();
         assertThat(m.counts().failed())
                 .as(m.counts().failedByReason().toString())
                 .isZero();

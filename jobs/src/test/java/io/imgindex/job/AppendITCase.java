@@ -107,8 +107,8 @@ class AppendITCase {
                 "--quiet"));
         args.addAll(List.of(more));
         Flags.Parsed p = Flags.parse(args.toArray(new String[0]), IndexOptions.ALL);
-        IndexJob.Result r = IndexJob.run(IndexJobConfig.from(p.options()), p.flinkConf());
-        System.out.print(IndexJob.summary(r));
+        IndexJob.Result r = IndexJob.submit(IndexJobConfig.from(p.options()), p.flinkConf());
+        System.out.print(RunSummary.of(r));
         return r.manifest();
     }
 

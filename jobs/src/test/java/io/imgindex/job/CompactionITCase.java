@@ -61,7 +61,7 @@ class CompactionITCase {
                 "--no-near-dup"));
         args.addAll(List.of(more));
         Flags.Parsed p = Flags.parse(args.toArray(new String[0]), IndexOptions.ALL);
-        return IndexJob.run(IndexJobConfig.from(p.options()), Map.of()).manifest();
+        return IndexJob.submit(IndexJobConfig.from(p.options()), Map.of()).manifest();
     }
 
     CompactJob.Result compact(Path out, String... more) throws Exception {

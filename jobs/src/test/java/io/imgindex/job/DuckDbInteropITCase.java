@@ -62,7 +62,7 @@ class DuckDbInteropITCase {
                     "2"
                 },
                 IndexOptions.ALL);
-        Manifest m = IndexJob.run(IndexJobConfig.from(p.options()), Map.of()).manifest();
+        Manifest m = IndexJob.submit(IndexJobConfig.from(p.options()), Map.of()).manifest();
         Path generation = out.resolve("sample/generation=1");
 
         JsonNode duck = new ObjectMapper().readTree(duckdb(generation));

@@ -58,7 +58,7 @@ class FaceGalleryITCase {
                     "2"
                 },
                 IndexOptions.ALL);
-        Manifest m = IndexJob.run(IndexJobConfig.from(p.options()), Map.of()).manifest();
+        Manifest m = IndexJob.submit(IndexJobConfig.from(p.options()), Map.of()).manifest();
         assertThat(m.model().id()).isEqualTo("faceres");
         assertThat(m.model().dimension()).isEqualTo(1024);
         assertThat(m.counts().indexed()).isEqualTo(16);

@@ -199,7 +199,7 @@ class IndexJobITCase {
         };
         Flags.Parsed p = Flags.parse(
                 Stream.concat(Stream.of(flags), Stream.of(moreFlags)).toArray(String[]::new), IndexOptions.ALL);
-        return IndexJob.run(IndexJobConfig.from(p.options()), p.flinkConf());
+        return IndexJob.submit(IndexJobConfig.from(p.options()), p.flinkConf());
     }
 
     @Test

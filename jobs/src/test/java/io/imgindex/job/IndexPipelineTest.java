@@ -60,7 +60,7 @@ class IndexPipelineTest {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(2);
         JobModel model = config.resolveModel();
-        GenerationTarget target = IndexJob.target(config, model, Instant.now());
+        GenerationTarget target = JobPlan.target(config, model, Instant.now());
         IndexPipeline.build(
                         env.fromData(
                                 List.of(Item.pending("a", "http://127.0.0.1:1/a.jpg", null, "t")),

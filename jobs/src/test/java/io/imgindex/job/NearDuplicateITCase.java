@@ -152,6 +152,6 @@ class NearDuplicateITCase {
                     "1"
                 },
                 IndexOptions.ALL);
-        return IndexJob.run(IndexJobConfig.from(p.options()), Map.of()).manifest();
+        return IndexJob.submit(IndexJobConfig.from(p.options()), Map.of()).manifest();
     }
 }

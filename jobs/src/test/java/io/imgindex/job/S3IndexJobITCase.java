@@ -101,7 +101,7 @@ class S3IndexJobITCase {
                     "2"
                 },
                 IndexOptions.ALL);
-        IndexJob.Result result = IndexJob.run(IndexJobConfig.from(p.options()), s3.flinkSettings());
+        IndexJob.Result result = IndexJob.submit(IndexJobConfig.from(p.options()), s3.flinkSettings());
 
         Manifest m = result.manifest();
         assertThat(result.manifestPath()).isEqualTo(s3.uri("indexes/catalogue/generation=1/_manifest.json"));

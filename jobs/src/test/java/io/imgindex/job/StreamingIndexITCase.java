@@ -2,6 +2,7 @@ package io.imgindex.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.imgindex.cli.LocalStreamRun;
 import io.imgindex.flags.Flags;
 import io.imgindex.format.DuplicateRow;
 import io.imgindex.format.FailureRow;
@@ -138,7 +139,7 @@ class StreamingIndexITCase {
         final Future<IndexJob.Result> result;
 
         Running(IndexJobConfig config, UnaryOperator<DataStream<Item>> hook) {
-            result = jobs.submit(() -> StreamingRun.run(config, Map.of(), stop, line -> {}, hook));
+            result = jobs.submit(() -> LocalStreamRun.run(config, Map.of(), stop, line -> {}, hook));
         }
 
         IndexJob.Result stop() throws Exception {
@@ -447,7 +448,7 @@ class StreamingIndexITCase {
                     "--fetch.max-attempts", "1"
                 },
                 IndexOptions.ALL);
-        IndexJob.Result backfill = IndexJob.run(IndexJobConfig.from(p.options()), p.flinkConf());
+        IndexJob.Result backfill = IndexJob.submit(IndexJobConfig.from(p.options()), p.flinkConf());
         Manifest v2 = backfill.manifest();
         assertThat(v2.counts().balanced()).isTrue();
         assertThat(v2.counts().read()).as("every row of the stream, once").isEqualTo(20);

@@ -1,4 +1,4 @@
-package io.imgindex.job;
+package io.imgindex.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.imgindex.job;
+package io.imgindex.cli;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package io.imgindex.job;
+package io.imgindex.cli;
 
 import io.imgindex.item.Progress;
 import java.io.IOException;

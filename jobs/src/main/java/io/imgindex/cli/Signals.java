@@ -1,7 +1,11 @@
-package io.imgindex.job;
+package io.imgindex.cli;
 
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Replaces the JVM's handler of a signal ({@code sun.misc.Signal}, in the {@code jdk.unsupported} module, which the
@@ -10,7 +14,32 @@ import java.lang.reflect.Proxy;
  */
 final class Signals {
 
+    private static final Logger LOG = LoggerFactory.getLogger(Signals.class);
+
     private Signals() {}
+
+    /**
+     * A future completed by the first SIGTERM or SIGINT. The JVM's default handlers are replaced, so the process
+     * does not start shutting down (which would tear the embedded cluster down under the savepoint); a second
+     * signal while stopping exits at once.
+     */
+    static CompletableFuture<Void> stopOnFirst() {
+        CompletableFuture<Void> stop = new CompletableFuture<>();
+        for (String name : List.of("TERM", "INT")) {
+            try {
+                handle(name, () -> {
+                    if (!stop.complete(null)) {
+                        System.err.println("imgindex: second signal, exiting without waiting for the savepoint");
+                        Runtime.getRuntime().halt(130);
+                    }
+                });
+            } catch (IllegalArgumentException e) {
+                // The signal is not available on this platform (or reserved by the JVM): one less way to stop.
+                LOG.debug("Cannot handle SIG{}: {}", name, e.getMessage());
+            }
+        }
+        return stop;
+    }
 
     /**
      * Runs {@code action} on each {@code SIG<name>} instead of the JVM's handler.
