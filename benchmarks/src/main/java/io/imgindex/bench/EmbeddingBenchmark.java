@@ -1,10 +1,9 @@
 package io.imgindex.bench;
 
 import io.imgindex.imaging.decode.DecodeOptions;
-import io.imgindex.imaging.decode.DecodedImage;
-import io.imgindex.imaging.decode.ImageDecoder;
 import io.imgindex.imaging.embed.EmbeddingBatcher;
 import io.imgindex.imaging.embed.EmbeddingModel;
+import io.imgindex.imaging.embed.ImageEmbedder;
 import io.imgindex.imaging.embed.ModelCard;
 import io.imgindex.imaging.embed.ModelCatalog;
 import io.imgindex.imaging.embed.ModelStore;
@@ -39,16 +38,13 @@ public final class EmbeddingBenchmark {
                 files.add(Files.readAllBytes(p));
             }
         }
-        ImageDecoder decoder = new ImageDecoder(DecodeOptions.pixels(
-                50_000_000,
-                card.input().width(),
-                card.input().height(),
-                "center_crop".equals(card.input().resize())));
+        // Decoded as the job and the server decode for this model: the card's options, the default limits.
+        ImageEmbedder decoder = ImageEmbedder.decodeOnly(card.decodeOptions(DecodeOptions.Limits.defaults()));
         List<byte[]> pixels = new ArrayList<>();
         for (byte[] f : files) {
-            DecodedImage d = decoder.decode(f);
+            ImageEmbedder.Decoded d = decoder.decode(f);
             if (d.isOk()) {
-                pixels.add(d.pixels());
+                pixels.add(d.modelInput());
             }
         }
         Machine.print("embedding benchmark: model " + card.id() + " (" + card.dimension() + " dims, input "
@@ -78,27 +74,28 @@ public final class EmbeddingBenchmark {
                     }
                     return rate(count, t);
                 });
-                double whole = median(() -> wholeFunction(m, decoder, files, count, batch));
+                double whole = median(() -> wholeFunction(m, card, files, count, batch));
                 System.out.printf("%5d | %17.1f | %20.1f | %.2f%n", batch, alone, whole, alone / whole);
             }
         }
     }
 
     /**
-     * What the job's embed step does: one task decodes and submits, at most four batches in flight (the async
-     * operator's capacity), to a batcher that waits at most 10 ms to fill a batch. The model is not closed here.
+     * What the job's decode and embed steps do, through the {@link ImageEmbedder} they share: one task decodes and
+     * submits, at most four batches in flight (the async operator's capacity), to a batcher that waits at most 10
+     * ms to fill a batch. The model is not closed here.
      */
-    static double wholeFunction(EmbeddingModel m, ImageDecoder decoder, List<byte[]> files, int count, int batch)
+    static double wholeFunction(EmbeddingModel m, ModelCard card, List<byte[]> files, int count, int batch)
             throws Exception {
         EmbeddingBatcher batcher = new EmbeddingBatcher(m, batch, Duration.ofMillis(10), false);
+        ImageEmbedder embedder = ImageEmbedder.of(card, DecodeOptions.Limits.defaults(), batcher);
         try {
             Semaphore inFlight = new Semaphore(4 * batch);
             List<CompletableFuture<float[]>> all = new ArrayList<>();
             long t = System.nanoTime();
             for (int i = 0; i < count; i++) {
                 inFlight.acquire();
-                DecodedImage d = decoder.decode(files.get(i % files.size()));
-                CompletableFuture<float[]> f = batcher.submit(d.pixels());
+                CompletableFuture<float[]> f = embedder.embed(embedder.decode(files.get(i % files.size())));
                 f.whenComplete((v, e) -> inFlight.release());
                 all.add(f);
             }

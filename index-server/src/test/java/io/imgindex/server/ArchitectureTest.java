@@ -6,6 +6,7 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import io.imgindex.imaging.embed.EmbeddingBatcher;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -46,6 +47,18 @@ class ArchitectureTest {
                         "io.imgindex.input..",
                         "io.imgindex.dedup..",
                         "io.imgindex.job..")
+                .check(server);
+    }
+
+    /** Query images are decoded and embedded the one way the job does it: through {@code ImageEmbedder}. */
+    @Test
+    void queryImagesGoThroughTheImageEmbedder() {
+        noClasses()
+                .should()
+                .dependOnClassesThat()
+                .haveFullyQualifiedName("io.imgindex.imaging.decode.ImageDecoder")
+                .orShould()
+                .callMethod(EmbeddingBatcher.class, "submit", byte[].class)
                 .check(server);
     }
 

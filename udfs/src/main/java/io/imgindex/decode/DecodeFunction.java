@@ -3,7 +3,7 @@ package io.imgindex.decode;
 import io.imgindex.format.Sha256;
 import io.imgindex.imaging.decode.DecodeOptions;
 import io.imgindex.imaging.decode.DecodedImage;
-import io.imgindex.imaging.decode.ImageDecoder;
+import io.imgindex.imaging.embed.ImageEmbedder;
 import io.imgindex.item.Item;
 import io.imgindex.item.Outcomes;
 import io.imgindex.item.Progress;
@@ -14,7 +14,8 @@ import org.apache.flink.util.Collector;
 
 /**
  * Validates and decodes each fetched item: records format, size after orientation, byte size and SHA-256,
- * replaces the fetched bytes by the model-sized pixels, and emits it; items that fail to decode, and items
+ * replaces the fetched bytes by what the model takes ({@link ImageEmbedder#decode}: the model-sized pixels, or the
+ * file for a model that decodes), and emits it; items that fail to decode, and items
  * that arrive already terminal, go to {@link Outcomes#TERMINAL}. CPU-bound: runs on the task thread.
  */
 public class DecodeFunction extends ProcessFunction<Item, Item> {
@@ -22,8 +23,8 @@ public class DecodeFunction extends ProcessFunction<Item, Item> {
     private static final long serialVersionUID = 1L;
 
     private final DecodeOptions options;
-    private transient ImageDecoder decoder;
-    private transient Counter decoded;
+    private transient ImageEmbedder decoder;
+    private transient Counter decodedCount;
     private transient Counter rejected;
     private transient Progress.Count fetchedCount;
     private transient Progress.Count fetchFailures;
@@ -35,8 +36,8 @@ public class DecodeFunction extends ProcessFunction<Item, Item> {
 
     @Override
     public void open(Configuration parameters) {
-        decoder = new ImageDecoder(options);
-        decoded = getRuntimeContext().getMetricGroup().counter("imagesDecoded");
+        decoder = ImageEmbedder.decodeOnly(options);
+        decodedCount = getRuntimeContext().getMetricGroup().counter("imagesDecoded");
         rejected = getRuntimeContext().getMetricGroup().counter("imagesRejected");
         fetchedCount = Progress.count(getRuntimeContext(), Progress.FETCHED);
         fetchFailures = Progress.count(getRuntimeContext(), Progress.FAILED_FETCH);
@@ -55,7 +56,8 @@ public class DecodeFunction extends ProcessFunction<Item, Item> {
         item.content = null;
         item.bytes = content == null ? 0 : content.length;
         item.sha256 = content == null ? null : Sha256.hex(content);
-        DecodedImage image = decoder.decode(content);
+        ImageEmbedder.Decoded decoded = decoder.decode(content);
+        DecodedImage image = decoded.image();
         item.format = image.format();
         if (!image.isOk()) {
             rejected.inc();
@@ -65,8 +67,8 @@ public class DecodeFunction extends ProcessFunction<Item, Item> {
         }
         item.width = image.width();
         item.height = image.height();
-        item.pixels = options.keepEncoded() ? content : image.pixels();
-        decoded.inc();
+        item.pixels = decoded.modelInput();
+        decodedCount.inc();
         out.collect(item);
     }
 }

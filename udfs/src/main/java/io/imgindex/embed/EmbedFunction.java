@@ -3,6 +3,7 @@ package io.imgindex.embed;
 import io.imgindex.imaging.Reason;
 import io.imgindex.imaging.embed.Devices;
 import io.imgindex.imaging.embed.EmbedOptions;
+import io.imgindex.imaging.embed.ImageEmbedder;
 import io.imgindex.imaging.embed.SharedModels;
 import io.imgindex.item.Item;
 import io.imgindex.item.ItemAsyncFunction;
@@ -16,7 +17,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Counter;
 
 /**
- * Embeds each decoded item through the process-wide {@link SharedModels} batcher and marks it indexed (a
+ * Embeds each decoded item ({@link ImageEmbedder#embed}) through the process-wide {@link SharedModels} batcher and marks it indexed (a
  * later dedup stage may still turn it into a duplicate). A model error or timeout fails only that item, with
  * {@code EMBEDDING_FAILED}. Use with {@code AsyncDataStream.unorderedWait} and a capacity of a few batches.
  *
@@ -36,6 +37,7 @@ public class EmbedFunction extends ItemAsyncFunction<float[]> {
 
     private final EmbedOptions options;
     private transient SharedModels.Lease lease;
+    private transient ImageEmbedder embedder;
     private transient Map<String, CompletableFuture<float[]>> recent;
     private transient Counter reused;
     private transient Counter embedded;
@@ -48,6 +50,7 @@ public class EmbedFunction extends ItemAsyncFunction<float[]> {
     @Override
     public void open(Configuration parameters) {
         lease = SharedModels.acquire(options, devices(options.device(), gpusAssignedByFlink()));
+        embedder = ImageEmbedder.embedOnly(lease.batcher());
         embedded = getRuntimeContext().getMetricGroup().counter("imagesEmbedded");
         failed = getRuntimeContext().getMetricGroup().counter("embeddingFailures");
         reused = getRuntimeContext().getMetricGroup().counter("embeddingsReused");
@@ -91,7 +94,7 @@ public class EmbedFunction extends ItemAsyncFunction<float[]> {
                 return known.thenApply(float[]::clone);
             }
         }
-        CompletableFuture<float[]> vector = lease.batcher().submit(item.pixels);
+        CompletableFuture<float[]> vector = embedder.embed(item.pixels);
         if (sha != null) {
             recent.put(sha, vector);
         }

@@ -2,14 +2,16 @@ package io.imgindex.server.search;
 
 import io.imgindex.imaging.decode.DecodeOptions;
 import io.imgindex.imaging.decode.DecodedImage;
-import io.imgindex.imaging.decode.ImageDecoder;
 import io.imgindex.imaging.embed.EmbeddingBatcher;
 import io.imgindex.imaging.embed.EmbeddingModel;
+import io.imgindex.imaging.embed.ImageEmbedder;
 import io.imgindex.imaging.embed.ModelCard;
 import io.imgindex.imaging.embed.ModelStore;
 import io.imgindex.imaging.fetch.FetchResult;
 import io.imgindex.imaging.fetch.ImageFetcher;
 import io.imgindex.server.search.QueryImageRefused.Why;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Collection;
@@ -18,7 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
+import javax.imageio.ImageIO;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +33,10 @@ public final class QueryEmbedder implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(QueryEmbedder.class);
 
-    private record Loaded(ModelCard card, EmbeddingBatcher batcher, ImageDecoder decoder, DecodeOptions options) {}
+    private record Loaded(ModelCard card, EmbeddingBatcher batcher, ImageEmbedder embedder) {}
+
+    /** Query images embedded together at most: concurrent queries share a model call. */
+    private static final int QUERY_BATCH = 16;
 
     private final ModelStore store;
     private final ImageFetcher fetcher;
@@ -81,14 +86,14 @@ public final class QueryEmbedder implements AutoCloseable {
     /** The embedding of posted image bytes. */
     public float[] embed(String modelId, byte[] image) throws Exception {
         Loaded m = load(modelId);
-        DecodedImage d = m.decoder().decode(image);
+        ImageEmbedder.Decoded decoded = m.embedder().decode(image);
+        DecodedImage d = decoded.image();
         if (!d.isOk()) {
             throw new QueryImageRefused(
                     d.reason().equals("TOO_MANY_PIXELS") ? Why.TOO_LARGE : Why.UNUSABLE,
                     d.reason() + ": " + d.message());
         }
-        CompletableFuture<float[]> v = m.batcher().submit(m.options().keepEncoded() ? image : d.pixels());
-        return v.get();
+        return m.embedder().embed(decoded).get();
     }
 
     /**
@@ -145,10 +150,9 @@ public final class QueryEmbedder implements AutoCloseable {
         try {
             load(modelId);
             // One image through decode and model: TensorFlow optimises a graph on its first run (half a second).
-            java.awt.image.BufferedImage grey =
-                    new java.awt.image.BufferedImage(64, 64, java.awt.image.BufferedImage.TYPE_INT_RGB);
-            java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
-            javax.imageio.ImageIO.write(grey, "png", png);
+            BufferedImage grey = new BufferedImage(64, 64, BufferedImage.TYPE_INT_RGB);
+            ByteArrayOutputStream png = new ByteArrayOutputStream();
+            ImageIO.write(grey, "png", png);
             embed(modelId, png.toByteArray());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -162,9 +166,9 @@ public final class QueryEmbedder implements AutoCloseable {
         if (m == null) {
             ModelStore.Model model = store.resolve(modelId);
             ModelCard card = model.card();
-            DecodeOptions options = card.decodeOptions(limits);
             EmbeddingModel loaded = EmbeddingModel.load(model.dir(), card, 0, 0);
-            m = new Loaded(card, new EmbeddingBatcher(loaded, 16, maxWait), new ImageDecoder(options), options);
+            EmbeddingBatcher batcher = new EmbeddingBatcher(loaded, QUERY_BATCH, maxWait);
+            m = new Loaded(card, batcher, ImageEmbedder.of(card, limits, batcher));
             models.put(modelId, m);
         }
         return m;
