@@ -446,7 +446,7 @@ public final class ServerBenchmark {
     }
 
     static Searcher.Query query(float[] vector, Searcher.Mode mode) {
-        return new Searcher.Query(vector, 10, mode, 100, null, false, null);
+        return Searcher.Query.topK(vector, 10, mode, 100);
     }
 
     static TestGenerations.Spec spec(String output, int n, int dim, int shards, String model, float[] vectors) {

@@ -1,6 +1,7 @@
 package io.imgindex.server;
 
 import io.imgindex.server.http.ConnectionGuard;
+import io.imgindex.server.http.Cors;
 import io.imgindex.server.http.Metrics;
 import io.imgindex.server.http.RequestHandler;
 import io.imgindex.server.http.Routes;
@@ -65,8 +66,14 @@ public final class HttpServer implements AutoCloseable {
         this.channel = channel;
     }
 
-    /** Binds and starts answering. */
+    /** Binds and starts answering, to no other origin's pages. */
     public static HttpServer start(String host, int port, Routes routes, Metrics metrics, Limits limits)
+            throws InterruptedException {
+        return start(host, port, routes, metrics, limits, Cors.OFF);
+    }
+
+    /** Binds and starts answering; pages of the origins {@code cors} allows may read the answers. */
+    public static HttpServer start(String host, int port, Routes routes, Metrics metrics, Limits limits, Cors cors)
             throws InterruptedException {
         AtomicInteger n = new AtomicInteger();
         ThreadPoolExecutor workers = new ThreadPoolExecutor(
@@ -83,7 +90,7 @@ public final class HttpServer implements AutoCloseable {
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         EventLoopGroup io = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
         try {
-            RequestHandler handler = new RequestHandler(routes, workers, metrics, limits.requestTimeout());
+            RequestHandler handler = new RequestHandler(routes, workers, metrics, limits.requestTimeout(), cors);
             ConnectionGuard guard =
                     new ConnectionGuard(limits.maxConnections(), limits.receiveTimeout(), limits.bodyBudget());
             metrics.gauge("imgindex_http_connections", "Connections open (at most --max-connections).", guard::open);

@@ -147,6 +147,13 @@ public final class ServeOptions {
             .booleanType()
             .defaultValue(false)
             .withDescription("Run as a router: fan queries out to --backends and merge their results.");
+    public static final Option<List<String>> CORS_ORIGINS = Options.key("cors-origins")
+            .stringType()
+            .asList()
+            .defaultValues()
+            .withDescription("Origins whose pages may read this server's answers (https://photos.example.org, or *"
+                    + " for any); repeatable or comma-separated. None by default: a page served elsewhere cannot"
+                    + " query the server, only its own search page can.");
     public static final Option<List<String>> BACKENDS = Options.key("backends")
             .stringType()
             .asList()
@@ -195,6 +202,7 @@ public final class ServeOptions {
             DecodeLimitOptions.MAX_SCANS,
             DecodeLimitOptions.TIMEOUT,
             ROUTER,
+            CORS_ORIGINS,
             BACKENDS,
             ROUTER_DEADLINE);
 }

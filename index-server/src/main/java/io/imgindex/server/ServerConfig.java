@@ -6,6 +6,7 @@ import io.imgindex.flags.Settings;
 import io.imgindex.imaging.decode.DecodeLimitOptions;
 import io.imgindex.imaging.decode.DecodeOptions;
 import io.imgindex.imaging.embed.ModelStore;
+import io.imgindex.server.http.Cors;
 import io.imgindex.server.load.GraphWalk;
 import io.imgindex.server.search.HnswParams;
 import io.imgindex.server.search.Searcher;
@@ -54,8 +55,9 @@ public record ServerConfig(
     /**
      * @param host the address to listen on
      * @param port the port, 0 for any free one
+     * @param cors the other origins whose pages may read answers ({@code --cors-origins})
      */
-    public record Listen(String host, int port) {}
+    public record Listen(String host, int port, Cors cors) {}
 
     /**
      * @param location where the indexes are (a folder or an {@code s3a://} URI)
@@ -122,7 +124,7 @@ public record ServerConfig(
      */
     public static ServerConfig from(Settings o) {
         Role role = o.get(ServeOptions.ROUTER) ? Role.ROUTER : Role.SHARD;
-        Listen listen = new Listen(o.get(ServeOptions.HOST), o.get(ServeOptions.PORT));
+        Listen listen = new Listen(o.get(ServeOptions.HOST), o.get(ServeOptions.PORT), cors(o));
         HttpServer.Limits http = httpLimits(o);
         if (role == Role.ROUTER) {
             return new ServerConfig(role, listen, null, null, null, null, null, http, router(o));
@@ -208,6 +210,18 @@ public record ServerConfig(
     }
 
     /** The HTTP server's limits (both roles). */
+    private static Cors cors(Settings o) {
+        Set<String> origins = new TreeSet<>();
+        for (String entry : o.get(ServeOptions.CORS_ORIGINS)) { // repeated, or comma-separated
+            for (String origin : entry.split(",")) {
+                if (!origin.isBlank()) {
+                    origins.add(origin.strip());
+                }
+            }
+        }
+        return new Cors(origins);
+    }
+
     private static HttpServer.Limits httpLimits(Settings o) {
         long body = o.get(ServeOptions.MAX_BODY).getBytes();
         if (body < 1024 || body > Integer.MAX_VALUE) {

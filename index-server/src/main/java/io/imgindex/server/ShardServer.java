@@ -13,6 +13,7 @@ import io.imgindex.server.http.HealthEndpoints;
 import io.imgindex.server.http.IndexInfoEndpoint;
 import io.imgindex.server.http.ItemEndpoints;
 import io.imgindex.server.http.Metrics;
+import io.imgindex.server.http.OpenApi;
 import io.imgindex.server.http.QueryParser;
 import io.imgindex.server.http.Request;
 import io.imgindex.server.http.Response;
@@ -135,7 +136,8 @@ public final class ShardServer implements AutoCloseable {
                 config.listen().port(),
                 routes(ctx, search.embedEndpoint()),
                 metrics,
-                config.http());
+                config.http(),
+                config.listen().cors());
         served.start();
         return new ShardServer(http, served, embedder, shardPool);
     }
@@ -146,11 +148,15 @@ public final class ShardServer implements AutoCloseable {
         HealthEndpoints health = new HealthEndpoints(ctx);
         return new Routes()
                 .add("POST", "/v1/search", "search", search::byVector)
+                .add("POST", "/v1/search/batch", "search_batch", search::batch)
                 .add("POST", "/v1/search/image", "search_image", search::byImage)
                 .add("POST", "/v1/embed", "embed", embedEndpoint ? search::embed : ShardServer::embedOff)
+                .add("GET", "/v1/items", "items", items::browse)
+                .add("POST", "/v1/items", "items_get", items::getMany)
                 .add("GET", "/v1/items/{id}", "item", items::get)
                 .add("GET", "/v1/items/{id}/similar", "similar", search::similar)
                 .add("GET", "/v1/index", "index", new IndexInfoEndpoint(ctx)::get)
+                .addImmediate("GET", "/openapi.yaml", "openapi", OpenApi::serve)
                 .addImmediate("GET", "/healthz", "healthz", health::alive)
                 .addImmediate("GET", "/readyz", "readyz", health::ready)
                 .addImmediate(

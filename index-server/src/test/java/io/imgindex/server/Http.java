@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -13,7 +14,7 @@ import java.time.Duration;
 public final class Http {
 
     /** A response: status, body as JSON (or null when it is not JSON), body as text. */
-    public record Reply(int status, JsonNode json, String text) {}
+    public record Reply(int status, JsonNode json, String text, HttpHeaders headers) {}
 
     private static final HttpClient CLIENT = HttpClient.newBuilder()
             .connectTimeout(Duration.ofSeconds(5))
@@ -57,7 +58,7 @@ public final class Http {
             } catch (IOException e) {
                 json = null; // not JSON (the metrics text)
             }
-            return new Reply(r.statusCode(), json, r.body());
+            return new Reply(r.statusCode(), json, r.body(), r.headers());
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         } catch (InterruptedException e) {

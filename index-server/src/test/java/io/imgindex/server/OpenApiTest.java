@@ -20,13 +20,16 @@ import org.yaml.snakeyaml.Yaml;
 /** The OpenAPI file documents exactly the routes the server answers. */
 class OpenApiTest {
 
+    static Map<String, Object> spec() throws IOException {
+        try (InputStream in = Files.newInputStream(Paths.get("openapi.yaml"))) {
+            return new Yaml().load(in);
+        }
+    }
+
     @Test
     @SuppressWarnings("unchecked")
     void documentsEveryRoute() throws IOException {
-        Map<String, Object> doc;
-        try (InputStream in = Files.newInputStream(Paths.get("openapi.yaml"))) {
-            doc = new Yaml().load(in);
-        }
+        Map<String, Object> doc = spec();
         List<String> documented = new ArrayList<>();
         ((Map<String, Map<String, Object>>) doc.get("paths")).forEach((path, methods) -> methods.keySet()
                 .forEach(m -> documented.add(m.toUpperCase(Locale.ROOT) + " " + path)));
@@ -35,5 +38,18 @@ class OpenApiTest {
         assertThat(documented)
                 .containsExactlyInAnyOrderElementsOf(
                         ShardServer.routes(ctx, true).describe());
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void everyOperationHasAnIdAndATag() throws IOException {
+        Map<String, Object> doc = spec();
+        List<String> ids = new ArrayList<>();
+        ((Map<String, Map<String, Map<String, Object>>>) doc.get("paths"))
+                .forEach((path, methods) -> methods.forEach((method, op) -> {
+                    assertThat(op).as(method + " " + path).containsKeys("operationId", "tags");
+                    ids.add((String) op.get("operationId"));
+                }));
+        assertThat(ids).doesNotHaveDuplicates();
     }
 }

@@ -8,6 +8,7 @@ import io.imgindex.format.GenerationReader;
 import io.imgindex.format.IndexLayout;
 import io.imgindex.server.http.ApiContext;
 import io.imgindex.server.http.ApiException;
+import io.imgindex.server.http.Cors;
 import io.imgindex.server.http.Metrics;
 import io.imgindex.server.http.QueryParser;
 import io.imgindex.server.http.RequestHandler;
@@ -53,7 +54,7 @@ class RequestHandlerTest {
     static EmbeddedChannel channel(Routes routes, Executor workers, Duration timeout, int maxBody) {
         return new EmbeddedChannel(
                 new HttpServerInitializerAccess(maxBody).aggregator(),
-                new RequestHandler(routes, workers, new Metrics(), timeout));
+                new RequestHandler(routes, workers, new Metrics(), timeout, Cors.OFF));
     }
 
     static FullHttpRequest request(HttpMethod method, String uri, String body) {

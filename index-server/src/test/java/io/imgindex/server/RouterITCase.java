@@ -91,6 +91,11 @@ class RouterITCase {
     }
 
     static ShardServer shardServer(String shards, String... more) throws Exception {
+        return shardServer(dir, shards, more);
+    }
+
+    /** A shard server on a free loopback port over the index {@code photos} under {@code dir}. */
+    static ShardServer shardServer(Path dir, String shards, String... more) throws Exception {
         List<String> args = new ArrayList<>(List.of(
                 "--index",
                 dir.toString(),

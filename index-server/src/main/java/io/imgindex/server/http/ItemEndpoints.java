@@ -1,18 +1,33 @@
 package io.imgindex.server.http;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.imgindex.format.DuplicateRow;
 import io.imgindex.server.load.LoadedIndex;
+import io.imgindex.server.search.MetadataFilter;
+import io.imgindex.server.search.Searcher;
 import io.imgindex.server.search.ShardIndex;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * {@code GET /v1/items/{id}}: an indexed item with its recorded duplicates (and its vector with
- * {@code ?vector=true}), or, for an id recorded as a duplicate, which item it duplicates.
+ * The items of the served generation: one by id ({@code GET /v1/items/{id}}: an indexed item with its recorded
+ * duplicates, and its vector with {@code ?vector=true}; or, for an id recorded as a duplicate, which item it
+ * duplicates), many by id ({@code POST /v1/items}), and every item passing a metadata filter, a page at a time
+ * ({@code GET /v1/items?filter=&limit=&cursor=}).
  */
 public final class ItemEndpoints {
+
+    /** The most ids of one {@code POST /v1/items}. */
+    public static final int MAX_IDS = 1_000;
+
+    /** The largest page of a browse. */
+    public static final int MAX_LIMIT = 1_000;
 
     private final ApiContext ctx;
 
@@ -23,8 +38,155 @@ public final class ItemEndpoints {
     public Response get(Request r) {
         LoadedIndex index = ctx.ready();
         String id = r.pathParams().get("id");
+        Map<String, Object> item = item(index, id, "true".equalsIgnoreCase(r.param("vector")));
+        if (item == null) {
+            throw ApiException.notFound(
+                    "no item '" + id + "' in generation " + index.generation() + " (on the shards served here)");
+        }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("generation", index.generation());
+        out.putAll(item);
+        return Response.json(out);
+    }
+
+    /**
+     * {@code POST /v1/items} with {@code {"ids": [...], "fields": ["vector"]}}: the items in the order asked, each as
+     * {@code GET /v1/items/{id}} gives it, and the ids this server does not have under {@code missing}.
+     */
+    public Response getMany(Request r) {
+        LoadedIndex index = ctx.ready();
+        JsonNode body = Json.parse(r.body(), MAX_IDS);
+        for (var it = body.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!f.equals("ids") && !f.equals("fields")) {
+                throw ApiException.badRequest("unknown field '" + f + "' (fields: [fields, ids])");
+            }
+        }
+        JsonNode ids = body.get("ids");
+        if (ids == null || !ids.isArray() || ids.isEmpty()) {
+            throw ApiException.badRequest("'ids' is required: an array of item ids");
+        }
+        if (ids.size() > MAX_IDS) {
+            throw ApiException.badRequest("at most " + MAX_IDS + " ids at once; this request has " + ids.size());
+        }
+        boolean vectors = QueryParser.resultFields(body.get("fields")).contains(Searcher.Field.VECTOR);
+        List<Map<String, Object>> items = new ArrayList<>();
+        List<String> missing = new ArrayList<>();
+        for (JsonNode id : ids) {
+            if (!id.isTextual()) {
+                throw ApiException.badRequest("ids must be strings, was " + id);
+            }
+            Map<String, Object> item = item(index, id.asText(), vectors);
+            if (item == null) {
+                missing.add(id.asText());
+            } else {
+                items.add(item);
+            }
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("generation", index.generation());
+        out.put("items", items);
+        out.put("missing", missing);
+        return Response.json(out);
+    }
+
+    /**
+     * {@code GET /v1/items?filter=&limit=&cursor=&fields=&shard=}: the indexed items that pass the filter, in shard
+     * and row order, {@code limit} at a time; {@code next_cursor} continues (null at the end). A cursor belongs to
+     * its generation: after a switch it is refused with 409 and browsing starts again. {@code shard} browses one
+     * shard (as a router does).
+     */
+    public Response browse(Request r) {
+        LoadedIndex index = ctx.ready();
+        int limit = r.intParam("limit", 100);
+        if (limit < 1 || limit > MAX_LIMIT) {
+            throw ApiException.badRequest("limit must be within 1.." + MAX_LIMIT + ", was " + limit);
+        }
+        MetadataFilter filter = null;
+        if (r.param("filter") != null) {
+            try {
+                filter = MetadataFilter.parse(
+                        Json.parse(r.param("filter").getBytes(StandardCharsets.UTF_8)),
+                        index.manifest().metadataColumns());
+            } catch (IllegalArgumentException e) {
+                throw ApiException.badRequest("filter: " + e.getMessage());
+            }
+        }
+        Set<Searcher.Field> fields = QueryParser.resultFields(
+                r.param("fields") == null
+                        ? null
+                        : Json.mapper().getNodeFactory().textNode(r.param("fields")));
+        Integer onlyShard = r.param("shard") == null ? null : r.intParam("shard", 0);
+        if (onlyShard != null && !index.shards().containsKey(onlyShard)) {
+            throw ApiException.notFound("shard " + onlyShard + " is not served here (shards: "
+                    + index.shards().keySet() + ")");
+        }
+        BrowseCursor at = r.param("cursor") == null
+                ? new BrowseCursor(index.generation(), -1, 0)
+                : BrowseCursor.parse(r.param("cursor"));
+        if (at.generation() != index.generation()) {
+            throw new ApiException(
+                    409,
+                    "this cursor is of generation " + at.generation() + "; the index now serves " + "generation "
+                            + index.generation() + ": browse again from the start");
+        }
+        List<Map<String, Object>> items = new ArrayList<>();
+        BrowseCursor next = null;
+        for (ShardIndex shard : index.shards().values()) {
+            int s = shard.shard();
+            if (s < at.shard() || (onlyShard != null && s != onlyShard)) {
+                continue;
+            }
+            BitSet passing = filter == null ? null : filter.matches(shard);
+            int ord = s == at.shard() ? at.ord() : 0;
+            while (ord < shard.size()) {
+                if (passing != null) {
+                    ord = passing.nextSetBit(ord);
+                    if (ord < 0) {
+                        break;
+                    }
+                }
+                if (items.size() == limit) {
+                    next = new BrowseCursor(index.generation(), s, ord);
+                    break;
+                }
+                items.add(browsed(index, shard, ord, fields));
+                ord++;
+            }
+            if (next != null) {
+                break;
+            }
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("generation", index.generation());
+        out.put("items", items);
+        out.put("next_cursor", next == null ? null : next.token());
+        return Response.json(out);
+    }
+
+    private static Map<String, Object> browsed(
+            LoadedIndex index, ShardIndex shard, int ord, Set<Searcher.Field> fields) {
+        ShardIndex.ShardRows rows = shard.rows();
+        String id = rows.id(ord);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", id);
+        m.put("url", rows.url(ord));
+        m.put("shard", shard.shard());
+        if (fields.contains(Searcher.Field.METADATA)) {
+            m.put("metadata", rows.metadata(ord));
+        }
+        if (fields.contains(Searcher.Field.DUPLICATES)) {
+            m.put("duplicates", SearchEndpoints.duplicates(index.duplicatesOf().getOrDefault(id, List.of())));
+        }
+        if (fields.contains(Searcher.Field.VECTOR)) {
+            m.put("vector", shard.vector(ord));
+        }
+        return m;
+    }
+
+    /** An item as the item endpoints give it, or null when this server has no such id. */
+    private static Map<String, Object> item(LoadedIndex index, String id, boolean vector) {
+        Map<String, Object> out = new LinkedHashMap<>();
         var at = index.find(id);
         if (at.isPresent()) {
             ShardIndex.ShardRows rows = at.get().shard().rows();
@@ -45,22 +207,21 @@ public final class ItemEndpoints {
             out.put(
                     "duplicates",
                     SearchEndpoints.duplicates(index.duplicatesOf().getOrDefault(id, List.of())));
-            if ("true".equalsIgnoreCase(r.param("vector"))) {
+            if (vector) {
                 out.put("vector", at.get().shard().vector(i));
             }
-            return Response.json(out);
+            return out;
         }
         DuplicateRow d = index.duplicates().get(id);
-        if (d != null) {
-            out.put("id", id);
-            out.put("url", d.url());
-            out.put("duplicate_of", d.duplicateOf());
-            out.put("similarity", d.similarity());
-            out.put("match", d.match());
-            out.put("metadata", d.metadata());
-            return Response.json(out);
+        if (d == null) {
+            return null;
         }
-        throw ApiException.notFound(
-                "no item '" + id + "' in generation " + index.generation() + " (on the shards served here)");
+        out.put("id", id);
+        out.put("url", d.url());
+        out.put("duplicate_of", d.duplicateOf());
+        out.put("similarity", d.similarity());
+        out.put("match", d.match());
+        out.put("metadata", d.metadata());
+        return out;
     }
 }

@@ -58,13 +58,18 @@ public final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRe
     private final Executor workers;
     private final Metrics metrics;
     private final Duration timeout;
+    private final Cors cors;
 
-    public RequestHandler(Routes routes, Executor workers, Metrics metrics, Duration timeout) {
+    public RequestHandler(Routes routes, Executor workers, Metrics metrics, Duration timeout, Cors cors) {
         this.routes = routes;
         this.workers = workers;
         this.metrics = metrics;
         this.timeout = timeout;
+        this.cors = cors;
     }
+
+    /** The {@code Origin} of the request a channel is answering (one at a time), for the CORS headers. */
+    private static final AttributeKey<String> ORIGIN = AttributeKey.valueOf("imgindex-origin");
 
     /** Set on a channel while one of its requests is being answered. */
     private static final AttributeKey<Boolean> ANSWERING = AttributeKey.valueOf("imgindex-answering");
@@ -95,6 +100,13 @@ public final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRe
         boolean keepAlive = HttpUtil.isKeepAlive(req);
         if (!req.decoderResult().isSuccess()) {
             write(ctx, Response.error(400, "malformed HTTP request"), false, "invalid", start);
+            return;
+        }
+        ctx.channel().attr(ORIGIN).set(req.headers().get(HttpHeaderNames.ORIGIN));
+        if (cors.on()
+                && req.method().name().equals("OPTIONS")
+                && req.headers().contains(HttpHeaderNames.ACCESS_CONTROL_REQUEST_METHOD)) {
+            write(ctx, cors.preflight(req.headers().get(HttpHeaderNames.ORIGIN)), keepAlive, "preflight", start);
             return;
         }
         QueryStringDecoder uri = new QueryStringDecoder(req.uri());
@@ -203,6 +215,7 @@ public final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRe
         res.headers().set(HttpHeaderNames.CONTENT_TYPE, r.contentType());
         res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.body().length);
         r.headers().forEach(res.headers()::set);
+        cors.headers(ctx.channel().attr(ORIGIN).get()).forEach(res.headers()::set);
         if (keepAlive) {
             res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         } else {

@@ -13,7 +13,8 @@ import java.util.Map;
 /**
  * The search endpoints: by vector ({@code POST /v1/search}), by image ({@code POST /v1/search/image}, the image
  * posted or fetched from a URL and embedded with the index's model), by indexed item
- * ({@code GET /v1/items/{id}/similar}); and {@code POST /v1/embed}, which answers the image's vector.
+ * ({@code GET /v1/items/{id}/similar}), several vectors at once ({@code POST /v1/search/batch}); and {@code POST
+ * /v1/embed}, which answers the image's vector.
  */
 public final class SearchEndpoints {
 
@@ -32,6 +33,33 @@ public final class SearchEndpoints {
         return results(index, q, start);
     }
 
+    /**
+     * {@code POST /v1/search/batch}: several vector queries in one request, one response each, in order. Each shard
+     * is searched once for all of them, its exact queries in shared passes over its vectors.
+     */
+    public Response batch(Request r) throws Exception {
+        long start = System.nanoTime();
+        LoadedIndex index = ctx.ready();
+        // No array is longer than a batch, a vector or an 'in' list: a longer one is refused unread.
+        JsonNode body = Json.parse(
+                r.body(), Math.max(QueryParser.MAX_BATCH, Math.max(index.dimension(), MetadataFilter.MAX_IN_VALUES)));
+        List<Searcher.Query> queries = ctx.parser().batch(body, index);
+        List<List<Searcher.Hit>> answers = ctx.searcher().searchAll(index, queries);
+        List<Map<String, Object>> responses = new ArrayList<>(answers.size());
+        for (int i = 0; i < answers.size(); i++) {
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("mode", queries.get(i).mode().toString());
+            one.put("results", render(answers.get(i)));
+            responses.add(one);
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("generation", index.generation());
+        out.put("took_ms", tookMs(start));
+        out.put("shards", index.shards().keySet());
+        out.put("responses", responses);
+        return Response.json(out);
+    }
+
     public Response byImage(Request r) throws Exception {
         long start = System.nanoTime();
         LoadedIndex index = ctx.ready();
@@ -44,17 +72,7 @@ public final class SearchEndpoints {
             ctx.parser().checkUrlBody(body);
             float[] v =
                     ctx.embedder().embedUrl(index.model().id(), body.get("url").asText());
-            Searcher.Query q = ctx.parser()
-                    .query(
-                            v,
-                            index,
-                            body.get("k"),
-                            body.get("mode"),
-                            body.get("ef"),
-                            body.get("filter"),
-                            body.get("include_duplicates"),
-                            null);
-            return results(index, q, start);
+            return results(index, ctx.parser().query(v, index, body, null), start);
         }
         throw unsupported(r);
     }
@@ -101,6 +119,21 @@ public final class SearchEndpoints {
 
     private Response results(LoadedIndex index, Searcher.Query q, long start) throws InterruptedException {
         List<Searcher.Hit> hits = ctx.searcher().search(index, q);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("generation", index.generation());
+        out.put("took_ms", tookMs(start));
+        out.put("mode", q.mode().toString());
+        out.put("shards", index.shards().keySet());
+        out.put("results", render(hits));
+        return Response.json(out);
+    }
+
+    private static double tookMs(long start) {
+        return Math.round((System.nanoTime() - start) / 1e3) / 1e3;
+    }
+
+    /** Results as JSON: id, URL, score and shard, and the fields asked for. */
+    static List<Map<String, Object>> render(List<Searcher.Hit> hits) {
         List<Map<String, Object>> results = new ArrayList<>(hits.size());
         for (Searcher.Hit h : hits) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -108,19 +141,18 @@ public final class SearchEndpoints {
             m.put("url", h.url());
             m.put("score", h.score());
             m.put("shard", h.shard());
-            m.put("metadata", h.metadata());
+            if (h.metadata() != null) {
+                m.put("metadata", h.metadata());
+            }
             if (h.duplicates() != null) {
                 m.put("duplicates", duplicates(h.duplicates()));
             }
+            if (h.vector() != null) {
+                m.put("vector", h.vector());
+            }
             results.add(m);
         }
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("generation", index.generation());
-        out.put("took_ms", Math.round((System.nanoTime() - start) / 1e3) / 1e3);
-        out.put("mode", q.mode().name().toLowerCase(java.util.Locale.ROOT));
-        out.put("shards", index.shards().keySet());
-        out.put("results", results);
-        return Response.json(out);
+        return results;
     }
 
     static List<Map<String, Object>> duplicates(List<DuplicateRow> rows) {

@@ -1,9 +1,13 @@
 package io.imgindex.server.router;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.imgindex.server.http.ApiException;
+import io.imgindex.server.http.BrowseCursor;
+import io.imgindex.server.http.ItemEndpoints;
 import io.imgindex.server.http.Json;
+import io.imgindex.server.http.QueryParser;
 import io.imgindex.server.http.Request;
 import io.imgindex.server.http.Response;
 import io.imgindex.server.router.Backends.Backend;
@@ -18,9 +22,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 /**
  * Fan-out and merge: answers the search API by asking one backend per shard and merging their top-k, within the
@@ -42,18 +48,105 @@ final class Router {
     /**
      * Asks one backend per shard ({@link ShardPlan}) for its search results and merges them, within the deadline.
      * Only answers of the plan's generation count, each for the shards it was asked for, so replicas never double a
-     * hit and one answer never mixes generations; a shard without a counted answer is reported missing.
+     * hit and one answer never mixes generations; a shard without a counted answer is reported missing. A page
+     * ({@code offset}) is cut from the merged results: each backend is asked for {@code offset + k}.
      */
     Response fanOut(JsonNode body, long start) {
-        if (body.has("k") && !body.get("k").canConvertToInt()) {
-            throw ApiException.badRequest("k must be an integer");
+        Page page = Page.of(body, "");
+        Gathered g = gather("/v1/search", page.forBackends((ObjectNode) body.deepCopy()), start);
+        List<JsonNode> results = merge(g, answer -> answer.get("results"));
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("generation", g.generation());
+        out.put("took_ms", Math.round((System.nanoTime() - start) / 1e3) / 1e3);
+        out.put("mode", g.answers().get(0).get("mode").asText());
+        putCoverage(out, g);
+        out.put("results", page.cut(results));
+        return Response.json(out);
+    }
+
+    /** {@code POST /v1/search/batch}: the whole batch to each backend once, merged query by query. */
+    Response batch(Request r) {
+        long start = System.nanoTime();
+        JsonNode body = Json.parse(r.body(), QueryParser.MAX_BATCH);
+        JsonNode queries = body.get("queries");
+        if (queries == null || !queries.isArray() || queries.isEmpty() || queries.size() > QueryParser.MAX_BATCH) {
+            throw ApiException.badRequest("'queries' is required: an array of at most " + QueryParser.MAX_BATCH
+                    + " search bodies (as for /v1/search)");
         }
-        int k = body.has("k") ? body.get("k").asInt() : 10;
-        byte[] payload = Json.mapper()
-                .createObjectNode()
-                .setAll((ObjectNode) body)
-                .toString()
-                .getBytes(StandardCharsets.UTF_8);
+        List<Page> pages = new ArrayList<>();
+        ArrayNode forBackends = Json.mapper().createArrayNode();
+        for (int i = 0; i < queries.size(); i++) {
+            if (!queries.get(i).isObject()) {
+                throw ApiException.badRequest("queries[" + i + "] must be an object");
+            }
+            Page page = Page.of(queries.get(i), "queries[" + i + "]: ");
+            pages.add(page);
+            forBackends.add(page.forBackends((ObjectNode) queries.get(i).deepCopy()));
+        }
+        ObjectNode payload = Json.mapper().createObjectNode();
+        payload.set("queries", forBackends);
+        Gathered g = gather("/v1/search/batch", payload, start);
+        List<Map<String, Object>> responses = new ArrayList<>();
+        for (int i = 0; i < pages.size(); i++) {
+            final int q = i;
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put(
+                    "mode",
+                    g.answers().get(0).get("responses").get(q).get("mode").asText());
+            one.put("results", pages.get(q).cut(merge(g, answer -> answer.get("responses")
+                    .get(q)
+                    .get("results"))));
+            responses.add(one);
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("generation", g.generation());
+        out.put("took_ms", Math.round((System.nanoTime() - start) / 1e3) / 1e3);
+        putCoverage(out, g);
+        out.put("responses", responses);
+        return Response.json(out);
+    }
+
+    /** The page a query asks for: {@code k} results after {@code offset}. */
+    private record Page(int k, int offset) {
+
+        static Page of(JsonNode query, String where) {
+            for (String f : List.of("k", "offset")) {
+                if (query.has(f) && !query.get(f).isNull() && !query.get(f).canConvertToInt()) {
+                    throw ApiException.badRequest(where + f + " must be an integer");
+                }
+            }
+            int k = query.hasNonNull("k") ? query.get("k").asInt() : 10;
+            int offset = query.hasNonNull("offset") ? query.get("offset").asInt() : 0;
+            if (offset < 0 || offset > QueryParser.MAX_OFFSET) {
+                throw ApiException.badRequest(where + "offset must be within 0.." + QueryParser.MAX_OFFSET);
+            }
+            return new Page(k, offset);
+        }
+
+        /** The query for a backend: the first {@code offset + k} results, the page is cut here. */
+        ObjectNode forBackends(ObjectNode query) {
+            if (offset > 0) {
+                query.put("k", offset + k);
+                query.remove("offset");
+            }
+            return query;
+        }
+
+        List<JsonNode> cut(List<JsonNode> merged) {
+            return merged.subList(Math.min(offset, merged.size()), Math.min(offset + k, merged.size()));
+        }
+    }
+
+    /**
+     * The answers of one fan-out: the generation they count for, each counted answer with the backend that gave
+     * it, and the shards answered.
+     */
+    private record Gathered(
+            ShardPlan plan, long generation, List<JsonNode> answers, List<Backend> answering, Set<Integer> answered) {}
+
+    /** Sends one request to one backend per shard and keeps the answers that count, within the deadline. */
+    private Gathered gather(String path, JsonNode payloadJson, long start) {
+        byte[] payload = payloadJson.toString().getBytes(StandardCharsets.UTF_8);
         ShardPlan plan = ShardPlan.of(directory.snapshot(), turn.getAndIncrement());
         // Before the first refresh nothing is known: ask every backend, count the newest generation's answers.
         List<Backend> targets = plan.assignments().isEmpty()
@@ -61,7 +154,7 @@ final class Router {
                 : List.copyOf(plan.assignments().keySet());
         List<CompletableFuture<HttpResponse<byte[]>>> calls = new ArrayList<>();
         for (Backend b : targets) {
-            calls.add(backends.send(backends.request(b, "/v1/search")
+            calls.add(backends.send(backends.request(b, path)
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofByteArray(payload))
                     .build()));
@@ -93,47 +186,183 @@ final class Router {
                         .mapToLong(a -> a.get("generation").asLong())
                         .max()
                         .orElse(-1);
-        List<JsonNode> results = new ArrayList<>();
+        List<JsonNode> counted = new ArrayList<>();
+        List<Backend> countedBackends = new ArrayList<>();
         Set<Integer> answered = new TreeSet<>();
-        Set<String> seen = new HashSet<>();
-        String mode = null;
         for (int i = 0; i < answers.size(); i++) {
-            JsonNode r = answers.get(i);
-            if (r.get("generation").asLong() != generation) {
-                continue; // it switched generations since the plan: its shards count as missing this time
+            if (answers.get(i).get("generation").asLong() == generation) {
+                // An answer of another generation switched since the plan: its shards count as missing this time.
+                counted.add(answers.get(i));
+                countedBackends.add(answering.get(i));
+                answers.get(i).get("shards").forEach(sh -> answered.add(sh.asInt()));
             }
+        }
+        if (counted.isEmpty()) {
+            throw ApiException.unavailable(
+                    "no backend answered within " + backends.deadline().toMillis() + " ms");
+        }
+        return new Gathered(plan, generation, counted, countedBackends, answered);
+    }
+
+    /**
+     * One query's results from every counted answer, each hit once and only from a shard its backend was asked
+     * for, best first (ties by shard, then id).
+     */
+    private static List<JsonNode> merge(Gathered g, Function<JsonNode, JsonNode> resultsOf) {
+        List<JsonNode> results = new ArrayList<>();
+        Set<Integer> taken = new TreeSet<>();
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < g.answers().size(); i++) {
+            JsonNode r = g.answers().get(i);
             Set<Integer> mine = new TreeSet<>();
             r.get("shards").forEach(s -> mine.add(s.asInt()));
-            Set<Integer> asked = plan.assignments().get(answering.get(i));
+            Set<Integer> asked = g.plan().assignments().get(g.answering().get(i));
             if (asked != null) {
                 mine.retainAll(asked);
             }
-            mine.removeAll(answered);
-            for (JsonNode hit : r.get("results")) {
+            mine.removeAll(taken);
+            for (JsonNode hit : resultsOf.apply(r)) {
                 if (mine.contains(hit.get("shard").asInt())
                         && seen.add(hit.get("id").asText())) {
                     results.add(hit);
                 }
             }
-            answered.addAll(mine);
-            mode = r.get("mode").asText();
-        }
-        if (answered.isEmpty()) {
-            throw ApiException.unavailable(
-                    "no backend answered within " + backends.deadline().toMillis() + " ms");
+            taken.addAll(mine);
         }
         results.sort(Comparator.comparingDouble((JsonNode n) -> -n.get("score").asDouble())
                 .thenComparingInt(n -> n.get("shard").asInt())
                 .thenComparing(n -> n.get("id").asText()));
-        Set<Integer> missing = directory.missingFrom(answered);
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("generation", generation);
-        out.put("took_ms", Math.round((System.nanoTime() - start) / 1e3) / 1e3);
-        out.put("mode", mode);
+        return results;
+    }
+
+    private void putCoverage(Map<String, Object> out, Gathered g) {
+        Set<Integer> missing = directory.missingFrom(g.answered());
         out.put("partial", !missing.isEmpty());
         out.put("missing_shards", missing);
-        out.put("shards", answered);
-        out.put("results", results.subList(0, Math.min(k, results.size())));
+        out.put("shards", g.answered());
+    }
+
+    /**
+     * {@code GET /v1/items?filter=&limit=&cursor=&fields=}: shard by shard, each asked of the backend that serves
+     * it in the current generation, until the page is full; the cursor is the shard servers' own (generation,
+     * shard, row), so any backend of that generation can go on from it.
+     */
+    Response browse(Request r) {
+        int limit = r.intParam("limit", 100);
+        if (limit < 1 || limit > ItemEndpoints.MAX_LIMIT) {
+            throw ApiException.badRequest("limit must be within 1.." + ItemEndpoints.MAX_LIMIT + ", was " + limit);
+        }
+        ShardPlan plan = ShardPlan.of(directory.snapshot(), turn.getAndIncrement());
+        Map<Integer, Backend> servedBy = new TreeMap<>();
+        plan.assignments().forEach((b, shards) -> shards.forEach(s -> servedBy.put(s, b)));
+        if (!plan.uncovered().isEmpty() || servedBy.isEmpty()) {
+            throw ApiException.unavailable(
+                    "shards not served by any backend: " + plan.uncovered() + " (browsing needs every shard)");
+        }
+        BrowseCursor at = r.param("cursor") == null
+                ? new BrowseCursor(
+                        plan.generation(), servedBy.keySet().iterator().next(), 0)
+                : BrowseCursor.parse(r.param("cursor"));
+        if (at.generation() != plan.generation()) {
+            throw new ApiException(
+                    409,
+                    "this cursor is of generation " + at.generation() + "; the index now serves" + " generation "
+                            + plan.generation() + ": browse again from the start");
+        }
+        List<JsonNode> items = new ArrayList<>();
+        String next = null;
+        for (Map.Entry<Integer, Backend> e : servedBy.entrySet()) {
+            int shard = e.getKey();
+            if (shard < at.shard()) {
+                continue;
+            }
+            if (items.size() == limit) {
+                next = new BrowseCursor(plan.generation(), shard, 0).token();
+                break;
+            }
+            StringBuilder q = new StringBuilder("/v1/items?shard=")
+                    .append(shard)
+                    .append("&limit=")
+                    .append(limit - items.size());
+            if (shard == at.shard() && at.ord() > 0) {
+                q.append("&cursor=").append(enc(at.token()));
+            }
+            for (String name : List.of("filter", "fields")) {
+                if (r.param(name) != null) {
+                    q.append('&').append(name).append('=').append(enc(r.param(name)));
+                }
+            }
+            HttpResponse<byte[]> res = backends.call(
+                    backends.request(e.getValue(), q.toString()).GET().build());
+            if (res.statusCode() != 200) {
+                throw new ApiException(res.statusCode(), Backends.error(res));
+            }
+            JsonNode page = Json.parse(res.body());
+            if (page.get("generation").asLong() != plan.generation()) {
+                throw ApiException.unavailable("the backends are switching generations: try again");
+            }
+            page.get("items").forEach(items::add);
+            if (!page.get("next_cursor").isNull()) {
+                next = page.get("next_cursor").asText();
+                break;
+            }
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("generation", plan.generation());
+        out.put("items", items);
+        out.put("next_cursor", next);
+        return Response.json(out);
+    }
+
+    /** {@code POST /v1/items}: the ids grouped by the backend serving their shard, answered in the order asked. */
+    Response items(Request r) {
+        JsonNode body = Json.parse(r.body(), ItemEndpoints.MAX_IDS);
+        JsonNode ids = body.get("ids");
+        if (ids == null || !ids.isArray() || ids.isEmpty() || ids.size() > ItemEndpoints.MAX_IDS) {
+            throw ApiException.badRequest(
+                    "'ids' is required: an array of at most " + ItemEndpoints.MAX_IDS + " item ids");
+        }
+        Map<Backend, ArrayNode> byOwner = new LinkedHashMap<>();
+        for (JsonNode id : ids) {
+            if (!id.isTextual()) {
+                throw ApiException.badRequest("ids must be strings, was " + id);
+            }
+            byOwner.computeIfAbsent(
+                            directory.owner(id.asText()), b -> Json.mapper().createArrayNode())
+                    .add(id);
+        }
+        Map<String, JsonNode> found = new LinkedHashMap<>();
+        List<String> missing = new ArrayList<>();
+        long generation = -1;
+        for (Map.Entry<Backend, ArrayNode> e : byOwner.entrySet()) {
+            ObjectNode part = Json.mapper().createObjectNode();
+            part.set("ids", e.getValue());
+            if (body.has("fields")) {
+                part.set("fields", body.get("fields"));
+            }
+            HttpResponse<byte[]> res = backends.call(backends.request(e.getKey(), "/v1/items")
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(part.toString()))
+                    .build());
+            if (res.statusCode() != 200) {
+                throw new ApiException(res.statusCode(), Backends.error(res));
+            }
+            JsonNode answer = Json.parse(res.body());
+            generation = Math.max(generation, answer.get("generation").asLong());
+            answer.get("items").forEach(item -> found.put(item.get("id").asText(), item));
+            answer.get("missing").forEach(m -> missing.add(m.asText()));
+        }
+        List<JsonNode> ordered = new ArrayList<>();
+        for (JsonNode id : ids) {
+            JsonNode item = found.get(id.asText());
+            if (item != null) {
+                ordered.add(item);
+            }
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("generation", generation);
+        out.put("items", ordered);
+        out.put("missing", missing);
         return Response.json(out);
     }
 
@@ -202,13 +431,24 @@ final class Router {
     }
 
     private static void paramsInto(Request r, ObjectNode search) {
-        for (String name : List.of("k", "ef")) {
+        for (String name : List.of("k", "ef", "offset")) {
             if (r.param(name) != null) {
                 search.put(name, r.intParam(name, 0));
             }
         }
-        if (r.param("mode") != null) {
-            search.put("mode", r.param("mode"));
+        for (String name : List.of("mode", "fields")) {
+            if (r.param(name) != null) {
+                search.put(name, r.param(name));
+            }
+        }
+        if (r.param("score_threshold") != null) {
+            try {
+                search.put(
+                        "score_threshold",
+                        Double.parseDouble(r.param("score_threshold").strip()));
+            } catch (NumberFormatException e) {
+                throw ApiException.badRequest("score_threshold must be a number");
+            }
         }
         if (r.param("include_duplicates") != null) {
             search.put("include_duplicates", Boolean.parseBoolean(r.param("include_duplicates")));

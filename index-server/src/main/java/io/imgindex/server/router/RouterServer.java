@@ -4,6 +4,7 @@ import io.imgindex.server.HttpServer;
 import io.imgindex.server.ServerConfig;
 import io.imgindex.server.http.Json;
 import io.imgindex.server.http.Metrics;
+import io.imgindex.server.http.OpenApi;
 import io.imgindex.server.http.Response;
 import io.imgindex.server.http.Routes;
 import java.util.Map;
@@ -35,7 +36,12 @@ public final class RouterServer implements AutoCloseable {
         RouterServer server = new RouterServer(directory, new Router(backends, directory));
         directory.start();
         server.http = HttpServer.start(
-                config.listen().host(), config.listen().port(), server.routes(), server.metrics, config.http());
+                config.listen().host(),
+                config.listen().port(),
+                server.routes(),
+                server.metrics,
+                config.http(),
+                config.listen().cors());
         return server;
     }
 
@@ -46,10 +52,14 @@ public final class RouterServer implements AutoCloseable {
     Routes routes() {
         return new Routes()
                 .add("POST", "/v1/search", "search", r -> router.fanOut(Json.parse(r.body()), System.nanoTime()))
+                .add("POST", "/v1/search/batch", "search_batch", router::batch)
                 .add("POST", "/v1/search/image", "search_image", router::searchImage)
+                .add("GET", "/v1/items", "items", router::browse)
+                .add("POST", "/v1/items", "items_get", router::items)
                 .add("GET", "/v1/items/{id}", "item", router::item)
                 .add("GET", "/v1/items/{id}/similar", "similar", router::similar)
                 .add("GET", "/v1/index", "index", r -> Response.json(directory.describe()))
+                .addImmediate("GET", "/openapi.yaml", "openapi", OpenApi::serve)
                 .addImmediate("GET", "/healthz", "healthz", r -> Response.json(Map.of("status", "alive")))
                 .addImmediate(
                         "GET",

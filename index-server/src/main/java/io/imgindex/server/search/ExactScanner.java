@@ -121,6 +121,39 @@ final class ExactScanner {
         return result(me);
     }
 
+    /**
+     * The exact top-k of several queries, answered in this thread in passes of up to {@link #MAX_BATCH} (a batch
+     * request's exact queries), apart from the queue of single queries. A query with a selective filter scores its
+     * rows one by one, as in {@link #search}.
+     */
+    List<TopK> searchAll(float[][] queries, int[] ks, BitSet[] accepts) throws InterruptedException {
+        TopK[] out = new TopK[queries.length];
+        List<Task> pass = new ArrayList<>();
+        List<Integer> passIndexes = new ArrayList<>();
+        for (int i = 0; i <= queries.length; i++) {
+            if (i < queries.length) {
+                BitSet accept = accepts[i];
+                if (accept != null && accept.cardinality() < SPARSE_FILTER_SHARE * rows.size()) {
+                    out[i] = sparse(queries[i], ks[i], accept);
+                    continue;
+                }
+                pass.add(new Task(queries[i], ks[i], accept));
+                passIndexes.add(i);
+            }
+            if (pass.size() == MAX_BATCH || (i == queries.length && !pass.isEmpty())) {
+                if (scan(pass, pass.get(0))) {
+                    throw new InterruptedException("the exact scan was interrupted");
+                }
+                for (int j = 0; j < pass.size(); j++) {
+                    out[passIndexes.get(j)] = pass.get(j).top;
+                }
+                pass.clear();
+                passIndexes.clear();
+            }
+        }
+        return List.of(out);
+    }
+
     private static TopK result(Task t) {
         if (t.error != null) {
             throw t.error;

@@ -16,6 +16,7 @@ import io.imgindex.format.IndexColumns;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.BitSet;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
@@ -137,6 +138,11 @@ public final class HeapSegment implements Segment {
     @Override
     public TopK exact(float[] query, int k, BitSet accept) throws InterruptedException {
         return scanner.search(query, k, accept);
+    }
+
+    @Override
+    public List<TopK> exactAll(float[][] queries, int[] ks, BitSet[] accepts) throws InterruptedException {
+        return scanner.searchAll(queries, ks, accepts);
     }
 
     @Override

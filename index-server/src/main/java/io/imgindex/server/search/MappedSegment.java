@@ -14,6 +14,7 @@ import io.imgindex.format.IndexColumns;
 import io.imgindex.format.segment.MappedFloats;
 import io.imgindex.format.segment.SegmentGraph;
 import java.util.BitSet;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
@@ -139,6 +140,11 @@ public final class MappedSegment implements Segment {
     @Override
     public TopK exact(float[] query, int k, BitSet accept) throws InterruptedException {
         return scanner.search(query, k, accept);
+    }
+
+    @Override
+    public List<TopK> exactAll(float[][] queries, int[] ks, BitSet[] accepts) throws InterruptedException {
+        return scanner.searchAll(queries, ks, accepts);
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.imgindex.server.search;
 
 import io.imgindex.format.IndexColumns;
 import java.util.BitSet;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -30,6 +31,14 @@ public interface Segment {
 
     /** Exact top-k, among the rows {@code accept} lets through if given. */
     TopK exact(float[] query, int k, BitSet accept) throws InterruptedException;
+
+    /**
+     * Exact top-k of several queries, in passes over the vectors that each answer up to 16 of them (a pass is bound
+     * by memory bandwidth, so it costs about what one query's scan does).
+     *
+     * @param accepts per query, the rows it may return, or null for all
+     */
+    List<TopK> exactAll(float[][] queries, int[] ks, BitSet[] accepts) throws InterruptedException;
 
     /** Approximate top-k through the graph (exact when there is none), scored by the exact dot product. */
     TopK approximate(float[] query, int k, int ef, BitSet accept) throws InterruptedException;

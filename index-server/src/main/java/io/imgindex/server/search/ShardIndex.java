@@ -120,6 +120,36 @@ public final class ShardIndex {
     }
 
     /**
+     * Exact top-k of several queries: each segment is scanned in passes that answer up to 16 of them at once.
+     *
+     * @param accepts per query, the shard's rows it may return, or null for all
+     */
+    public List<List<TopK.Entry>> exactAll(float[][] queries, int[] ks, BitSet[] accepts) throws InterruptedException {
+        TopK[] tops = new TopK[queries.length];
+        for (int i = 0; i < queries.length; i++) {
+            tops[i] = new TopK(ks[i]);
+        }
+        for (int s = 0; s < segments.size(); s++) {
+            BitSet[] local = new BitSet[accepts.length];
+            for (int i = 0; i < accepts.length; i++) {
+                local[i] = accepts[i] == null ? null : accepts[i].get(starts[s], starts[s + 1]);
+            }
+            List<TopK> parts = segments.get(s).exactAll(queries, ks, local);
+            int base = starts[s];
+            for (int i = 0; i < queries.length; i++) {
+                for (TopK.Entry e : parts.get(i).sorted(shard)) {
+                    tops[i].offer(base + e.ord(), e.score());
+                }
+            }
+        }
+        List<List<TopK.Entry>> out = new ArrayList<>(queries.length);
+        for (TopK top : tops) {
+            out.add(top.sorted(shard));
+        }
+        return out;
+    }
+
+    /**
      * Approximate top-k through the segments' graphs. A filter that lets few rows through is answered by scanning
      * them, which is exact and, at that selectivity, faster than walking a graph mostly made of rejected nodes.
      */

@@ -2,6 +2,8 @@ package io.imgindex.server.search;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.BitSet;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -52,6 +54,37 @@ class ExactScannerTest {
         TopK top = new ExactScanner(rows, ScalarDot.INSTANCE).search(new float[] {1f}, 3, null);
         assertThat(top.sorted(0)).extracting(TopK.Entry::ord).containsExactly(9_999, 9_998, 9_997);
         assertThat(rows.scored.get()).isEqualTo(10_000);
+    }
+
+    @Test
+    void aBatchIsAnsweredInPassesOfSixteenEachQueryAsAlone() throws Exception {
+        CountingRows rows = new CountingRows(10_000);
+        ExactScanner scanner = new ExactScanner(rows, ScalarDot.INSTANCE);
+        int n = 20; // two passes: 16 and 3, and one query with a selective filter scored on its own
+        float[][] queries = new float[n][];
+        int[] ks = new int[n];
+        BitSet[] accepts = new BitSet[n];
+        for (int i = 0; i < n; i++) {
+            queries[i] = new float[] {i % 2 == 0 ? 1f : -1f};
+            ks[i] = 1 + i % 4;
+        }
+        accepts[5] = new BitSet();
+        accepts[5].set(100, 110);
+
+        List<TopK> all = scanner.searchAll(queries, ks, accepts);
+
+        for (int i = 0; i < n; i++) {
+            assertThat(all.get(i).sorted(0))
+                    .as("query %d", i)
+                    .isEqualTo(new ExactScanner(new CountingRows(10_000), ScalarDot.INSTANCE)
+                            .search(queries[i], ks[i], accepts[i])
+                            .sorted(0));
+        }
+        assertThat(all.get(5).sorted(0))
+                .extracting(TopK.Entry::ord)
+                .containsExactly(100, 101); // scores -row: the lowest rows first
+        // Each of the 19 queries scored every row once (in two passes), the filtered one only its ten rows.
+        assertThat(rows.scored.get()).isEqualTo(19L * 10_000 + 10);
     }
 
     @Test
