@@ -12,11 +12,26 @@ import java.time.Duration;
  * @param centerCrop whether to crop the centre to the target's aspect ratio (else the image is squashed)
  * @param keepEncoded whether the model takes the encoded file rather than pixels: the image is still validated,
  *     but the fetched bytes, not resized pixels, go on to the model
+ * @param thumbnailSize the longest side of a JPEG thumbnail made from the same decode, 0 for none
  */
-public record DecodeOptions(Limits limits, int targetWidth, int targetHeight, boolean centerCrop, boolean keepEncoded)
+public record DecodeOptions(
+        Limits limits, int targetWidth, int targetHeight, boolean centerCrop, boolean keepEncoded, int thumbnailSize)
         implements Serializable {
 
-    private static final long serialVersionUID = 2L;
+    private static final long serialVersionUID = 3L;
+
+    /** The largest thumbnail: a thumbnail is a few KB for a grid of results, not a preview. */
+    public static final int MAX_THUMBNAIL_SIZE = 512;
+
+    /** Without a thumbnail. */
+    public DecodeOptions(Limits limits, int targetWidth, int targetHeight, boolean centerCrop, boolean keepEncoded) {
+        this(limits, targetWidth, targetHeight, centerCrop, keepEncoded, 0);
+    }
+
+    /** The same, also making a thumbnail of {@code size} pixels on its longest side (0: none). */
+    public DecodeOptions withThumbnails(int size) {
+        return new DecodeOptions(limits, targetWidth, targetHeight, centerCrop, keepEncoded, size);
+    }
 
     /** The default pixel limit: 50 megapixels, above any phone camera's full resolution. */
     public static final long DEFAULT_MAX_PIXELS = 50_000_000L;
@@ -117,6 +132,10 @@ public record DecodeOptions(Limits limits, int targetWidth, int targetHeight, bo
         if (!keepEncoded && (targetWidth < 1 || targetHeight < 1 || targetWidth > 4096 || targetHeight > 4096)) {
             throw new IllegalArgumentException(
                     "model input size must be within 1..4096, was " + targetWidth + "x" + targetHeight);
+        }
+        if (thumbnailSize < 0 || thumbnailSize > MAX_THUMBNAIL_SIZE) {
+            throw new IllegalArgumentException(
+                    "the thumbnail size must be within 0.." + MAX_THUMBNAIL_SIZE + ", was " + thumbnailSize);
         }
     }
 

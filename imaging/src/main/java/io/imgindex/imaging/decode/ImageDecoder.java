@@ -146,8 +146,10 @@ public final class ImageDecoder {
             }
             int orientation = ExifOrientation.read(bytes, format);
             boolean swap = ExifOrientation.swapsAxes(orientation);
-            int needW = swap ? options.targetHeight() : options.targetWidth();
-            int needH = swap ? options.targetWidth() : options.targetHeight();
+            // The thumbnail comes from the same decode: it needs its own resolution too.
+            int thumb = options.thumbnailSize();
+            int needW = Math.max(thumb, swap ? options.targetHeight() : options.targetWidth());
+            int needH = Math.max(thumb, swap ? options.targetWidth() : options.targetHeight());
             // Each axis on its own, so a thin image is reduced along its long side too: what is decoded stays under
             // four times the needed resolution on each axis (at least twice, so the area average below still has
             // pixels to average), whatever the file's shape.
@@ -201,8 +203,18 @@ public final class ImageDecoder {
             double pixelAspect = swap ? (double) stepY / stepX : (double) stepX / stepY;
             byte[] pixels =
                     Resizer.resize(px, ow, oh, pixelAspect, options.targetWidth(), options.targetHeight(), mode);
+            byte[] thumbnail = thumb == 0
+                    ? null
+                    : Thumbnails.jpeg(px, ow, oh, pixelAspect, thumb, (int) Math.max(swap ? h : w, swap ? w : h));
             return new DecodedImage(
-                    format.label(), (int) (swap ? h : w), (int) (swap ? w : h), orientation, pixels, null, null);
+                    format.label(),
+                    (int) (swap ? h : w),
+                    (int) (swap ? w : h),
+                    orientation,
+                    pixels,
+                    null,
+                    null,
+                    thumbnail);
         } catch (IOException e) {
             return corrupt(format, "reading failed: " + e.getMessage());
         } finally {

@@ -4,12 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.imgindex.testing.TestImages;
 import java.awt.Color;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -121,6 +124,27 @@ class ImageDecoderTest {
             Thread.interrupted();
         }
         assertThat(decoder.decode(big).isOk()).isTrue();
+    }
+
+    @Test
+    void makesAnUprightThumbnailFromTheSameDecode() throws IOException {
+        ImageDecoder withThumbnails = new ImageDecoder(
+                DecodeOptions.pixels(50_000_000, 224, 224, false).withThumbnails(160));
+        // Stored 480 x 640 with orientation 6: upright, landscape.
+        DecodedImage d = withThumbnails.decode(TestImages.sample("mountain-path.jpg"));
+
+        BufferedImage thumb = ImageIO.read(new ByteArrayInputStream(d.thumbnail()));
+        assertThat(thumb.getWidth()).isEqualTo(160);
+        assertThat(thumb.getHeight()).isEqualTo(120);
+        assertThat(d.thumbnail().length).isBetween(1_000, 20_000);
+        assertThat(d.pixels()).hasSize(224 * 224 * 3);
+        // Never enlarged; none unless asked for.
+        DecodedImage small = withThumbnails.decode(TestImages.encoded("png", 50, 40, Color.ORANGE));
+        BufferedImage smallThumb = ImageIO.read(new ByteArrayInputStream(small.thumbnail()));
+        assertThat(smallThumb.getWidth()).isEqualTo(50);
+        assertThat(smallThumb.getHeight()).isEqualTo(40);
+        assertThat(decoder.decode(TestImages.sample("mountain-path.jpg")).thumbnail())
+                .isNull();
     }
 
     @Test
