@@ -203,6 +203,11 @@ public record Manifest(
                 throw new IndexFormatException(
                         "segment " + s.id() + " has " + s.rows() + " rows, its rows file " + rows.rows());
             }
+            ManifestFile thumbnails = own.get(ManifestFile.THUMBNAILS);
+            if (thumbnails != null && thumbnails.rows() != s.rows()) {
+                throw new IndexFormatException(
+                        "segment " + s.id() + " has " + s.rows() + " rows, its thumbnails " + thumbnails.rows());
+            }
             for (ManifestFile f : own.values()) {
                 if (f.tableKind() != Table.INDEX || !Integer.valueOf(s.shard()).equals(f.shard())) {
                     throw new IndexFormatException("file " + f.path() + " of segment " + s.id()

@@ -17,7 +17,8 @@ import java.util.Objects;
  * @param sha256 lowercase hex SHA-256 of the whole file
  * @param segment format version 2: the segment an index file belongs to; null for the other tables
  * @param kind format version 2, index files: {@value #ROWS} (the Parquet rows), {@value #GRAPH} (the JVector
- *     graph with the full vectors) or {@value #PQ} (the compressed vectors); null means {@value #ROWS}
+ *     graph with the full vectors), {@value #PQ} (the compressed vectors) or {@value #THUMBNAILS} (small JPEGs, row by
+ *     row); null means {@value #ROWS}
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ManifestFile(
@@ -32,6 +33,9 @@ public record ManifestFile(
     /** A segment's product-quantized vectors. */
     public static final String PQ = "pq";
 
+    /** A segment's thumbnails, row by row (optional). */
+    public static final String THUMBNAILS = "thumbnails";
+
     public ManifestFile {
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(table, "table");
@@ -40,7 +44,7 @@ public record ManifestFile(
         if (problem != null) {
             throw new IndexFormatException("file path '" + path + "' " + problem);
         }
-        if (kind != null && !kind.equals(ROWS) && !kind.equals(GRAPH) && !kind.equals(PQ)) {
+        if (kind != null && !kind.equals(ROWS) && !kind.equals(GRAPH) && !kind.equals(PQ) && !kind.equals(THUMBNAILS)) {
             throw new IndexFormatException("file " + path + " has unknown kind '" + kind + "'");
         }
         if (segment != null) {

@@ -49,7 +49,8 @@ import java.util.function.IntFunction;
  *       stored apart from the adjacency lists ({@code SEPARATED_VECTORS}, big-endian float32, contiguous): servers
  *       map it and read the vectors for exact scans and re-ranking straight from it;
  *   <li>{@value #PQ_FILE}, when the graph walk scores compressed vectors: JVector's product quantization (its
- *       codebooks, then one code per row), loaded into a server's heap ({@code pqSubspaces} bytes per row).
+ *       codebooks, then one code per row), loaded into a server's heap ({@code pqSubspaces} bytes per row);
+ *   <li>{@value #THUMBNAILS_FILE}, when rows came with thumbnails: a {@link ThumbnailPack}, row by row.
  * </ul>
  *
  * Memory: the rows stream to Parquet, the vectors to disk; the graph being built is on the heap (about 50 bytes per
@@ -60,6 +61,7 @@ public final class SegmentWriter implements Closeable {
     public static final String ROWS_FILE = "rows.parquet";
     public static final String GRAPH_FILE = "graph.jvg";
     public static final String PQ_FILE = "pq.bin";
+    public static final String THUMBNAILS_FILE = "thumbnails.bin";
 
     /**
      * Below this many rows the graph walk scores full vectors: product quantization needs 256 centroids per
@@ -83,6 +85,7 @@ public final class SegmentWriter implements Closeable {
     private final String dir;
     private final TableWriter<IndexRow> rows;
     private final VectorSpool spool;
+    private final ThumbnailPack.Writer thumbnails;
     private boolean done;
 
     private SegmentWriter(
@@ -100,6 +103,7 @@ public final class SegmentWriter implements Closeable {
         this.rows = TableWriter.index(
                 out.create(dir + "/" + ROWS_FILE), IndexLayout.INDEX_ROOT_PREFIX + dir + "/" + ROWS_FILE, shard);
         this.spool = new VectorSpool(tmp.resolve("vectors.f32"), model.dimension());
+        this.thumbnails = new ThumbnailPack.Writer(tmp.resolve("thumbnails.spool"));
     }
 
     /**
@@ -119,8 +123,14 @@ public final class SegmentWriter implements Closeable {
     }
 
     public void write(IndexRow row) throws IOException {
+        write(row, null);
+    }
+
+    /** A row and its thumbnail (null: none). */
+    public void write(IndexRow row, byte[] thumbnail) throws IOException {
         spool.add(row.vector());
         rows.write(row);
+        thumbnails.add(thumbnail);
     }
 
     public long rows() {
@@ -158,6 +168,13 @@ public final class SegmentWriter implements Closeable {
             if (used.compressed()) {
                 files.add(upload(pqFile, PQ_FILE, ManifestFile.PQ, n));
             }
+            if (thumbnails.present() > 0) {
+                Path pack = tmp.resolve(THUMBNAILS_FILE);
+                try (OutputStream o = Files.newOutputStream(pack)) {
+                    thumbnails.writeTo(o);
+                }
+                files.add(upload(pack, THUMBNAILS_FILE, ManifestFile.THUMBNAILS, n));
+            }
             return new Written(new SegmentInfo(id, shard, n, used, millis), files);
         } finally {
             cleanUp();
@@ -186,6 +203,7 @@ public final class SegmentWriter implements Closeable {
     private void cleanUp() {
         try {
             spool.close();
+            thumbnails.close();
             try (var files = Files.list(tmp)) {
                 for (Path p : files.toList()) {
                     Files.deleteIfExists(p);

@@ -1,6 +1,7 @@
 package io.imgindex.format.segment;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.jbellis.jvector.graph.disk.OnDiskGraphIndex;
 import io.imgindex.format.GraphParams;
@@ -10,6 +11,7 @@ import io.imgindex.format.ModelInfo;
 import io.imgindex.format.Sha256;
 import java.io.IOException;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -58,6 +60,44 @@ class SegmentFilesTest {
             w.write(new IndexRow("id-" + i, "http://x/" + i, v[i], "m", 1, 1, "png", 1, "00", 0, null, Map.of()));
         }
         return w.finish();
+    }
+
+    @Test
+    void thumbnailsAreAPackOfTheSegmentsRowsReadOneByOne() throws IOException {
+        float[][] v = vectors(300, 3);
+        SegmentWriter w = SegmentWriter.open(
+                new LocalSegmentOutput(dir.resolve("idx")),
+                "run-s1-w0-0-1",
+                1,
+                new ModelInfo("m", DIM, ModelInfo.COSINE),
+                GraphParams.defaults(),
+                dir.resolve("tmp"),
+                2);
+        for (int i = 0; i < v.length; i++) {
+            // Every third row has none (an image the decoder gave no thumbnail).
+            byte[] thumb = i % 3 == 0 ? null : ("thumbnail of row " + i).getBytes(StandardCharsets.UTF_8);
+            w.write(
+                    new IndexRow("id-" + i, "http://x/" + i, v[i], "m", 1, 1, "png", 1, "00", 0, null, Map.of()),
+                    thumb);
+        }
+        SegmentWriter.Written written = w.finish();
+
+        assertThat(written.files()).extracting(ManifestFile::kind).containsExactly("rows", "graph", "thumbnails");
+        ManifestFile pack = written.files().get(2);
+        assertThat(pack.rows()).isEqualTo(300);
+        assertThat(Sha256.hex(Files.readAllBytes(file(pack)))).isEqualTo(pack.sha256());
+        try (ThumbnailPack.Reader r = ThumbnailPack.Reader.open(file(pack), 300)) {
+            assertThat(r.get(0)).isNull();
+            assertThat(new String(r.get(1), StandardCharsets.UTF_8)).isEqualTo("thumbnail of row 1");
+            assertThat(new String(r.get(299), StandardCharsets.UTF_8)).isEqualTo("thumbnail of row 299");
+            assertThatThrownBy(() -> r.get(300)).isInstanceOf(IndexOutOfBoundsException.class);
+        }
+        assertThatThrownBy(() -> ThumbnailPack.Reader.open(file(pack), 299)).isInstanceOf(IOException.class);
+        // Without thumbnails, no pack.
+        assertThat(write("run-s1-w0-0-2", vectors(10, 4), GraphParams.defaults())
+                        .files())
+                .extracting(ManifestFile::kind)
+                .containsExactly("rows", "graph");
     }
 
     Path file(ManifestFile f) {
