@@ -9,6 +9,7 @@ import io.imgindex.format.Manifest;
 import io.imgindex.format.ManifestFile;
 import io.imgindex.format.SegmentInfo;
 import io.imgindex.format.Table;
+import io.imgindex.format.segment.ThumbnailPack;
 import io.imgindex.item.Item;
 import io.imgindex.item.Status;
 import io.imgindex.output.CommitWrites;
@@ -45,7 +46,9 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.util.Collector;
 import org.apache.parquet.example.data.Group;
+import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.ParquetReader;
+import org.apache.parquet.hadoop.api.ReadSupport;
 import org.apache.parquet.hadoop.example.GroupReadSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,8 +78,13 @@ public final class CompactJob {
 
     private CompactJob() {}
 
-    /** One shard's merge: the segments (or version 1 files) it replaces. */
-    public record ShardPlan(int shard, List<String> segmentIds, List<String> rowFiles, long rows)
+    /**
+     * One shard's merge: the segments (or version 1 files) it replaces.
+     *
+     * @param thumbnailFiles beside each rows file, its segment's thumbnail pack, or "" when it has none
+     */
+    public record ShardPlan(
+            int shard, List<String> segmentIds, List<String> rowFiles, List<String> thumbnailFiles, long rows)
             implements Serializable {}
 
     /** What a compaction does, decided before the job starts. */
@@ -137,6 +145,7 @@ public final class CompactJob {
                     files.stream()
                             .map(f -> IndexLayout.rootRelative(base.generation(), f.path()))
                             .toList(),
+                    files.stream().map(f -> "").toList(),
                     files.stream().mapToLong(ManifestFile::rows).sum())));
             return new Plan(base, shards);
         }
@@ -149,15 +158,19 @@ public final class CompactJob {
         small.forEach((shard, segments) -> {
             if (segments.size() >= 2) {
                 List<String> files = new ArrayList<>();
+                List<String> thumbnails = new ArrayList<>();
                 for (SegmentInfo s : segments) {
+                    Map<String, ManifestFile> own = base.filesOf(s);
                     files.add(IndexLayout.rootRelative(
-                            base.generation(),
-                            base.filesOf(s).get(ManifestFile.ROWS).path()));
+                            base.generation(), own.get(ManifestFile.ROWS).path()));
+                    ManifestFile pack = own.get(ManifestFile.THUMBNAILS);
+                    thumbnails.add(pack == null ? "" : IndexLayout.rootRelative(base.generation(), pack.path()));
                 }
                 shards.add(new ShardPlan(
                         shard,
                         segments.stream().map(SegmentInfo::id).toList(),
                         files,
+                        thumbnails,
                         segments.stream().mapToLong(SegmentInfo::rows).sum()));
             }
         });
@@ -225,8 +238,12 @@ public final class CompactJob {
             env.setParallelism(parallelism);
             List<String[]> files = new ArrayList<>();
             for (ShardPlan s : plan.shards()) {
-                for (String f : s.rowFiles()) {
-                    files.add(new String[] {Integer.toString(s.shard()), f});
+                for (int f = 0; f < s.rowFiles().size(); f++) {
+                    files.add(new String[] {
+                        Integer.toString(s.shard()),
+                        s.rowFiles().get(f),
+                        s.thumbnailFiles().get(f)
+                    });
                 }
             }
             TypeInformation<Item> itemType = TypeInformation.of(Item.class);
@@ -328,18 +345,41 @@ public final class CompactJob {
             this.inBase = inBase;
         }
 
+        /**
+         * @param shardAndFile the shard, a rows file from the index root and, optionally, its segment's thumbnail
+         *     pack ("" for none), read row by row beside it
+         */
         @Override
         public void flatMap(String[] shardAndFile, Collector<Item> out) throws Exception {
             Path file = new Path(new Path(root), shardAndFile[1]);
+            ThumbnailPack.Sequential thumbnails = null;
             try (ParquetReader<Group> reader = new ParquetReader.Builder<Group>(new FlinkInputFile(file)) {
                 @Override
-                protected org.apache.parquet.hadoop.api.ReadSupport<Group> getReadSupport() {
+                protected ReadSupport<Group> getReadSupport() {
                     return new GroupReadSupport();
                 }
             }.build()) {
-                for (Group g; (g = reader.read()) != null; ) {
-                    out.collect(item(IndexRow.fromGroup(g)));
+                if (shardAndFile.length > 2 && !shardAndFile[2].isEmpty()) {
+                    Path pack = new Path(new Path(root), shardAndFile[2]);
+                    thumbnails =
+                            new ThumbnailPack.Sequential(pack.getFileSystem().open(pack), rowsOf(file));
                 }
+                for (Group g; (g = reader.read()) != null; ) {
+                    Item item = item(IndexRow.fromGroup(g));
+                    item.thumbnail = thumbnails == null ? null : thumbnails.next();
+                    out.collect(item);
+                }
+            } finally {
+                if (thumbnails != null) {
+                    thumbnails.close();
+                }
+            }
+        }
+
+        /** The rows of a Parquet file, from its footer. */
+        private static long rowsOf(Path file) throws IOException {
+            try (ParquetFileReader footer = ParquetFileReader.open(new FlinkInputFile(file))) {
+                return footer.getRecordCount();
             }
         }
 

@@ -47,6 +47,7 @@ public final class IndexJobConfig implements Serializable {
 
     private final String modelCache;
     private final DecodeOptions.Limits decodeLimits;
+    private final int thumbnailSize;
     private final int embedBatchSize;
     private final Duration embedMaxWait;
     private final int embedIntraOpThreads;
@@ -187,6 +188,7 @@ public final class IndexJobConfig implements Serializable {
         model = c.get(IndexOptions.MODEL);
         modelCache = c.getOptional(IndexOptions.MODEL_CACHE).orElse(null);
         decodeLimits = DecodeLimitOptions.limits(c);
+        thumbnailSize = within(c, IndexOptions.THUMBNAIL_SIZE, 0, DecodeOptions.MAX_THUMBNAIL_SIZE);
         embedBatchSize = c.get(IndexOptions.EMBED_BATCH_SIZE);
         embedMaxWait = c.get(IndexOptions.EMBED_MAX_WAIT);
         embedIntraOpThreads = c.get(IndexOptions.EMBED_INTRA_OP_THREADS);
@@ -467,7 +469,7 @@ public final class IndexJobConfig implements Serializable {
                         embedIntraOpThreads,
                         embedInterOpThreads,
                         embedDevice),
-                card.decodeOptions(decodeLimits),
+                card.decodeOptions(decodeLimits).withThumbnails(thumbnailSize),
                 nearDup,
                 nearDupNote,
                 segments);

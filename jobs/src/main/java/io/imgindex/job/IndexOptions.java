@@ -82,6 +82,13 @@ public final class IndexOptions {
             .withDescription("Where imported models are kept. Default: $IMGINDEX_MODEL_CACHE, else"
                     + " ~/.cache/imgindex/models.");
 
+    public static final Option<Integer> THUMBNAIL_SIZE = Options.key("thumbnail.size")
+            .intType()
+            .defaultValue(160)
+            .withDescription("The longest side, in pixels, of the thumbnail stored with each indexed item (a JPEG of"
+                    + " a few KB, made from the same decode; never larger than the image), which servers serve at"
+                    + " /v1/items/{id}/thumbnail. 0 stores none. At most 512.");
+
     public static final Option<Integer> PARALLELISM = Options.key("parallelism")
             .intType()
             .noDefaultValue()
@@ -455,6 +462,7 @@ public final class IndexOptions {
             OUTPUT,
             NAME,
             SHARDS,
+            THUMBNAIL_SIZE,
             MODEL,
             MODEL_CACHE,
             PARALLELISM,

@@ -173,19 +173,21 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
                     segments.buildThreads());
             openSegments.put(shard, segment);
         }
-        segment.write(new IndexRow(
-                item.id,
-                item.url,
-                item.vector,
-                item.modelId,
-                item.width,
-                item.height,
-                item.format,
-                item.bytes,
-                item.sha256,
-                item.timestampMillis,
-                item.source,
-                item.metadata));
+        segment.write(
+                new IndexRow(
+                        item.id,
+                        item.url,
+                        item.vector,
+                        item.modelId,
+                        item.width,
+                        item.height,
+                        item.format,
+                        item.bytes,
+                        item.sha256,
+                        item.timestampMillis,
+                        item.source,
+                        item.metadata),
+                item.thumbnail);
         if (segment.rows() >= segments.maxRows()) {
             finishSegment(openSegments.remove(shard));
         }

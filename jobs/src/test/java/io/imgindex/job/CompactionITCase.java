@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.imgindex.flags.Flags;
 import io.imgindex.format.Counts;
 import io.imgindex.format.GenerationReader;
+import io.imgindex.format.IndexColumns;
 import io.imgindex.format.IndexLayout;
 import io.imgindex.format.IndexRow;
 import io.imgindex.format.LatestPointer;
@@ -16,7 +17,10 @@ import io.imgindex.format.RunInfo;
 import io.imgindex.format.SegmentInfo;
 import io.imgindex.format.ShardAssignment;
 import io.imgindex.format.TableWriter;
+import io.imgindex.format.segment.ThumbnailPack;
 import io.imgindex.testing.TestImages;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +29,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import javax.imageio.ImageIO;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.parquet.io.LocalInputFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -77,6 +83,32 @@ class CompactionITCase {
         return rows;
     }
 
+    /** Every indexed row's thumbnail, by id, read from the segments' packs. */
+    static Map<String, byte[]> thumbnails(Path indexRoot, Manifest m) throws Exception {
+        Map<String, byte[]> out = new TreeMap<>();
+        Path gen = indexRoot.resolve(IndexLayout.generationDir(m.generation()));
+        for (SegmentInfo s : m.segments()) {
+            Map<String, ManifestFile> files = m.filesOf(s);
+            ManifestFile pack = files.get(ManifestFile.THUMBNAILS);
+            if (pack == null) {
+                continue;
+            }
+            IndexColumns cols = IndexColumns.read(
+                    new LocalInputFile(
+                            gen.resolve(files.get(ManifestFile.ROWS).path()).normalize()),
+                    m.model().dimension(),
+                    s.rows(),
+                    false);
+            try (ThumbnailPack.Reader r =
+                    ThumbnailPack.Reader.open(gen.resolve(pack.path()).normalize(), s.rows())) {
+                for (int i = 0; i < s.rows(); i++) {
+                    out.put(cols.id(i), r.get(i));
+                }
+            }
+        }
+        return out;
+    }
+
     @Test
     void mergesSmallSegmentsKeepingEveryRowThenRetentionDeletesOnlyWhatNoKeptGenerationLists() throws Exception {
         Path out = work.resolve("out");
@@ -84,6 +116,11 @@ class CompactionITCase {
         assertThat(before.segments().size()).as("39 rows, 5 to a segment").isGreaterThanOrEqualTo(8);
         GenerationReader reader = GenerationReader.open(out.toString(), "photos", new Configuration());
         Map<String, float[]> rowsBefore = rows(reader, before);
+        // The job stored a thumbnail of every indexed photo: a JPEG, 160 pixels on its longest side at most.
+        Map<String, byte[]> thumbnailsBefore = thumbnails(out.resolve("photos"), before);
+        assertThat(thumbnailsBefore.keySet()).isEqualTo(rowsBefore.keySet());
+        BufferedImage coffee = ImageIO.read(new ByteArrayInputStream(thumbnailsBefore.get("coffee")));
+        assertThat(Math.max(coffee.getWidth(), coffee.getHeight())).isEqualTo(160);
 
         CompactJob.Result r = compact(out, "--retain", "1");
         System.out.print(CompactJob.summary(r));
@@ -98,6 +135,10 @@ class CompactionITCase {
         assertThat(rowsAfter.keySet()).isEqualTo(rowsBefore.keySet());
         // The same vectors, stored and read back.
         rowsBefore.forEach((id, v) -> assertThat(rowsAfter.get(id)).containsExactly(v));
+        // Their thumbnails moved with them, byte for byte.
+        Map<String, byte[]> thumbnailsAfter = thumbnails(out.resolve("photos"), after);
+        assertThat(thumbnailsAfter.keySet()).isEqualTo(thumbnailsBefore.keySet());
+        thumbnailsBefore.forEach((id, t) -> assertThat(thumbnailsAfter.get(id)).isEqualTo(t));
         assertThat(reader.latest()).get().extracting(LatestPointer::generation).isEqualTo(after.generation());
 
         // Retention kept only the compacted generation: the old manifest and the merged segments are gone, the

@@ -68,6 +68,7 @@ public class DecodeFunction extends ProcessFunction<Item, Item> {
         item.width = image.width();
         item.height = image.height();
         item.pixels = decoded.modelInput();
+        item.thumbnail = image.thumbnail();
         decodedCount.inc();
         out.collect(item);
     }

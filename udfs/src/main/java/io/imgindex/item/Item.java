@@ -77,6 +77,9 @@ public class Item {
     /** The image resized to the model's input, RGB interleaved, row-major; cleared once embedded. */
     public byte[] pixels;
 
+    /** A small JPEG of the upright image (the job's {@code --thumbnail.size}), or null; a few KB, kept to the end. */
+    public byte[] thumbnail;
+
     // --- embed
     public float[] vector;
 
@@ -124,6 +127,7 @@ public class Item {
         message = why;
         content = null;
         pixels = null;
+        thumbnail = null;
         vector = null;
         timestampMillis = System.currentTimeMillis();
         return this;

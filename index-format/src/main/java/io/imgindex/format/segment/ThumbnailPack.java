@@ -1,7 +1,9 @@
 package io.imgindex.format.segment;
 
+import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.Closeable;
+import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -167,6 +169,53 @@ public final class ThumbnailPack {
         @Override
         public void close() throws IOException {
             file.close();
+        }
+    }
+
+    /**
+     * Reads a pack front to back, row by row, from any stream (a compaction reads a segment's rows and their
+     * thumbnails together from the store). Holds the offsets (8 bytes a row). Not thread-safe.
+     */
+    public static final class Sequential implements Closeable {
+        private final DataInputStream in;
+        private final long[] offsets;
+        private int next;
+
+        public Sequential(InputStream stream, long expectedRows) throws IOException {
+            this.in = new DataInputStream(new BufferedInputStream(stream, 1 << 16));
+            byte[] magic = new byte[MAGIC.length];
+            in.readFully(magic);
+            long n = in.readLong();
+            if (!Arrays.equals(magic, MAGIC) || n != expectedRows || n > Integer.MAX_VALUE - 1) {
+                throw new IOException("not a thumbnail pack of " + expectedRows + " rows");
+            }
+            offsets = new long[(int) n + 1];
+            for (int i = 0; i <= n; i++) {
+                offsets[i] = in.readLong();
+            }
+        }
+
+        /** The next row's thumbnail, or null when it has none. */
+        public byte[] next() throws IOException {
+            if (next >= offsets.length - 1) {
+                throw new IOException("the pack has no row " + next);
+            }
+            long length = offsets[next + 1] - offsets[next];
+            next++;
+            if (length < 0 || length > Integer.MAX_VALUE) {
+                throw new IOException("row " + (next - 1) + " has a broken range");
+            }
+            if (length == 0) {
+                return null;
+            }
+            byte[] b = new byte[(int) length];
+            in.readFully(b);
+            return b;
+        }
+
+        @Override
+        public void close() throws IOException {
+            in.close();
         }
     }
 
