@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -18,6 +20,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -94,7 +97,7 @@ class LauncherITCase {
         Run inspect = imgindex("inspect", "--index", out.toString(), "--name", "sample", "--similar", "coffee");
         assertThat(inspect.exit()).as(inspect.stderr()).isZero();
         assertThat(inspect.stdout())
-                .contains("verified 10 files")
+                .contains("verified 14 files")
                 .contains("coffee-copy              duplicate of coffee")
                 .contains("missing                  NOT_FOUND")
                 .contains("nearest neighbours of 'coffee'")
@@ -139,6 +142,16 @@ class LauncherITCase {
             assertThat(first.get("id").asText()).isEqualTo("coffee");
             assertThat(first.get("score").asDouble()).isGreaterThan(0.999);
             assertThat(first.get("duplicates").get(0).get("id").asText()).isEqualTo("coffee-copy");
+
+            // The job stored a thumbnail of every photo; the server serves it, whatever the photo's URL.
+            HttpResponse<byte[]> thumbnail = client.send(
+                    HttpRequest.newBuilder(URI.create(base + "/v1/items/coffee/thumbnail"))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(thumbnail.statusCode()).isEqualTo(200);
+            assertThat(thumbnail.headers().firstValue("content-type")).hasValue("image/jpeg");
+            BufferedImage small = ImageIO.read(new ByteArrayInputStream(thumbnail.body()));
+            assertThat(Math.max(small.getWidth(), small.getHeight())).isEqualTo(160);
 
             JsonNode similar = JSON.readTree(
                     get(client, base + "/v1/items/coffee/similar?k=3&filter=%7B%22license%22:%22CC0-1.0%22%7D")

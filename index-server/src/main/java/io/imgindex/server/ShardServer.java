@@ -155,6 +155,7 @@ public final class ShardServer implements AutoCloseable {
                 .add("POST", "/v1/items", "items_get", items::getMany)
                 .add("GET", "/v1/items/{id}", "item", items::get)
                 .add("GET", "/v1/items/{id}/similar", "similar", search::similar)
+                .add("GET", "/v1/items/{id}/thumbnail", "thumbnail", items::thumbnail)
                 .add("GET", "/v1/index", "index", new IndexInfoEndpoint(ctx)::get)
                 .addImmediate("GET", "/openapi.yaml", "openapi", OpenApi::serve)
                 .addImmediate("GET", "/healthz", "healthz", health::alive)

@@ -10,6 +10,8 @@ import io.imgindex.server.http.BrowseCursor;
 import io.imgindex.server.router.RouterServer;
 import io.imgindex.server.search.SeededVectors;
 import io.imgindex.server.search.VectorMath;
+import io.imgindex.testing.TestImages;
+import java.awt.Color;
 import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
@@ -89,13 +91,19 @@ class QueryApiITCase {
                                 0,
                                 null,
                                 Map.of()))),
-                new Configuration());
+                new Configuration(),
+                i -> i % 4 == 0 ? null : thumbnailOf(i));
         whole = RouterITCase.shardServer(dir, "0,1", "--cors-origins", "http://page.example");
         a = RouterITCase.shardServer(dir, "0");
         b = RouterITCase.shardServer(dir, "1");
         router = RouterITCase.router(a, b);
         server = new Http(whole.http().hostAndPort());
         viaRouter = new Http(router.http().hostAndPort());
+    }
+
+    /** Row i's thumbnail: a tiny JPEG of its own colour. */
+    static byte[] thumbnailOf(int i) {
+        return TestImages.encoded("jpg", 8 + i % 7, 6, new Color(i % 256, 80, 160));
     }
 
     @AfterAll
@@ -345,6 +353,36 @@ class QueryApiITCase {
         Http.Reply off = viaRouter.send(
                 HttpRequest.newBuilder(viaRouter.uri("/v1/index")).header("Origin", "http://page.example"));
         assertThat(off.headers().firstValue("access-control-allow-origin")).isEmpty();
+    }
+
+    @Test
+    void thumbnailsAreServedWithValidatorsAndListedInResults() {
+        for (Http http : List.of(server, viaRouter)) {
+            Http.Reply thumb = http.send(HttpRequest.newBuilder(http.uri("/v1/items/id-5/thumbnail")));
+            assertThat(thumb.status()).as(thumb.text()).isEqualTo(200);
+            assertThat(thumb.headers().firstValue("content-type")).hasValue("image/jpeg");
+            String etag = thumb.headers().firstValue("etag").orElseThrow();
+            byte[] body = http.bytes("/v1/items/id-5/thumbnail");
+            assertThat(body).isEqualTo(thumbnailOf(5));
+            Http.Reply again = http.send(
+                    HttpRequest.newBuilder(http.uri("/v1/items/id-5/thumbnail")).header("If-None-Match", etag));
+            assertThat(again.status()).isEqualTo(304);
+            // Row 4 has none; an unknown id is not found either.
+            assertThat(http.get("/v1/items/id-4/thumbnail").status()).isEqualTo(404);
+            assertThat(http.get("/v1/items/nope/thumbnail").status()).isEqualTo(404);
+            JsonNode item = ok(http.get("/v1/items/id-5")).json();
+            assertThat(item.get("thumbnail_url").asText()).isEqualTo("/v1/items/id-5/thumbnail");
+            float[] query = row(5);
+            JsonNode hit = ok(http.post(
+                            "/v1/search",
+                            "{\"vector\":" + Http.array(query)
+                                    + ",\"k\":1,\"mode\":\"exact\",\"fields\":[\"thumbnail_url\"]}"))
+                    .json()
+                    .get("results")
+                    .get(0);
+            assertThat(hit.get("id").asText()).isEqualTo("id-5");
+            assertThat(hit.get("thumbnail_url").asText()).isEqualTo("/v1/items/id-5/thumbnail");
+        }
     }
 
     @Test

@@ -60,17 +60,22 @@ public final class TestGenerations {
      * manifest.
      */
     public static Manifest write(Spec spec, Configuration conf) throws IOException {
-        return write(spec, conf, true, true, GraphParams.defaultPqSubspaces(spec.dimension()));
+        return write(spec, conf, true, true, GraphParams.defaultPqSubspaces(spec.dimension()), i -> null);
+    }
+
+    /** The same, row {@code i} with the thumbnail {@code thumbnails.apply(i)} (null: none). */
+    public static Manifest write(Spec spec, Configuration conf, IntFunction<byte[]> thumbnails) throws IOException {
+        return write(spec, conf, true, true, GraphParams.defaultPqSubspaces(spec.dimension()), thumbnails);
     }
 
     /** The same with {@code pqSubspaces} PQ subspaces for segments large enough (0: graphs walk full vectors). */
     public static Manifest write(Spec spec, Configuration conf, int pqSubspaces) throws IOException {
-        return write(spec, conf, true, true, pqSubspaces);
+        return write(spec, conf, true, true, pqSubspaces, i -> null);
     }
 
     /** Writes the generation in format version 1: flat index files, no graphs (servers build them at load). */
     public static Manifest writeFlat(Spec spec, Configuration conf) throws IOException {
-        return write(spec, conf, false, true, 0);
+        return write(spec, conf, false, true, 0, i -> null);
     }
 
     /**
@@ -78,7 +83,7 @@ public final class TestGenerations {
      * {@code spec}'s rows (their ids must differ from the base's): what a stream's next commit, or an append, makes.
      */
     public static Manifest writeOnTop(Spec spec, Manifest base, Configuration conf) throws IOException {
-        Manifest fresh = write(spec, conf, true, false, GraphParams.defaultPqSubspaces(spec.dimension()));
+        Manifest fresh = write(spec, conf, true, false, GraphParams.defaultPqSubspaces(spec.dimension()), i -> null);
         List<ManifestFile> files = new ArrayList<>();
         for (ManifestFile f : base.files()) {
             files.add(
@@ -138,7 +143,8 @@ public final class TestGenerations {
         }
     }
 
-    private static Manifest write(Spec spec, Configuration conf, boolean segmented, boolean publish, int pq)
+    private static Manifest write(
+            Spec spec, Configuration conf, boolean segmented, boolean publish, int pq, IntFunction<byte[]> thumbnails)
             throws IOException {
         URI base = spec.output().contains("://")
                 ? URI.create(spec.output() + "/")
@@ -198,7 +204,7 @@ public final class TestGenerations {
                             null,
                             meta);
                     if (segmented) {
-                        segment.write(row);
+                        segment.write(row, thumbnails.apply(i));
                     } else {
                         w.write(row);
                     }

@@ -6,6 +6,8 @@ import io.imgindex.server.load.LoadedIndex;
 import io.imgindex.server.search.MetadataFilter;
 import io.imgindex.server.search.Searcher;
 import io.imgindex.server.search.ShardIndex;
+import java.io.IOException;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -181,7 +183,41 @@ public final class ItemEndpoints {
         if (fields.contains(Searcher.Field.VECTOR)) {
             m.put("vector", shard.vector(ord));
         }
+        if (fields.contains(Searcher.Field.THUMBNAIL_URL)) {
+            m.put("thumbnail_url", shard.hasThumbnail(ord) ? thumbnailPath(id) : null);
+        }
         return m;
+    }
+
+    /**
+     * {@code GET /v1/items/{id}/thumbnail}: the indexed item's thumbnail (a small JPEG the job stored), with an
+     * {@code ETag} from the image's content hash, so browsers and caches ask again only when the image changed
+     * ({@code If-None-Match}: 304). 404 when the id is not an indexed item here or it has no thumbnail.
+     */
+    public Response thumbnail(Request r) throws IOException {
+        LoadedIndex index = ctx.ready();
+        String id = r.pathParams().get("id");
+        LoadedIndex.Location at = index.find(id)
+                .orElseThrow(() -> ApiException.notFound("no indexed item '" + id + "' in generation "
+                        + index.generation() + " (on the shards served here)"));
+        byte[] jpeg = at.shard().thumbnail(at.row());
+        if (jpeg == null) {
+            throw ApiException.notFound("item '" + id + "' has no thumbnail (indexed with --thumbnail.size 0, or"
+                    + " by a release before thumbnails)");
+        }
+        String etag = "\"" + at.shard().rows().sha256(at.row()) + "-" + jpeg.length + "\"";
+        Map<String, String> headers = Map.of("ETag", etag, "Cache-Control", "public, max-age=3600");
+        String ifNoneMatch = r.header("if-none-match");
+        if (ifNoneMatch != null
+                && (ifNoneMatch.equals(etag) || ifNoneMatch.strip().equals("*"))) {
+            return new Response(304, "image/jpeg", new byte[0], headers);
+        }
+        return new Response(200, "image/jpeg", jpeg, headers);
+    }
+
+    /** Where an item's thumbnail is served, relative to the server. */
+    static String thumbnailPath(String id) {
+        return "/v1/items/" + URLEncoder.encode(id, StandardCharsets.UTF_8).replace("+", "%20") + "/thumbnail";
     }
 
     /** An item as the item endpoints give it, or null when this server has no such id. */
@@ -210,6 +246,7 @@ public final class ItemEndpoints {
             if (vector) {
                 out.put("vector", at.get().shard().vector(i));
             }
+            out.put("thumbnail_url", at.get().shard().hasThumbnail(i) ? thumbnailPath(id) : null);
             return out;
         }
         DuplicateRow d = index.duplicates().get(id);

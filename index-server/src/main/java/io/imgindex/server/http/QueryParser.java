@@ -200,14 +200,16 @@ public final class QueryParser {
                 names.add(n.asText());
             }
         } else {
-            throw ApiException.badRequest("fields must be an array of names: metadata, duplicates, vector");
+            throw ApiException.badRequest(
+                    "fields must be an array of names: metadata, duplicates, vector, thumbnail_url");
         }
         EnumSet<Searcher.Field> out = EnumSet.noneOf(Searcher.Field.class);
         for (String n : names) {
             try {
                 out.add(Searcher.Field.valueOf(n.toUpperCase(Locale.ROOT)));
             } catch (IllegalArgumentException e) {
-                throw ApiException.badRequest("unknown field '" + n + "' (fields: metadata, duplicates, vector)");
+                throw ApiException.badRequest(
+                        "unknown field '" + n + "' (fields: metadata, duplicates, vector, thumbnail_url)");
             }
         }
         return out;

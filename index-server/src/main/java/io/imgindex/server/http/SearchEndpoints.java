@@ -150,6 +150,9 @@ public final class SearchEndpoints {
             if (h.vector() != null) {
                 m.put("vector", h.vector());
             }
+            if (h.thumbnail() != null) {
+                m.put("thumbnail_url", h.thumbnail() ? ItemEndpoints.thumbnailPath(h.id()) : null);
+            }
             results.add(m);
         }
         return results;

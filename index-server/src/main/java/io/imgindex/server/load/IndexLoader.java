@@ -271,10 +271,12 @@ public final class IndexLoader {
         Path rows = cache.local(reader, m, rowsFile);
         Path graph = cache.local(reader, m, graphFile);
         Path pq = pqFile == null ? null : cache.local(reader, m, pqFile);
+        ManifestFile thumbnailsFile = files.get(ManifestFile.THUMBNAILS);
+        Path thumbnails = thumbnailsFile == null ? null : cache.local(reader, m, thumbnailsFile);
         int dimension = m.model().dimension();
         IndexColumns cols = IndexColumns.read(new LocalInputFile(rows), dimension, s.rows(), false);
         SegmentGraph opened = SegmentGraph.open(graph, pq, s.rows(), dimension);
-        return new MappedSegment(s.id(), cols, opened, graphFile.bytes());
+        return new MappedSegment(s.id(), cols, opened, graphFile.bytes(), thumbnails);
     }
 
     private record Duplicates(Map<String, List<DuplicateRow>> of, Map<String, DuplicateRow> byId) {}

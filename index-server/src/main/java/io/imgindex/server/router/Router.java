@@ -425,6 +425,29 @@ final class Router {
         return new Response(res.statusCode(), "application/json", res.body(), Map.of());
     }
 
+    /**
+     * {@code GET /v1/items/{id}/thumbnail}, forwarded to the owner as it is: the JPEG (or its error) with its
+     * validators, and a client's {@code If-None-Match} passed on, so a 304 comes through.
+     */
+    Response thumbnail(Request r) {
+        String id = r.pathParams().get("id");
+        HttpRequest.Builder ask = backends.request(directory.owner(id), "/v1/items/" + enc(id) + "/thumbnail")
+                .GET();
+        if (r.header("if-none-match") != null) {
+            ask.header("If-None-Match", r.header("if-none-match"));
+        }
+        HttpResponse<byte[]> res = backends.call(ask.build());
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (String h : List.of("ETag", "Cache-Control")) {
+            res.headers().firstValue(h).ifPresent(v -> headers.put(h, v));
+        }
+        return new Response(
+                res.statusCode(),
+                res.headers().firstValue("Content-Type").orElse("application/octet-stream"),
+                res.body(),
+                headers);
+    }
+
     /** {@code GET /v1/items/{id}}, forwarded to the owner. */
     Response item(Request r) {
         return forwardToOwner(r, "/v1/items/" + enc(r.pathParams().get("id")) + query(r));

@@ -58,6 +58,7 @@ public final class RouterServer implements AutoCloseable {
                 .add("POST", "/v1/items", "items_get", router::items)
                 .add("GET", "/v1/items/{id}", "item", router::item)
                 .add("GET", "/v1/items/{id}/similar", "similar", router::similar)
+                .add("GET", "/v1/items/{id}/thumbnail", "thumbnail", router::thumbnail)
                 .add("GET", "/v1/index", "index", r -> Response.json(directory.describe()))
                 .addImmediate("GET", "/openapi.yaml", "openapi", OpenApi::serve)
                 .addImmediate("GET", "/healthz", "healthz", r -> Response.json(Map.of("status", "alive")))

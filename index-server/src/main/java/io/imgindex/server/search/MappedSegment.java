@@ -13,6 +13,9 @@ import io.github.jbellis.jvector.vector.types.VectorTypeSupport;
 import io.imgindex.format.IndexColumns;
 import io.imgindex.format.segment.MappedFloats;
 import io.imgindex.format.segment.SegmentGraph;
+import io.imgindex.format.segment.ThumbnailPack;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
@@ -53,6 +56,7 @@ public final class MappedSegment implements Segment {
     private final DotKernel kernel = DotKernel.best();
     private final long mappedBytes;
     private final ConcurrentLinkedQueue<GraphSearcher> searchers = new ConcurrentLinkedQueue<>();
+    private final Path thumbnails;
 
     /**
      * @param rows the segment's rows, read without their vectors
@@ -60,6 +64,14 @@ public final class MappedSegment implements Segment {
      * @param mappedBytes the size of what is mapped (the graph file)
      */
     public MappedSegment(String id, IndexColumns rows, SegmentGraph files, long mappedBytes) {
+        this(id, rows, files, mappedBytes, null);
+    }
+
+    /**
+     * @param thumbnails the segment's thumbnail pack in the local cache (kept there while a served generation
+     *     lists it), or null
+     */
+    public MappedSegment(String id, IndexColumns rows, SegmentGraph files, long mappedBytes, Path thumbnails) {
         if (rows.size() != files.vectors().rows()) {
             throw new IllegalArgumentException("segment " + id + " has " + rows.size() + " rows and "
                     + files.vectors().rows() + " vectors");
@@ -72,6 +84,7 @@ public final class MappedSegment implements Segment {
         this.ordinals = Segment.ordinals(rows);
         this.numbers = Segment.numbers(rows);
         this.mappedBytes = mappedBytes;
+        this.thumbnails = thumbnails;
         MappedFloats v = vectors;
         int n = rows.size();
         this.scanner = new ExactScanner(
@@ -97,6 +110,22 @@ public final class MappedSegment implements Segment {
     @Override
     public String id() {
         return id;
+    }
+
+    @Override
+    public boolean hasThumbnails() {
+        return thumbnails != null;
+    }
+
+    /** Opened for each request: a pack costs no file handle while nobody asks for its thumbnails. */
+    @Override
+    public byte[] thumbnail(int ord) throws IOException {
+        if (thumbnails == null) {
+            return null;
+        }
+        try (ThumbnailPack.Reader r = ThumbnailPack.Reader.open(thumbnails, rows.size())) {
+            return r.get(ord);
+        }
     }
 
     @Override

@@ -40,7 +40,9 @@ public final class Searcher {
         /** The metadata columns. */
         METADATA,
         /** The duplicates recorded for it (near and exact, with their similarity and how they were decided). */
-        DUPLICATES;
+        DUPLICATES,
+        /** Where its thumbnail is served, when it has one. */
+        THUMBNAIL_URL;
 
         /** The fields of a result when a request names none. */
         public static final Set<Field> DEFAULT = Set.of(METADATA);
@@ -96,6 +98,7 @@ public final class Searcher {
      * @param metadata its metadata, or null when not asked for
      * @param duplicates its recorded duplicates, or null when not asked for
      * @param vector its stored vector, or null when not asked for
+     * @param thumbnail whether its segment has thumbnails, or null when not asked for
      */
     public record Hit(
             String id,
@@ -104,7 +107,8 @@ public final class Searcher {
             int shard,
             Map<String, String> metadata,
             List<DuplicateRow> duplicates,
-            float[] vector) {}
+            float[] vector,
+            Boolean thumbnail) {}
 
     private final ExecutorService shardPool;
 
@@ -178,7 +182,8 @@ public final class Searcher {
                     e.shard(),
                     f.contains(Field.METADATA) ? shard.rows().metadata(e.ord()) : null,
                     f.contains(Field.DUPLICATES) ? index.duplicatesOf().getOrDefault(id, List.of()) : null,
-                    f.contains(Field.VECTOR) ? shard.vector(e.ord()) : null));
+                    f.contains(Field.VECTOR) ? shard.vector(e.ord()) : null,
+                    f.contains(Field.THUMBNAIL_URL) ? shard.hasThumbnail(e.ord()) : null));
         }
         return hits;
     }

@@ -1,6 +1,7 @@
 package io.imgindex.server.search;
 
 import io.imgindex.format.IndexColumns;
+import java.io.IOException;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +29,16 @@ public interface Segment {
     float[] vector(int ord);
 
     boolean hasGraph();
+
+    /** Whether the segment came with thumbnails (a row may still have none). */
+    default boolean hasThumbnails() {
+        return false;
+    }
+
+    /** A row's thumbnail (a JPEG), or null when it has none. */
+    default byte[] thumbnail(int ord) throws IOException {
+        return null;
+    }
 
     /** Exact top-k, among the rows {@code accept} lets through if given. */
     TopK exact(float[] query, int k, BitSet accept) throws InterruptedException;

@@ -1,6 +1,7 @@
 package io.imgindex.server.search;
 
 import io.imgindex.format.IndexColumns;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -98,6 +99,17 @@ public final class ShardIndex {
     public float[] vector(int ord) {
         int s = segmentOf(ord);
         return segments.get(s).vector(ord - starts[s]);
+    }
+
+    /** Whether a row's segment has thumbnails. */
+    public boolean hasThumbnail(int ord) {
+        return segments.get(segmentOf(ord)).hasThumbnails();
+    }
+
+    /** A row's thumbnail (a JPEG), or null when it has none. */
+    public byte[] thumbnail(int ord) throws IOException {
+        int s = segmentOf(ord);
+        return segments.get(s).thumbnail(ord - starts[s]);
     }
 
     private int segmentOf(int ord) {
