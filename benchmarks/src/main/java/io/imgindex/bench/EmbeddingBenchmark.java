@@ -59,6 +59,27 @@ public final class EmbeddingBenchmark {
             return rate(count, t);
         });
         System.out.printf("decode + resize alone (1 thread):   %8.1f images/s%n", decode);
+        // The job's decode also makes the stored thumbnail (--thumbnail.size, 160 by default): its cost.
+        ImageEmbedder withThumbnails = ImageEmbedder.decodeOnly(
+                card.decodeOptions(DecodeOptions.Limits.defaults()).withThumbnails(160));
+        long[] thumbnailBytes = {0, 0};
+        double decodeAndThumbnail = median(() -> {
+            long t = System.nanoTime();
+            for (int i = 0; i < count; i++) {
+                byte[] thumb = withThumbnails
+                        .decode(files.get(i % files.size()))
+                        .image()
+                        .thumbnail();
+                thumbnailBytes[0] += thumb == null ? 0 : thumb.length;
+                thumbnailBytes[1]++;
+            }
+            return rate(count, t);
+        });
+        System.out.printf(
+                "decode + resize + 160 px thumbnail:  %8.1f images/s (%.2fx the time; thumbnails %.1f KB on average)%n",
+                decodeAndThumbnail,
+                decode / decodeAndThumbnail,
+                thumbnailBytes[0] / 1024.0 / Math.max(1, thumbnailBytes[1]));
         System.out.println();
         System.out.println("batch | model alone img/s | whole function img/s | overhead (whole time / model time)");
         try (EmbeddingModel m = EmbeddingModel.load(model.dir(), card, 0, 0)) {

@@ -37,8 +37,8 @@ import java.util.stream.Stream;
  * other, as long as both together. Also: the bytes the process wrote besides the index (shuffle and sort spills,
  * logs; from {@code /proc/self/io}), per image, against the encoded images' size.
  *
- * <p>{@code benchmarks/run IngestBenchmark [URLS] [PARALLELISM] [MODEL]}: 3000 URLs, parallelism 2 and the default
- * model by default.
+ * <p>{@code benchmarks/run IngestBenchmark [URLS] [PARALLELISM] [MODEL] [THUMBNAIL_SIZE]}: 3000 URLs, parallelism 2,
+ * the default model and the job's default thumbnails (160 px; 0 for none) by default.
  */
 public final class IngestBenchmark {
 
@@ -46,6 +46,9 @@ public final class IngestBenchmark {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 3000;
         int parallelism = args.length > 1 ? Integer.parseInt(args[1]) : 2;
         String modelId = args.length > 2 ? args[2] : ModelCatalog.DEFAULT;
+        String thumbnailSize = args.length > 3
+                ? args[3]
+                : IndexOptions.THUMBNAIL_SIZE.defaultValue().toString();
         List<byte[]> photos = new ArrayList<>();
         try (Stream<Path> list = Files.list(Paths.get("sample-data", "images"))) {
             // JPEGs only: a decoder ignores bytes after a JPEG's end marker, not after every format's end.
@@ -87,20 +90,23 @@ public final class IngestBenchmark {
                         "--parallelism",
                         Integer.toString(parallelism),
                         "--allow-network",
-                        "127.0.0.1/32"
+                        "127.0.0.1/32",
+                        "--thumbnail.size",
+                        thumbnailSize
                     },
                     IndexOptions.ALL);
             IndexJobConfig config = IndexJobConfig.from(flags.options());
             JobModel resolved = config.resolveModel();
             Machine.print(String.format(
                     "ingest benchmark: %,d loopback URLs (%d sample photos, %.1f KiB each on average), model %s,"
-                            + " parallelism %d, embedding batch %d",
+                            + " parallelism %d, embedding batch %d, thumbnails %s px",
                     n,
                     photos.size(),
                     encodedBytes / 1024.0 / n,
                     resolved.card().id(),
                     parallelism,
-                    resolved.embed().batchSize()));
+                    resolved.embed().batchSize(),
+                    thumbnailSize));
 
             double fetchDecode = fetchAndDecode(config, resolved, urls, parallelism);
             System.out.printf("fetch and decode alone: %.1f s (%.1f images/s)%n", fetchDecode, n / fetchDecode);
