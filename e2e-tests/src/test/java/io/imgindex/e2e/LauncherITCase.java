@@ -70,9 +70,9 @@ class LauncherITCase {
                 Files.readString(stderr, StandardCharsets.UTF_8));
     }
 
-    /** The quick start's first command: the sample photos into {@code out}, index 'sample'. */
-    static Run indexSample(Path out) throws IOException, InterruptedException {
-        return imgindex(
+    /** The quick start's first command: the sample photos into {@code out}, index 'sample'; more flags after. */
+    static Run indexSample(Path out, String... more) throws IOException, InterruptedException {
+        List<String> args = new ArrayList<>(List.of(
                 "index",
                 "--input",
                 "sample-data/photos.csv",
@@ -81,7 +81,9 @@ class LauncherITCase {
                 "--output",
                 out.toString(),
                 "--name",
-                "sample");
+                "sample"));
+        args.addAll(List.of(more));
+        return imgindex(args.toArray(new String[0]));
     }
 
     @Test

@@ -14,6 +14,7 @@ import io.imgindex.server.http.IndexInfoEndpoint;
 import io.imgindex.server.http.ItemEndpoints;
 import io.imgindex.server.http.Metrics;
 import io.imgindex.server.http.OpenApi;
+import io.imgindex.server.http.PageEndpoints;
 import io.imgindex.server.http.QueryParser;
 import io.imgindex.server.http.Request;
 import io.imgindex.server.http.Response;
@@ -157,6 +158,8 @@ public final class ShardServer implements AutoCloseable {
                 .add("GET", "/v1/items/{id}/similar", "similar", search::similar)
                 .add("GET", "/v1/items/{id}/thumbnail", "thumbnail", items::thumbnail)
                 .add("GET", "/v1/index", "index", new IndexInfoEndpoint(ctx)::get)
+                .addImmediate("GET", "/", "page", PageEndpoints::index)
+                .addImmediate("GET", "/page/{file}", "page_asset", PageEndpoints::asset)
                 .addImmediate("GET", "/openapi.yaml", "openapi", OpenApi::serve)
                 .addImmediate("GET", "/healthz", "healthz", health::alive)
                 .addImmediate("GET", "/readyz", "readyz", health::ready)

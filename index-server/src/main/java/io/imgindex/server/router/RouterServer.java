@@ -5,6 +5,7 @@ import io.imgindex.server.ServerConfig;
 import io.imgindex.server.http.Json;
 import io.imgindex.server.http.Metrics;
 import io.imgindex.server.http.OpenApi;
+import io.imgindex.server.http.PageEndpoints;
 import io.imgindex.server.http.Response;
 import io.imgindex.server.http.Routes;
 import java.util.Map;
@@ -60,6 +61,8 @@ public final class RouterServer implements AutoCloseable {
                 .add("GET", "/v1/items/{id}/similar", "similar", router::similar)
                 .add("GET", "/v1/items/{id}/thumbnail", "thumbnail", router::thumbnail)
                 .add("GET", "/v1/index", "index", r -> Response.json(directory.describe()))
+                .addImmediate("GET", "/", "page", PageEndpoints::index)
+                .addImmediate("GET", "/page/{file}", "page_asset", PageEndpoints::asset)
                 .addImmediate("GET", "/openapi.yaml", "openapi", OpenApi::serve)
                 .addImmediate("GET", "/healthz", "healthz", r -> Response.json(Map.of("status", "alive")))
                 .addImmediate(

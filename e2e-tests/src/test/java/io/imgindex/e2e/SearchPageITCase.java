@@ -1,0 +1,224 @@
+package io.imgindex.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.imgindex.flags.Flags;
+import io.imgindex.server.ServeOptions;
+import io.imgindex.server.ServerConfig;
+import io.imgindex.server.ShardServer;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.logging.Level;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TimeoutException;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The search page in a real browser (Debian's headless Chromium, driven by its chromedriver) against a shard server
+ * on a free port over the sample photos indexed by {@code bin/imgindex}: a search by uploading a photo, a click on
+ * a result that opens its duplicate group, a search by it, a filter, the about panel, a phone-sized window, no
+ * console errors, an accessible name on every control. Screenshots go to {@code target/screenshots/} for a person
+ * to look at.
+ */
+class SearchPageITCase {
+
+    static final Path CHROMIUM = Paths.get("/usr/bin/chromium");
+    static final Path CHROMEDRIVER = Paths.get("/usr/bin/chromedriver");
+    static final Path SCREENSHOTS = Paths.get("target", "screenshots");
+
+    @TempDir
+    static Path work;
+
+    static ShardServer server;
+    static ChromeDriver browser;
+    static String base;
+
+    @BeforeAll
+    static void start() throws Exception {
+        assertThat(CHROMIUM)
+                .as("the page test needs Debian's chromium and chromium-driver (bin/test installs them as root)")
+                .isExecutable();
+        assertThat(CHROMEDRIVER).isExecutable();
+        Path out = work.resolve("indexes");
+        LauncherITCase.Run index = LauncherITCase.indexSample(out, "--model", "imgindex-thumb-v1");
+        assertThat(index.exit()).as(index.stderr()).isZero();
+        server = ShardServer.start(
+                ServerConfig.from(Flags.parse(
+                                new String[] {
+                                    "--index", out.toString(), "--name", "sample", "--port", "0", "--host", "127.0.0.1"
+                                },
+                                ServeOptions.ALL)
+                        .options()),
+                Map.of(),
+                null);
+        base = "http://" + server.http().hostAndPort();
+
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        // As the machine's notes say: headless, and nothing that reaches for the network on its own.
+        options.addArguments(
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--user-data-dir=" + Files.createDirectories(work.resolve("chromium-profile")));
+        LoggingPreferences logs = new LoggingPreferences();
+        logs.enable(LogType.BROWSER, Level.ALL);
+        options.setCapability("goog:loggingPrefs", logs);
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(CHROMEDRIVER.toFile())
+                .usingAnyFreePort()
+                .build();
+        browser = new ChromeDriver(service, options);
+        browser.manage().window().setSize(new Dimension(1280, 900));
+        Files.createDirectories(SCREENSHOTS);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (browser != null) {
+            browser.quit();
+        }
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    /** Waits for a condition on the page; on timeout, fails with what the page says and its console. */
+    static void waitFor(String what, Function<WebDriver, Boolean> condition) {
+        waitFor(what, Duration.ofSeconds(30), condition);
+    }
+
+    static void waitFor(String what, Duration timeout, Function<WebDriver, Boolean> condition) {
+        try {
+            new WebDriverWait(browser, timeout).until(condition::apply);
+        } catch (TimeoutException e) {
+            throw new AssertionError("timed out waiting for " + what + "; summary: '"
+                    + browser.findElement(By.id("summary")).getText() + "', status: '"
+                    + browser.findElement(By.id("status")).getText() + "', console: "
+                    + browser.manage().logs().get(LogType.BROWSER).getAll());
+        }
+    }
+
+    static void screenshot(String name) throws Exception {
+        Files.copy(
+                browser.getScreenshotAs(OutputType.FILE).toPath(),
+                SCREENSHOTS.resolve(name + ".png"),
+                StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    static List<WebElement> results() {
+        return browser.findElements(By.cssSelector("#results .result"));
+    }
+
+    static Object js(String script, Object... args) {
+        return ((JavascriptExecutor) browser).executeScript(script, args);
+    }
+
+    @Test
+    void searchesByUploadClickAndFilterAsAPersonWould() throws Exception {
+        browser.get(base + "/");
+        waitFor(
+                "the index's summary",
+                b -> b.findElement(By.id("summary")).getText().contains("generation 1"));
+        assertThat(browser.findElement(By.id("summary")).getText()).contains("39 items");
+
+        // Search by picking a photo: the same photo comes first, its thumbnail shown.
+        File coffee =
+                LauncherITCase.ROOT.resolve("sample-data/images/coffee.jpg").toFile();
+        browser.findElement(By.id("file")).sendKeys(coffee.getAbsolutePath());
+        waitFor(
+                "results for the upload",
+                b -> b.findElement(By.id("status")).getText().contains("results for the image"));
+        assertThat(results()).hasSize(24);
+        WebElement first = results().get(0);
+        assertThat(first.getAttribute("data-id")).isEqualTo("coffee");
+        assertThat(first.getText()).contains("1 duplicate");
+        waitFor("the first thumbnail", b -> (Boolean) js(
+                "const i = document.querySelector('#results .result img'); return i.complete && i.naturalWidth > 0;"));
+        assertThat(first.findElement(By.tagName("img")).getAttribute("src")).endsWith("/v1/items/coffee/thumbnail");
+        screenshot("1-search-by-upload");
+
+        // Click it: its duplicate group opens beside the results.
+        first.click();
+        waitFor("the detail panel", b -> b.findElement(By.id("detail")).isDisplayed());
+        WebElement detail = browser.findElement(By.id("detail"));
+        waitFor("the duplicate group", b -> detail.getText().contains("coffee-copy"));
+        assertThat(detail.getText())
+                .contains("Duplicate group: 1 recorded duplicate")
+                .contains("coffee-copy — exact copy (same bytes), similarity 1.000");
+        screenshot("2-duplicate-group");
+
+        // Search by it: the item itself is left out.
+        browser.findElement(By.id("similar-button")).click();
+        waitFor(
+                "results similar to coffee",
+                b -> b.findElement(By.id("status")).getText().contains("similar to coffee"));
+        assertThat(results()).isNotEmpty().noneMatch(r -> "coffee".equals(r.getAttribute("data-id")));
+
+        // A filter from the index's metadata columns, then a search typed and submitted from the keyboard.
+        WebElement licence = browser.findElement(By.id("f-license"));
+        licence.sendKeys("CC0-1.0");
+        WebElement id = browser.findElement(By.id("item-id"));
+        id.clear();
+        id.sendKeys("water-drop", Keys.ENTER);
+        waitFor(
+                "filtered results",
+                b -> b.findElement(By.id("status")).getText().contains("similar to water-drop"));
+        assertThat(results()).isNotEmpty().allMatch(r -> r.getText().contains("license: CC0-1.0"));
+        screenshot("3-filtered");
+
+        // The about panel: the generation, its counts and its failures by reason.
+        browser.findElement(By.cssSelector("#about summary")).click();
+        assertThat(browser.findElement(By.id("about-facts")).getText())
+                .contains("generation")
+                .contains("failed: NOT_FOUND")
+                .contains("imgindex-thumb-v1");
+        // The admin form stays disabled without a token.
+        assertThat(browser.findElement(By.id("switch-button")).isEnabled()).isFalse();
+
+        // Every control has an accessible name.
+        Object unnamed = js("return [...document.querySelectorAll('input, button, select, [role=button]')]"
+                + ".filter(e => !(e.getAttribute('aria-label') || (e.labels && e.labels.length)"
+                + " || e.textContent.trim())).map(e => e.id || e.outerHTML.slice(0, 60));");
+        assertThat((List<?>) unnamed).as("controls without an accessible name").isEmpty();
+
+        // Readable on a phone: nothing wider than the screen.
+        browser.manage().window().setSize(new Dimension(390, 844));
+        waitFor("a page as narrow as the phone", b ->
+                (Boolean) js("return document.documentElement.scrollWidth <= window.innerWidth + 1;"));
+        screenshot("4-phone");
+
+        List<LogEntry> errors = browser.manage().logs().get(LogType.BROWSER).getAll().stream()
+                .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue())
+                .toList();
+        assertThat(errors).as("console errors").isEmpty();
+    }
+}
