@@ -66,14 +66,38 @@ public final class SegmentCache {
         this.dir = dir.toAbsolutePath();
         this.blobs = this.dir.resolve("blobs");
         this.verified = this.dir.resolve("verified");
-        this.tmp = this.dir.resolve("tmp");
+        // Servers may share a cache folder (shard servers on one host): each writes in a folder of its own, and
+        // removes only what is old enough to be a dead process's unfinished download.
+        Path allTmp = this.dir.resolve("tmp");
+        this.tmp = allTmp.resolve(UUID.randomUUID().toString());
         this.maxBytes = maxBytes;
         Files.createDirectories(blobs);
         Files.createDirectories(verified);
         Files.createDirectories(tmp);
-        try (var leftovers = Files.list(tmp)) {
+        removeStale(allTmp, System.currentTimeMillis() - STALE_TMP.toMillis());
+    }
+
+    /** How old an unfinished download must be before a starting server removes it. */
+    static final java.time.Duration STALE_TMP = java.time.Duration.ofDays(1);
+
+    private static void removeStale(Path allTmp, long before) throws IOException {
+        try (var leftovers = Files.list(allTmp)) {
             for (Path p : leftovers.toList()) {
-                Files.deleteIfExists(p); // downloads a previous process did not finish
+                try {
+                    if (Files.getLastModifiedTime(p).toMillis() >= before) {
+                        continue;
+                    }
+                    if (Files.isDirectory(p)) {
+                        try (var inside = Files.list(p)) {
+                            for (Path f : inside.toList()) {
+                                Files.deleteIfExists(f);
+                            }
+                        }
+                    }
+                    Files.deleteIfExists(p); // a download a process that ended long ago did not finish
+                } catch (IOException e) {
+                    // Another server removed it first, or is using it: leave it.
+                }
             }
         }
     }
