@@ -99,7 +99,7 @@ class LauncherITCase {
         Run inspect = imgindex("inspect", "--index", out.toString(), "--name", "sample", "--similar", "coffee");
         assertThat(inspect.exit()).as(inspect.stderr()).isZero();
         assertThat(inspect.stdout())
-                .contains("verified 14 files")
+                .contains("verified 15 files")
                 .contains("coffee-copy              duplicate of coffee")
                 .contains("missing                  NOT_FOUND")
                 .contains("nearest neighbours of 'coffee'")
@@ -154,6 +154,13 @@ class LauncherITCase {
             assertThat(thumbnail.headers().firstValue("content-type")).hasValue("image/jpeg");
             BufferedImage small = ImageIO.read(new ByteArrayInputStream(thumbnail.body()));
             assertThat(Math.max(small.getWidth(), small.getHeight())).isEqualTo(160);
+            // A duplicate's too.
+            HttpResponse<byte[]> copy = client.send(
+                    HttpRequest.newBuilder(URI.create(base + "/v1/items/coffee-copy/thumbnail"))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(copy.statusCode()).isEqualTo(200);
+            assertThat(copy.body()).isEqualTo(thumbnail.body());
 
             JsonNode similar = JSON.readTree(
                     get(client, base + "/v1/items/coffee/similar?k=3&filter=%7B%22license%22:%22CC0-1.0%22%7D")

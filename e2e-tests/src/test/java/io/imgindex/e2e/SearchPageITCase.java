@@ -174,6 +174,12 @@ class SearchPageITCase {
         assertThat(detail.getText())
                 .contains("Duplicate group: 1 recorded duplicate")
                 .contains("coffee-copy — exact copy (same bytes), similarity 1.000");
+        // The duplicate's own thumbnail, which the job stored too.
+        waitFor(
+                "the duplicate's thumbnail",
+                b -> (Boolean)
+                        js(
+                                "const i = document.querySelector('#detail li.dup img'); return !!i && i.complete && i.naturalWidth > 0;"));
         screenshot("2-duplicate-group");
 
         // Search by it: the item itself is left out.

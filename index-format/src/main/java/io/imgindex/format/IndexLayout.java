@@ -177,4 +177,15 @@ public final class IndexLayout {
         }
         return name;
     }
+
+    /**
+     * The thumbnail pack beside a duplicates file: {@code part-….parquet} has {@code part-….thumbnails.bin}, row
+     * by row (kind {@code thumbnails} in the manifest).
+     */
+    public static String thumbnailsBeside(String parquetPath) {
+        if (!parquetPath.endsWith(".parquet")) {
+            throw new IllegalArgumentException("not a Parquet file: " + parquetPath);
+        }
+        return parquetPath.substring(0, parquetPath.length() - ".parquet".length()) + ".thumbnails.bin";
+    }
 }

@@ -119,6 +119,15 @@ public record Manifest(
                 .toList();
     }
 
+    /** The thumbnail pack beside a duplicates file, if the job wrote one. */
+    public java.util.Optional<ManifestFile> thumbnailsBeside(ManifestFile rowsFile) {
+        String path = IndexLayout.thumbnailsBeside(rowsFile.path());
+        return files.stream()
+                .filter(f ->
+                        ManifestFile.THUMBNAILS.equals(f.kind()) && f.path().equals(path))
+                .findFirst();
+    }
+
     /** The files of one segment, by kind. */
     public Map<String, ManifestFile> filesOf(SegmentInfo segment) {
         Map<String, ManifestFile> out = new TreeMap<>();

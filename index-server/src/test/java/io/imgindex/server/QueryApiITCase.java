@@ -367,8 +367,9 @@ class QueryApiITCase {
             Http.Reply again = http.send(
                     HttpRequest.newBuilder(http.uri("/v1/items/id-5/thumbnail")).header("If-None-Match", etag));
             assertThat(again.status()).isEqualTo(304);
-            // Row 4 has none; an unknown id is not found either.
+            // Row 4 has none, nor does this duplicate (its file has no pack); an unknown id is not found either.
             assertThat(http.get("/v1/items/id-4/thumbnail").status()).isEqualTo(404);
+            assertThat(server.get("/v1/items/copy-of-5/thumbnail").text()).contains("has no thumbnail");
             assertThat(http.get("/v1/items/nope/thumbnail").status()).isEqualTo(404);
             JsonNode item = ok(http.get("/v1/items/id-5")).json();
             assertThat(item.get("thumbnail_url").asText()).isEqualTo("/v1/items/id-5/thumbnail");

@@ -5,14 +5,20 @@ import io.imgindex.format.FailureRow;
 import io.imgindex.format.IndexLayout;
 import io.imgindex.format.IndexRow;
 import io.imgindex.format.ManifestFile;
+import io.imgindex.format.Sha256;
 import io.imgindex.format.ShardAssignment;
 import io.imgindex.format.Table;
 import io.imgindex.format.TableWriter;
 import io.imgindex.format.segment.SegmentWriter;
+import io.imgindex.format.segment.ThumbnailPack;
 import io.imgindex.item.Item;
 import io.imgindex.item.Progress;
 import io.imgindex.item.Status;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -118,7 +124,10 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
             case DUPLICATE:
                 duplicateCount.inc();
                 report.duplicatesByMatch.merge(item.match, 1L, Long::sum);
-                this.<DuplicateRow>file(Table.DUPLICATES, -1)
+                OpenFile duplicates = openFile(Table.DUPLICATES, -1);
+                duplicates.thumbnails.add(item.thumbnail);
+                duplicates
+                        .<DuplicateRow>writer()
                         .write(new DuplicateRow(
                                 item.id,
                                 item.url,
@@ -244,7 +253,7 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
     /** Finishes the open files and sends what this task wrote since its last report. */
     private void emitReport(long checkpointId) throws IOException {
         for (OpenFile f : open.values()) {
-            finished.add(f.finish());
+            finished.addAll(f.finish());
         }
         open.clear();
         for (SegmentWriter segment : openSegments.values()) {
@@ -287,12 +296,15 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
             }
         }
         for (String key : full) {
-            finished.add(open.remove(key).finish());
+            finished.addAll(open.remove(key).finish());
         }
     }
 
-    @SuppressWarnings("unchecked")
     private <T> TableWriter<T> file(Table table, int shard) throws IOException {
+        return openFile(table, shard).writer();
+    }
+
+    private OpenFile openFile(Table table, int shard) throws IOException {
         String key = table.dirName() + "/" + shard;
         OpenFile f = open.get(key);
         if (f == null) {
@@ -305,10 +317,10 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
                                     target.runId(),
                                     getRuntimeContext().getTaskInfo().getAttemptNumber()),
                             sequence++);
-            f = OpenFile.create(target, table, shard, fileName);
+            f = OpenFile.create(target, table, shard, fileName, localDir);
             open.put(key, f);
         }
-        return (TableWriter<T>) f.writer;
+        return f;
     }
 
     private static boolean isNumber(String v) {
@@ -322,21 +334,36 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
         }
     }
 
-    /** A data file being written. */
+    /**
+     * A data file being written; a duplicates file also collects its rows' thumbnails, written beside it as a
+     * thumbnail pack when it is finished (if any row had one).
+     */
     private static final class OpenFile {
         final TableWriter<?> writer;
         final FileSystem fs;
         final Path writing;
         final Path done;
+        final String relative;
+        final ThumbnailPack.Writer thumbnails;
 
-        private OpenFile(TableWriter<?> writer, FileSystem fs, Path writing, Path done) {
+        private OpenFile(
+                TableWriter<?> writer,
+                FileSystem fs,
+                Path writing,
+                Path done,
+                String relative,
+                ThumbnailPack.Writer thumbnails) {
             this.writer = writer;
             this.fs = fs;
             this.writing = writing;
             this.done = done;
+            this.relative = relative;
+            this.thumbnails = thumbnails;
         }
 
-        static OpenFile create(GenerationTarget target, Table table, int shard, String fileName) throws IOException {
+        static OpenFile create(
+                GenerationTarget target, Table table, int shard, String fileName, java.nio.file.Path localDir)
+                throws IOException {
             String inDir = IndexLayout.tableDir(table, shard) + "/" + fileName;
             String relative = target.manifestPath(inDir);
             Path done = new Path(target.writeDir(), inDir);
@@ -345,31 +372,99 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
             Path writing = rename ? new Path(done.getParent(), "." + fileName + ".inprogress") : done;
             FSDataOutputStream out = fs.create(writing, FileSystem.WriteMode.NO_OVERWRITE);
             TableWriter<?> writer;
+            ThumbnailPack.Writer thumbnails = null;
             switch (table) {
                 case DUPLICATES:
                     writer = TableWriter.duplicates(out, relative);
+                    Files.createDirectories(localDir);
+                    thumbnails = new ThumbnailPack.Writer(Files.createTempFile(localDir, fileName, ".thumbnails"));
                     break;
                 default:
                     writer = TableWriter.failures(out, relative);
                     break;
             }
-            return new OpenFile(writer, fs, writing, done);
+            return new OpenFile(writer, fs, writing, done, relative, thumbnails);
         }
 
-        FileEntry finish() throws IOException {
-            FileEntry entry = FileEntry.of(writer.finish());
+        @SuppressWarnings("unchecked")
+        <T> TableWriter<T> writer() {
+            return (TableWriter<T>) writer;
+        }
+
+        /** Finishes the file (and its thumbnail pack): what the manifest lists of it. */
+        List<FileEntry> finish() throws IOException {
+            ManifestFile rows = writer.finish();
+            List<FileEntry> entries = new ArrayList<>(List.of(FileEntry.of(rows)));
             if (!writing.equals(done) && !fs.rename(writing, done)) {
                 throw new IOException("could not rename " + writing + " to " + done);
             }
-            return entry;
+            if (thumbnails != null) {
+                try (thumbnails) {
+                    if (thumbnails.present() > 0) {
+                        entries.add(FileEntry.of(writePack(rows)));
+                    }
+                }
+            }
+            return entries;
+        }
+
+        /** The pack beside the rows file, written like it (in progress, then renamed where a rename is atomic). */
+        private ManifestFile writePack(ManifestFile rows) throws IOException {
+            Path packDone = new Path(done.getParent(), IndexLayout.thumbnailsBeside(done.getName()));
+            Path packWriting = writing.equals(done)
+                    ? packDone
+                    : new Path(done.getParent(), "." + packDone.getName() + ".inprogress");
+            MessageDigest sha = Sha256.newDigest();
+            CountingOutputStream counted;
+            try (FSDataOutputStream out = fs.create(packWriting, FileSystem.WriteMode.NO_OVERWRITE);
+                    DigestOutputStream digest = new DigestOutputStream(out, sha)) {
+                counted = new CountingOutputStream(digest);
+                thumbnails.writeTo(counted);
+            }
+            if (!packWriting.equals(packDone) && !fs.rename(packWriting, packDone)) {
+                throw new IOException("could not rename " + packWriting + " to " + packDone);
+            }
+            return new ManifestFile(
+                    IndexLayout.thumbnailsBeside(relative),
+                    rows.table(),
+                    rows.shard(),
+                    rows.rows(),
+                    counted.count,
+                    Sha256.hex(sha),
+                    null,
+                    ManifestFile.THUMBNAILS);
         }
 
         void abandon() {
             try {
                 writer.close();
+                if (thumbnails != null) {
+                    thumbnails.close();
+                }
             } catch (IOException | RuntimeException e) {
                 // The file is garbage either way; the committer deletes what the manifest does not list.
             }
+        }
+    }
+
+    /** Counts the bytes written through it. */
+    private static final class CountingOutputStream extends java.io.FilterOutputStream {
+        long count;
+
+        CountingOutputStream(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+            count++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+            count += len;
         }
     }
 }

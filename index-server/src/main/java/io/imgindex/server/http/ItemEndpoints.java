@@ -178,7 +178,7 @@ public final class ItemEndpoints {
             m.put("metadata", rows.metadata(ord));
         }
         if (fields.contains(Searcher.Field.DUPLICATES)) {
-            m.put("duplicates", SearchEndpoints.duplicates(index.duplicatesOf().getOrDefault(id, List.of())));
+            m.put("duplicates", SearchEndpoints.duplicates(index.duplicatesOf().getOrDefault(id, List.of()), index));
         }
         if (fields.contains(Searcher.Field.VECTOR)) {
             m.put("vector", shard.vector(ord));
@@ -197,15 +197,25 @@ public final class ItemEndpoints {
     public Response thumbnail(Request r) throws IOException {
         LoadedIndex index = ctx.ready();
         String id = r.pathParams().get("id");
-        LoadedIndex.Location at = index.find(id)
-                .orElseThrow(() -> ApiException.notFound("no indexed item '" + id + "' in generation "
-                        + index.generation() + " (on the shards served here)"));
-        byte[] jpeg = at.shard().thumbnail(at.row());
+        var at = index.find(id);
+        byte[] jpeg;
+        String contentHash;
+        if (at.isPresent()) {
+            jpeg = at.get().shard().thumbnail(at.get().row());
+            contentHash = at.get().shard().rows().sha256(at.get().row());
+        } else if (index.duplicates().containsKey(id)) {
+            LoadedIndex.PackedThumbnail packed = index.duplicateThumbnails().get(id);
+            jpeg = packed == null ? null : packed.read();
+            contentHash = index.duplicates().get(id).sha256();
+        } else {
+            throw ApiException.notFound(
+                    "no item '" + id + "' in generation " + index.generation() + " (on the shards served here)");
+        }
         if (jpeg == null) {
             throw ApiException.notFound("item '" + id + "' has no thumbnail (indexed with --thumbnail.size 0, or"
                     + " by a release before thumbnails)");
         }
-        String etag = "\"" + at.shard().rows().sha256(at.row()) + "-" + jpeg.length + "\"";
+        String etag = "\"" + contentHash + "-" + jpeg.length + "\"";
         Map<String, String> headers = Map.of("ETag", etag, "Cache-Control", "public, max-age=3600");
         String ifNoneMatch = r.header("if-none-match");
         if (ifNoneMatch != null
@@ -242,7 +252,7 @@ public final class ItemEndpoints {
             out.put("metadata", rows.metadata(i));
             out.put(
                     "duplicates",
-                    SearchEndpoints.duplicates(index.duplicatesOf().getOrDefault(id, List.of())));
+                    SearchEndpoints.duplicates(index.duplicatesOf().getOrDefault(id, List.of()), index));
             if (vector) {
                 out.put("vector", at.get().shard().vector(i));
             }
@@ -255,6 +265,7 @@ public final class ItemEndpoints {
         }
         out.put("id", id);
         out.put("url", d.url());
+        out.put("thumbnail_url", index.duplicateThumbnails().containsKey(id) ? thumbnailPath(id) : null);
         out.put("duplicate_of", d.duplicateOf());
         out.put("similarity", d.similarity());
         out.put("match", d.match());

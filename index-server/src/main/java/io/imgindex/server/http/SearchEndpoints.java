@@ -49,7 +49,7 @@ public final class SearchEndpoints {
         for (int i = 0; i < answers.size(); i++) {
             Map<String, Object> one = new LinkedHashMap<>();
             one.put("mode", queries.get(i).mode().toString());
-            one.put("results", render(answers.get(i)));
+            one.put("results", render(answers.get(i), index));
             responses.add(one);
         }
         Map<String, Object> out = new LinkedHashMap<>();
@@ -124,7 +124,7 @@ public final class SearchEndpoints {
         out.put("took_ms", tookMs(start));
         out.put("mode", q.mode().toString());
         out.put("shards", index.shards().keySet());
-        out.put("results", render(hits));
+        out.put("results", render(hits, index));
         return Response.json(out);
     }
 
@@ -133,7 +133,7 @@ public final class SearchEndpoints {
     }
 
     /** Results as JSON: id, URL, score and shard, and the fields asked for. */
-    static List<Map<String, Object>> render(List<Searcher.Hit> hits) {
+    static List<Map<String, Object>> render(List<Searcher.Hit> hits, LoadedIndex index) {
         List<Map<String, Object>> results = new ArrayList<>(hits.size());
         for (Searcher.Hit h : hits) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -145,7 +145,7 @@ public final class SearchEndpoints {
                 m.put("metadata", h.metadata());
             }
             if (h.duplicates() != null) {
-                m.put("duplicates", duplicates(h.duplicates()));
+                m.put("duplicates", duplicates(h.duplicates(), index));
             }
             if (h.vector() != null) {
                 m.put("vector", h.vector());
@@ -158,7 +158,8 @@ public final class SearchEndpoints {
         return results;
     }
 
-    static List<Map<String, Object>> duplicates(List<DuplicateRow> rows) {
+    /** An item's recorded duplicates as JSON, each with its thumbnail's path when it has one. */
+    static List<Map<String, Object>> duplicates(List<DuplicateRow> rows, LoadedIndex index) {
         List<Map<String, Object>> out = new ArrayList<>();
         for (DuplicateRow d : rows) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -166,6 +167,9 @@ public final class SearchEndpoints {
             m.put("url", d.url());
             m.put("similarity", d.similarity());
             m.put("match", d.match());
+            m.put(
+                    "thumbnail_url",
+                    index.duplicateThumbnails().containsKey(d.id()) ? ItemEndpoints.thumbnailPath(d.id()) : null);
             out.add(m);
         }
         return out;

@@ -27,6 +27,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -258,6 +259,7 @@ public final class IndexLoader {
                 Collections.unmodifiableSortedMap(loaded),
                 Collections.unmodifiableMap(dups.of),
                 Collections.unmodifiableMap(dups.byId),
+                Collections.unmodifiableMap(dups.thumbnails),
                 stats);
     }
 
@@ -279,26 +281,36 @@ public final class IndexLoader {
         return new MappedSegment(s.id(), cols, opened, graphFile.bytes(), thumbnails);
     }
 
-    private record Duplicates(Map<String, List<DuplicateRow>> of, Map<String, DuplicateRow> byId) {}
+    private record Duplicates(
+            Map<String, List<DuplicateRow>> of,
+            Map<String, DuplicateRow> byId,
+            Map<String, LoadedIndex.PackedThumbnail> thumbnails) {}
 
     /** The duplicates of the items of the served shards; files already parsed for another generation are reused. */
     private Duplicates duplicates(Manifest m, List<Integer> shards) throws IOException {
         Map<String, List<DuplicateRow>> of = new HashMap<>();
         Map<String, DuplicateRow> byId = new HashMap<>();
+        Map<String, LoadedIndex.PackedThumbnail> thumbnails = new HashMap<>();
         for (ManifestFile f : m.filesOf(Table.DUPLICATES)) {
             List<DuplicateRow> rows = duplicateFiles.get(f.sha256());
             if (rows == null) {
                 rows = GenerationReader.parseRows(reader.readVerified(m, f), DuplicateRow::fromGroup);
                 duplicateFiles.put(f.sha256(), rows);
             }
-            for (DuplicateRow d : rows) {
+            Optional<ManifestFile> packFile = m.thumbnailsBeside(f);
+            Path pack = packFile.isPresent() ? cache.local(reader, m, packFile.get()) : null;
+            for (int i = 0; i < rows.size(); i++) {
+                DuplicateRow d = rows.get(i);
                 if (shards.contains(ShardAssignment.shardOf(d.duplicateOf(), m.shards()))) {
                     of.computeIfAbsent(d.duplicateOf(), k -> new ArrayList<>()).add(d);
                     byId.put(d.id(), d);
+                    if (pack != null) {
+                        thumbnails.put(d.id(), new LoadedIndex.PackedThumbnail(pack, rows.size(), i));
+                    }
                 }
             }
         }
-        return new Duplicates(of, byId);
+        return new Duplicates(of, byId, thumbnails);
     }
 
     /** A format version 1 generation: every row and vector read into the heap, each shard's graph built. */
@@ -374,6 +386,7 @@ public final class IndexLoader {
                 Collections.unmodifiableSortedMap(loaded),
                 Collections.unmodifiableMap(dups.of),
                 Collections.unmodifiableMap(dups.byId),
+                Collections.unmodifiableMap(dups.thumbnails),
                 stats);
     }
 

@@ -3,9 +3,12 @@ package io.imgindex.server.load;
 import io.imgindex.format.DuplicateRow;
 import io.imgindex.format.Manifest;
 import io.imgindex.format.ShardAssignment;
+import io.imgindex.format.segment.ThumbnailPack;
 import io.imgindex.imaging.embed.ModelCard;
 import io.imgindex.server.search.Searchable;
 import io.imgindex.server.search.ShardIndex;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -23,6 +26,7 @@ import java.util.SortedMap;
  * @param shards the loaded shards by number
  * @param duplicatesOf duplicates by the id they duplicate (ids of loaded shards only)
  * @param duplicates duplicates by their own id
+ * @param duplicateThumbnails where the duplicates' thumbnails are, by their own id (those that have one)
  * @param stats what loading took
  */
 public record LoadedIndex(
@@ -31,6 +35,7 @@ public record LoadedIndex(
         SortedMap<Integer, ShardIndex> shards,
         Map<String, List<DuplicateRow>> duplicatesOf,
         Map<String, DuplicateRow> duplicates,
+        Map<String, PackedThumbnail> duplicateThumbnails,
         Stats stats)
         implements Searchable {
 
@@ -59,6 +64,19 @@ public record LoadedIndex(
 
     /** Where an id lives in this generation. */
     public record Location(ShardIndex shard, int row) {}
+
+    /**
+     * A duplicate's thumbnail: a row of the pack beside its duplicates file, in the local cache (kept there while
+     * a served generation lists it). Read with a pack opened for the request: duplicates are looked at one by one.
+     */
+    public record PackedThumbnail(Path pack, long rows, int row) {
+
+        public byte[] read() throws IOException {
+            try (ThumbnailPack.Reader r = ThumbnailPack.Reader.open(pack, rows)) {
+                return r.get(row);
+            }
+        }
+    }
 
     public long generation() {
         return manifest.generation();

@@ -15,6 +15,7 @@ import io.imgindex.format.segment.MappedFloats;
 import io.imgindex.format.segment.SegmentGraph;
 import io.imgindex.format.segment.ThumbnailPack;
 import java.io.IOException;
+import java.lang.ref.Cleaner;
 import java.nio.file.Path;
 import java.util.BitSet;
 import java.util.List;
@@ -56,22 +57,22 @@ public final class MappedSegment implements Segment {
     private final DotKernel kernel = DotKernel.best();
     private final long mappedBytes;
     private final ConcurrentLinkedQueue<GraphSearcher> searchers = new ConcurrentLinkedQueue<>();
-    private final Path thumbnails;
+    /** The thumbnail pack, open for as long as the segment is loaded, or null. */
+    private final ThumbnailPack.Reader thumbnails;
+
+    /** Closes a segment's pack once no generation holds the segment any more. */
+    private static final Cleaner CLEANER = Cleaner.create();
 
     /**
      * @param rows the segment's rows, read without their vectors
      * @param files its graph, mapped vectors and PQ codes
      * @param mappedBytes the size of what is mapped (the graph file)
+     * @param thumbnails the segment's thumbnail pack on local disk, or null; opened here and kept open (so that a
+     *     cache that evicts the file under it does not matter), closed when the segment is no longer reachable
+     * @throws IOException if the pack is not one of this segment's rows
      */
-    public MappedSegment(String id, IndexColumns rows, SegmentGraph files, long mappedBytes) {
-        this(id, rows, files, mappedBytes, null);
-    }
-
-    /**
-     * @param thumbnails the segment's thumbnail pack in the local cache (kept there while a served generation
-     *     lists it), or null
-     */
-    public MappedSegment(String id, IndexColumns rows, SegmentGraph files, long mappedBytes, Path thumbnails) {
+    public MappedSegment(String id, IndexColumns rows, SegmentGraph files, long mappedBytes, Path thumbnails)
+            throws IOException {
         if (rows.size() != files.vectors().rows()) {
             throw new IllegalArgumentException("segment " + id + " has " + rows.size() + " rows and "
                     + files.vectors().rows() + " vectors");
@@ -84,7 +85,19 @@ public final class MappedSegment implements Segment {
         this.ordinals = Segment.ordinals(rows);
         this.numbers = Segment.numbers(rows);
         this.mappedBytes = mappedBytes;
-        this.thumbnails = thumbnails;
+        if (thumbnails == null) {
+            this.thumbnails = null;
+        } else {
+            ThumbnailPack.Reader pack = ThumbnailPack.Reader.open(thumbnails, rows.size());
+            this.thumbnails = pack;
+            CLEANER.register(this, () -> {
+                try {
+                    pack.close();
+                } catch (IOException e) {
+                    // Nothing to do: the pack was only read.
+                }
+            });
+        }
         MappedFloats v = vectors;
         int n = rows.size();
         this.scanner = new ExactScanner(
@@ -117,15 +130,9 @@ public final class MappedSegment implements Segment {
         return thumbnails != null;
     }
 
-    /** Opened for each request: a pack costs no file handle while nobody asks for its thumbnails. */
     @Override
     public byte[] thumbnail(int ord) throws IOException {
-        if (thumbnails == null) {
-            return null;
-        }
-        try (ThumbnailPack.Reader r = ThumbnailPack.Reader.open(thumbnails, rows.size())) {
-            return r.get(ord);
-        }
+        return thumbnails == null ? null : thumbnails.get(ord);
     }
 
     @Override

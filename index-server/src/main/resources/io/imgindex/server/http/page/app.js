@@ -113,7 +113,8 @@ async function select(id, card) {
     Object.entries(item.metadata || {}).forEach(([k, v]) => add(k, v));
     const src = item.thumbnail_url || (/^https?:/i.test(item.url) ? item.url : null);
     const dups = item.duplicates || [];
-    const list = el("ul", { ariaLabel: "Duplicates" }, dups.map((d) => el("li", {},
+    const list = el("ul", { ariaLabel: "Duplicates" }, dups.map((d) => el("li", { className: "dup" },
+      d.thumbnail_url ? el("img", { src: d.thumbnail_url, alt: `duplicate ${d.id}` }) : null,
       el("span", { text: `${d.id} — ${d.match === "exact" ? "exact copy (same bytes)" : "near-duplicate"}, similarity ${Number(d.similarity).toFixed(3)} ` }),
       /^https?:/i.test(d.url) ? el("a", { href: d.url, text: "source", rel: "noopener noreferrer", target: "_blank" }) : el("span", { text: d.url }))));
     panel.replaceChildren(
