@@ -166,8 +166,8 @@ class SearchPageITCase {
         assertThat(first.findElement(By.tagName("img")).getAttribute("src")).endsWith("/v1/items/coffee/thumbnail");
         screenshot("1-search-by-upload");
 
-        // Click it: its duplicate group opens beside the results.
-        first.click();
+        // Click it: a search by it, and its duplicate group beside the results.
+        first.findElement(By.cssSelector("button.pick")).click();
         waitFor("the detail panel", b -> b.findElement(By.id("detail")).isDisplayed());
         WebElement detail = browser.findElement(By.id("detail"));
         waitFor("the duplicate group", b -> detail.getText().contains("coffee-copy"));
@@ -180,14 +180,18 @@ class SearchPageITCase {
                 b -> (Boolean)
                         js(
                                 "const i = document.querySelector('#detail li.dup img'); return !!i && i.complete && i.naturalWidth > 0;"));
-        screenshot("2-duplicate-group");
-
-        // Search by it: the item itself is left out.
-        browser.findElement(By.id("similar-button")).click();
         waitFor(
                 "results similar to coffee",
                 b -> b.findElement(By.id("status")).getText().contains("similar to coffee"));
+        // The item itself is left out.
         assertThat(results()).isNotEmpty().noneMatch(r -> "coffee".equals(r.getAttribute("data-id")));
+        screenshot("2-duplicate-group");
+
+        // The detail panel's own button searches by the item too.
+        browser.findElement(By.id("similar-button")).click();
+        waitFor(
+                "results similar to coffee again",
+                b -> b.findElement(By.id("status")).getText().contains("similar to coffee"));
 
         // A filter from the index's metadata columns, then a search typed and submitted from the keyboard.
         WebElement licence = browser.findElement(By.id("f-license"));

@@ -157,10 +157,15 @@ public final class IndexLayout {
                 : generationDir(generation) + "/" + filePath;
     }
 
-    /** Whether a file name is a finished data file (not hidden, not in progress). */
+    /** Whether a file name is a finished data file (Parquet, or a duplicates file's thumbnail pack; not hidden, not in progress). */
     public static boolean isDataFile(String name) {
-        return name.endsWith(PARQUET_SUFFIX) && !name.startsWith(".") && !name.startsWith("_");
+        return (name.endsWith(PARQUET_SUFFIX) || name.endsWith(THUMBNAILS_SUFFIX))
+                && !name.startsWith(".")
+                && !name.startsWith("_");
     }
+
+    /** The suffix of a duplicates file's thumbnail pack ({@link #thumbnailsBeside}). */
+    public static final String THUMBNAILS_SUFFIX = ".thumbnails.bin";
 
     /**
      * Checks an index name: 1 to 128 characters of letters, digits, dot, underscore and dash, starting with a
@@ -186,6 +191,6 @@ public final class IndexLayout {
         if (!parquetPath.endsWith(".parquet")) {
             throw new IllegalArgumentException("not a Parquet file: " + parquetPath);
         }
-        return parquetPath.substring(0, parquetPath.length() - ".parquet".length()) + ".thumbnails.bin";
+        return parquetPath.substring(0, parquetPath.length() - ".parquet".length()) + THUMBNAILS_SUFFIX;
     }
 }

@@ -64,9 +64,20 @@ class QueryApiITCase {
         return i % 3 == 0 ? "NC" : "CC0";
     }
 
+    /** A duplicate whose own id is in the other shard than the item it duplicates (where it is recorded). */
+    static String crossShardCopy;
+
+    static int crossShardItem;
+
     @BeforeAll
     static void start() throws Exception {
         vectors = SeededVectors.generate(N, DIM, 30, 77);
+        for (int j = 0; crossShardCopy == null; j++) {
+            if (ShardAssignment.shardOf("dup-" + j, 2) != ShardAssignment.shardOf("id-" + j, 2)) {
+                crossShardCopy = "dup-" + j;
+                crossShardItem = j;
+            }
+        }
         TestGenerations.write(
                 new TestGenerations.Spec(
                         dir.toString(),
@@ -81,16 +92,27 @@ class QueryApiITCase {
                                 "colour", colour(i),
                                 "price", Integer.toString(price(i)),
                                 "licence", licence(i)),
-                        List.of(new DuplicateRow(
-                                "copy-of-5",
-                                "https://img.example/copy.jpg",
-                                "id-5",
-                                0.97f,
-                                DuplicateRow.MATCH_NEAR,
-                                null,
-                                0,
-                                null,
-                                Map.of()))),
+                        List.of(
+                                new DuplicateRow(
+                                        "copy-of-5",
+                                        "https://img.example/copy.jpg",
+                                        "id-5",
+                                        0.97f,
+                                        DuplicateRow.MATCH_NEAR,
+                                        null,
+                                        0,
+                                        null,
+                                        Map.of()),
+                                new DuplicateRow(
+                                        crossShardCopy,
+                                        "https://img.example/other.jpg",
+                                        "id-" + crossShardItem,
+                                        1.0f,
+                                        DuplicateRow.MATCH_EXACT,
+                                        null,
+                                        0,
+                                        null,
+                                        Map.of()))),
                 new Configuration(),
                 i -> i % 4 == 0 ? null : thumbnailOf(i));
         whole = RouterITCase.shardServer(dir, "0,1", "--cors-origins", "http://page.example");
@@ -331,6 +353,19 @@ class QueryApiITCase {
         }
         assertThat(server.post("/v1/items", "{\"ids\":[]}").status()).isEqualTo(400);
         assertThat(server.post("/v1/items", "{\"ids\":[1]}").status()).isEqualTo(400);
+    }
+
+    @Test
+    void aDuplicateIsFoundThroughTheRouterWhereverItIsRecorded() {
+        // Recorded with its item, in the other shard than its own id's: the router asks the other backend too.
+        for (Http http : List.of(server, viaRouter)) {
+            JsonNode one = ok(http.get("/v1/items/" + crossShardCopy)).json();
+            assertThat(one.get("duplicate_of").asText()).isEqualTo("id-" + crossShardItem);
+            JsonNode many = ok(http.post("/v1/items", "{\"ids\":[\"" + crossShardCopy + "\",\"nope\"]}"))
+                    .json();
+            assertThat(ids(many.get("items"))).containsExactly(crossShardCopy);
+            assertThat(many.get("missing").toString()).isEqualTo("[\"nope\"]");
+        }
     }
 
     @Test

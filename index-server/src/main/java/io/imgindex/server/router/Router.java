@@ -314,7 +314,29 @@ final class Router {
         return Response.json(out);
     }
 
-    /** {@code POST /v1/items}: the ids grouped by the backend serving their shard, answered in the order asked. */
+    /** Asks one backend for items by id; adds what it found; returns its generation. */
+    private long askItems(Backend b, ArrayNode ids, JsonNode fields, Map<String, JsonNode> found) {
+        ObjectNode part = Json.mapper().createObjectNode();
+        part.set("ids", ids);
+        if (fields != null) {
+            part.set("fields", fields);
+        }
+        HttpResponse<byte[]> res = backends.call(backends.request(b, "/v1/items")
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(part.toString()))
+                .build());
+        if (res.statusCode() != 200) {
+            throw new ApiException(res.statusCode(), Backends.error(res));
+        }
+        JsonNode answer = Json.parse(res.body());
+        answer.get("items").forEach(item -> found.putIfAbsent(item.get("id").asText(), item));
+        return answer.get("generation").asLong();
+    }
+
+    /**
+     * {@code POST /v1/items}: the ids grouped by the backend serving their shard, answered in the order asked; ids
+     * their owner does not know are asked of the other backends (a duplicate is recorded with its item).
+     */
     Response items(Request r) {
         JsonNode body = Json.parse(r.body(), ItemEndpoints.MAX_IDS);
         JsonNode ids = body.get("ids");
@@ -332,26 +354,28 @@ final class Router {
                     .add(id);
         }
         Map<String, JsonNode> found = new LinkedHashMap<>();
-        List<String> missing = new ArrayList<>();
         long generation = -1;
         for (Map.Entry<Backend, ArrayNode> e : byOwner.entrySet()) {
-            ObjectNode part = Json.mapper().createObjectNode();
-            part.set("ids", e.getValue());
-            if (body.has("fields")) {
-                part.set("fields", body.get("fields"));
-            }
-            HttpResponse<byte[]> res = backends.call(backends.request(e.getKey(), "/v1/items")
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(part.toString()))
-                    .build());
-            if (res.statusCode() != 200) {
-                throw new ApiException(res.statusCode(), Backends.error(res));
-            }
-            JsonNode answer = Json.parse(res.body());
-            generation = Math.max(generation, answer.get("generation").asLong());
-            answer.get("items").forEach(item -> found.put(item.get("id").asText(), item));
-            answer.get("missing").forEach(m -> missing.add(m.asText()));
+            generation = Math.max(generation, askItems(e.getKey(), e.getValue(), body.get("fields"), found));
         }
+        // Ids their owner does not know may be duplicates, recorded with the item they duplicate: ask the others.
+        ArrayNode notFound = Json.mapper().createArrayNode();
+        ids.forEach(id -> {
+            if (!found.containsKey(id.asText())) {
+                notFound.add(id);
+            }
+        });
+        if (!notFound.isEmpty()) {
+            for (Backend b : directory.snapshot().keySet()) {
+                generation = Math.max(generation, askItems(b, notFound, body.get("fields"), found));
+            }
+        }
+        List<String> missing = new ArrayList<>();
+        ids.forEach(id -> {
+            if (!found.containsKey(id.asText())) {
+                missing.add(id.asText());
+            }
+        });
         List<JsonNode> ordered = new ArrayList<>();
         for (JsonNode id : ids) {
             JsonNode item = found.get(id.asText());
@@ -419,10 +443,31 @@ final class Router {
 
     /** Forwards a GET to the backend serving the id's shard. */
     Response forwardToOwner(Request r, String pathAndQuery) {
-        Backend owner = directory.owner(r.pathParams().get("id"));
-        HttpResponse<byte[]> res =
-                backends.call(backends.request(owner, pathAndQuery).GET().build());
+        HttpResponse<byte[]> res = askOwnerThenOthers(
+                r.pathParams().get("id"), b -> backends.request(b, pathAndQuery).GET());
         return new Response(res.statusCode(), "application/json", res.body(), Map.of());
+    }
+
+    /**
+     * Asks the backend serving the id's shard; when it does not know the id (404), the others in turn. An indexed
+     * item lives in its own id's shard, but a duplicate is recorded with the item it duplicates, usually in another
+     * shard.
+     */
+    private HttpResponse<byte[]> askOwnerThenOthers(String id, Function<Backend, HttpRequest.Builder> ask) {
+        Backend owner = directory.owner(id);
+        HttpResponse<byte[]> first = backends.call(ask.apply(owner).build());
+        if (first.statusCode() != 404) {
+            return first;
+        }
+        for (Backend other : directory.snapshot().keySet()) {
+            if (!other.equals(owner)) {
+                HttpResponse<byte[]> res = backends.call(ask.apply(other).build());
+                if (res.statusCode() != 404) {
+                    return res;
+                }
+            }
+        }
+        return first;
     }
 
     /**

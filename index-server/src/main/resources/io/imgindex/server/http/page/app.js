@@ -76,28 +76,33 @@ function showResults(answer, what) {
   status(`${results.length} result${results.length === 1 ? "" : "s"} for ${what}` +
     (answer.partial ? ` (partial: shards ${answer.missing_shards.join(", ")} did not answer)` : "") +
     ` — generation ${answer.generation}, ${answer.took_ms} ms`);
-  results.forEach((hit, i) => {
+  results.forEach((hit) => {
     const src = imageSource(hit);
     const meta = Object.entries(hit.metadata || {}).map(([k, v]) => `${k}: ${v}`).join(" · ");
-    const card = el("button", {
-      className: "result", type: "button", dataId: hit.id,
-      ariaLabel: `${hit.id}, score ${hit.score.toFixed(3)}: show its duplicates and search similar`,
+    const dups = hit.duplicates && hit.duplicates.length
+      ? ` · ${hit.duplicates.length} duplicate${hit.duplicates.length === 1 ? "" : "s"}` : "";
+    const pick = el("button", {
+      className: "pick", type: "button",
+      ariaLabel: `${hit.id}, score ${hit.score.toFixed(3)}: search by it and show its duplicates`,
     },
       src ? el("img", { src, alt: hit.metadata && hit.metadata.title ? hit.metadata.title : hit.id, loading: "lazy" })
         : el("div", { className: "noimage", text: "no thumbnail" }),
       el("span", { className: "id", text: hit.id }),
-      el("span", { className: "score", text: `score ${hit.score.toFixed(4)}${hit.duplicates && hit.duplicates.length ? ` · ${hit.duplicates.length} duplicate${hit.duplicates.length === 1 ? "" : "s"}` : ""}` }),
+      el("span", { className: "score", text: `score ${hit.score.toFixed(4)}${dups}` }),
       meta ? el("span", { className: "meta", text: meta, title: meta }) : null);
-    card.addEventListener("click", () => select(hit.id, card));
-    grid.append(card);
-    if (i === 0) card.dataset.first = "true";
+    pick.addEventListener("click", () => {
+      select(hit.id);
+      bySimilar(hit.id);
+    });
+    const source = /^https?:/i.test(hit.url || "")
+      ? el("a", { className: "source", href: hit.url, text: "source", rel: "noopener noreferrer", target: "_blank", ariaLabel: `source of ${hit.id}` })
+      : el("span", { className: "source", text: hit.url || "", title: hit.url || "" });
+    grid.append(el("article", { className: "result", dataId: hit.id }, pick, source));
   });
 }
 
 /** Shows an item with its duplicate group, and offers to search by it. */
-async function select(id, card) {
-  document.querySelectorAll(".result.selected").forEach((c) => c.classList.remove("selected"));
-  if (card) card.classList.add("selected");
+async function select(id) {
   selected = id;
   const panel = $("detail");
   try {
