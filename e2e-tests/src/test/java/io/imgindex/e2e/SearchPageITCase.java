@@ -68,7 +68,17 @@ class SearchPageITCase {
         server = ShardServer.start(
                 ServerConfig.from(Flags.parse(
                                 new String[] {
-                                    "--index", out.toString(), "--name", "sample", "--port", "0", "--host", "127.0.0.1"
+                                    "--index",
+                                    out.toString(),
+                                    "--name",
+                                    "sample",
+                                    "--port",
+                                    "0",
+                                    "--host",
+                                    "127.0.0.1",
+                                    // Searches by URL fetch from this loopback server (its own thumbnails).
+                                    "--allow-network",
+                                    "127.0.0.1/32"
                                 },
                                 ServeOptions.ALL)
                         .options()),
@@ -192,6 +202,14 @@ class SearchPageITCase {
         waitFor(
                 "results similar to coffee again",
                 b -> b.findElement(By.id("status")).getText().contains("similar to coffee"));
+
+        // Search by URL: an image the server fetches (here its own thumbnail of the coffee photo, over loopback).
+        WebElement url = browser.findElement(By.id("url"));
+        url.sendKeys(base + "/v1/items/coffee/thumbnail", Keys.ENTER);
+        waitFor(
+                "results for the URL",
+                b -> b.findElement(By.id("status")).getText().contains("results for http"));
+        assertThat(results().get(0).getAttribute("data-id")).isEqualTo("coffee");
 
         // A filter from the index's metadata columns, then a search typed and submitted from the keyboard.
         WebElement licence = browser.findElement(By.id("f-license"));
