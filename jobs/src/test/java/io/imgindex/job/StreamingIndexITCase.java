@@ -359,6 +359,13 @@ class StreamingIndexITCase {
         job.stop();
         assertThat(FailOnce.failed).as("the failure was injected").isTrue();
         assertExactlyOnce(out, m);
+        // Each checkpoint's segments carry their rows' thumbnails, as a batch run's do.
+        assertThat(m.segments()).isNotEmpty().allSatisfy(seg -> assertThat(
+                        m.filesOf(seg).get(ManifestFile.THUMBNAILS))
+                .as("thumbnails of segment " + seg.id())
+                .isNotNull()
+                .extracting(ManifestFile::rows)
+                .isEqualTo(seg.rows()));
 
         // What the failed attempt had written but not committed is gone from the run's folder.
         Set<String> listed = new HashSet<>();
