@@ -47,8 +47,8 @@ class SegmentFilesTest {
         return v;
     }
 
-    SegmentWriter.Written write(String id, float[][] v, GraphParams params) throws IOException {
-        SegmentWriter w = SegmentWriter.open(
+    SegmentWriter open(String id, GraphParams params) throws IOException {
+        return SegmentWriter.open(
                 new LocalSegmentOutput(dir.resolve("idx")),
                 id,
                 1,
@@ -56,8 +56,16 @@ class SegmentFilesTest {
                 params,
                 dir.resolve("tmp"),
                 2);
+    }
+
+    static IndexRow row(int i, float[] v) {
+        return new IndexRow("id-" + i, "http://x/" + i, v, "m", 1, 1, "png", 1, "00", 0, null, Map.of());
+    }
+
+    SegmentWriter.Written write(String id, float[][] v, GraphParams params) throws IOException {
+        SegmentWriter w = open(id, params);
         for (int i = 0; i < v.length; i++) {
-            w.write(new IndexRow("id-" + i, "http://x/" + i, v[i], "m", 1, 1, "png", 1, "00", 0, null, Map.of()));
+            w.write(row(i, v[i]));
         }
         return w.finish();
     }
@@ -65,20 +73,11 @@ class SegmentFilesTest {
     @Test
     void thumbnailsAreAPackOfTheSegmentsRowsReadOneByOne() throws IOException {
         float[][] v = vectors(300, 3);
-        SegmentWriter w = SegmentWriter.open(
-                new LocalSegmentOutput(dir.resolve("idx")),
-                "run-s1-w0-0-1",
-                1,
-                new ModelInfo("m", DIM, ModelInfo.COSINE),
-                GraphParams.defaults(),
-                dir.resolve("tmp"),
-                2);
+        SegmentWriter w = open("run-s1-w0-0-1", GraphParams.defaults());
         for (int i = 0; i < v.length; i++) {
             // Every third row has none (an image the decoder gave no thumbnail).
             byte[] thumb = i % 3 == 0 ? null : ("thumbnail of row " + i).getBytes(StandardCharsets.UTF_8);
-            w.write(
-                    new IndexRow("id-" + i, "http://x/" + i, v[i], "m", 1, 1, "png", 1, "00", 0, null, Map.of()),
-                    thumb);
+            w.write(row(i, v[i]), thumb);
         }
         SegmentWriter.Written written = w.finish();
 

@@ -18,6 +18,27 @@ public record BrowseCursor(long generation, int shard, int ord) {
                 .encodeToString(("c1:" + generation + ":" + shard + ":" + ord).getBytes(StandardCharsets.UTF_8));
     }
 
+    /**
+     * Where a browse of generation {@code served} goes on: from the start ({@code firstShard}, row 0) without a
+     * token, else where the token says.
+     *
+     * @throws ApiException 400 for a token this code did not write, 409 for one of another generation (the rows
+     *     of another generation are not the same: browsing starts again)
+     */
+    public static BrowseCursor of(String token, long served, int firstShard) {
+        if (token == null) {
+            return new BrowseCursor(served, firstShard, 0);
+        }
+        BrowseCursor at = parse(token);
+        if (at.generation() != served) {
+            throw new ApiException(
+                    409,
+                    "this cursor is of generation " + at.generation() + "; the index now serves" + " generation "
+                            + served + ": browse again from the start");
+        }
+        return at;
+    }
+
     /** @throws ApiException 400 for a token this code did not write */
     public static BrowseCursor parse(String token) {
         try {

@@ -100,10 +100,7 @@ public final class ItemEndpoints {
      */
     public Response browse(Request r) {
         LoadedIndex index = ctx.ready();
-        int limit = r.intParam("limit", 100);
-        if (limit < 1 || limit > MAX_LIMIT) {
-            throw ApiException.badRequest("limit must be within 1.." + MAX_LIMIT + ", was " + limit);
-        }
+        int limit = browseLimit(r);
         MetadataFilter filter = null;
         if (r.param("filter") != null) {
             try {
@@ -123,15 +120,7 @@ public final class ItemEndpoints {
             throw ApiException.notFound("shard " + onlyShard + " is not served here (shards: "
                     + index.shards().keySet() + ")");
         }
-        BrowseCursor at = r.param("cursor") == null
-                ? new BrowseCursor(index.generation(), -1, 0)
-                : BrowseCursor.parse(r.param("cursor"));
-        if (at.generation() != index.generation()) {
-            throw new ApiException(
-                    409,
-                    "this cursor is of generation " + at.generation() + "; the index now serves " + "generation "
-                            + index.generation() + ": browse again from the start");
-        }
+        BrowseCursor at = BrowseCursor.of(r.param("cursor"), index.generation(), -1);
         List<Map<String, Object>> items = new ArrayList<>();
         BrowseCursor next = null;
         for (ShardIndex shard : index.shards().values()) {
@@ -164,6 +153,15 @@ public final class ItemEndpoints {
         out.put("items", items);
         out.put("next_cursor", next == null ? null : next.token());
         return Response.json(out);
+    }
+
+    /** A browse's page size: {@code limit}, 1 to {@value #MAX_LIMIT}, 100 by default. */
+    public static int browseLimit(Request r) {
+        int limit = r.intParam("limit", 100);
+        if (limit < 1 || limit > MAX_LIMIT) {
+            throw ApiException.badRequest("limit must be within 1.." + MAX_LIMIT + ", was " + limit);
+        }
+        return limit;
     }
 
     private static Map<String, Object> browsed(

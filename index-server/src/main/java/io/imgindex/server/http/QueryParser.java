@@ -222,6 +222,16 @@ public final class QueryParser {
 
     /** The same fields from query parameters ({@code filter} as JSON text, {@code fields} comma-separated). */
     public Searcher.Query fromParams(float[] vector, LoadedIndex index, Request r, String excludeId) {
+        return query(vector, index, searchFields(r), excludeId);
+    }
+
+    /**
+     * A search's query parameters as the fields of a JSON search body ({@code filter} parsed, {@code fields} kept
+     * comma-separated): what {@link #fromParams} checks, and what a router forwards to its shard servers.
+     *
+     * @throws ApiException 400 for a number, boolean or filter that does not parse
+     */
+    public static ObjectNode searchFields(Request r) {
         ObjectNode fields = Json.mapper().createObjectNode();
         for (String name : List.of("k", "offset", "ef")) {
             JsonNode n = numberParam(r, name);
@@ -251,7 +261,7 @@ public final class QueryParser {
         if (r.param("include_duplicates") != null) {
             fields.put("include_duplicates", bool(r.param("include_duplicates")));
         }
-        return query(vector, index, fields, excludeId);
+        return fields;
     }
 
     private static boolean bool(String v) {

@@ -248,10 +248,7 @@ final class Router {
      * shard, row), so any backend of that generation can go on from it.
      */
     Response browse(Request r) {
-        int limit = r.intParam("limit", 100);
-        if (limit < 1 || limit > ItemEndpoints.MAX_LIMIT) {
-            throw ApiException.badRequest("limit must be within 1.." + ItemEndpoints.MAX_LIMIT + ", was " + limit);
-        }
+        int limit = ItemEndpoints.browseLimit(r);
         ShardPlan plan = ShardPlan.of(directory.snapshot(), turn.getAndIncrement());
         Map<Integer, Backend> servedBy = new TreeMap<>();
         plan.assignments().forEach((b, shards) -> shards.forEach(s -> servedBy.put(s, b)));
@@ -259,16 +256,10 @@ final class Router {
             throw ApiException.unavailable(
                     "shards not served by any backend: " + plan.uncovered() + " (browsing needs every shard)");
         }
-        BrowseCursor at = r.param("cursor") == null
-                ? new BrowseCursor(
-                        plan.generation(), servedBy.keySet().iterator().next(), 0)
-                : BrowseCursor.parse(r.param("cursor"));
-        if (at.generation() != plan.generation()) {
-            throw new ApiException(
-                    409,
-                    "this cursor is of generation " + at.generation() + "; the index now serves" + " generation "
-                            + plan.generation() + ": browse again from the start");
-        }
+        BrowseCursor at = BrowseCursor.of(
+                r.param("cursor"),
+                plan.generation(),
+                servedBy.keySet().iterator().next());
         List<JsonNode> items = new ArrayList<>();
         String next = null;
         for (Map.Entry<Integer, Backend> e : servedBy.entrySet()) {
@@ -408,7 +399,7 @@ final class Router {
             });
         } else {
             embed.POST(HttpRequest.BodyPublishers.ofByteArray(r.body()));
-            paramsInto(r, search);
+            search.setAll(QueryParser.searchFields(r));
         }
         HttpResponse<byte[]> vector = backends.call(embed.build());
         if (vector.statusCode() == 404) {
@@ -435,7 +426,7 @@ final class Router {
             throw ApiException.notFound("'" + id + "' is recorded as a duplicate, not an indexed item");
         }
         ObjectNode search = Json.mapper().createObjectNode();
-        paramsInto(r, search);
+        search.setAll(QueryParser.searchFields(r));
         search.set("vector", vector);
         search.put("exclude_id", id);
         return fanOut(search, start);
@@ -496,34 +487,6 @@ final class Router {
     /** {@code GET /v1/items/{id}}, forwarded to the owner. */
     Response item(Request r) {
         return forwardToOwner(r, "/v1/items/" + enc(r.pathParams().get("id")) + query(r));
-    }
-
-    private static void paramsInto(Request r, ObjectNode search) {
-        for (String name : List.of("k", "ef", "offset")) {
-            if (r.param(name) != null) {
-                search.put(name, r.intParam(name, 0));
-            }
-        }
-        for (String name : List.of("mode", "fields")) {
-            if (r.param(name) != null) {
-                search.put(name, r.param(name));
-            }
-        }
-        if (r.param("score_threshold") != null) {
-            try {
-                search.put(
-                        "score_threshold",
-                        Double.parseDouble(r.param("score_threshold").strip()));
-            } catch (NumberFormatException e) {
-                throw ApiException.badRequest("score_threshold must be a number");
-            }
-        }
-        if (r.param("include_duplicates") != null) {
-            search.put("include_duplicates", Boolean.parseBoolean(r.param("include_duplicates")));
-        }
-        if (r.param("filter") != null) {
-            search.set("filter", Json.parse(r.param("filter").getBytes(StandardCharsets.UTF_8)));
-        }
     }
 
     private static String enc(String s) {
