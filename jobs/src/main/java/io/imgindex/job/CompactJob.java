@@ -46,7 +46,6 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.util.Collector;
 import org.apache.parquet.example.data.Group;
-import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.ParquetReader;
 import org.apache.parquet.hadoop.api.ReadSupport;
 import org.apache.parquet.hadoop.example.GroupReadSupport;
@@ -362,24 +361,22 @@ public final class CompactJob {
                 if (shardAndFile.length > 2 && !shardAndFile[2].isEmpty()) {
                     Path pack = new Path(new Path(root), shardAndFile[2]);
                     thumbnails =
-                            new ThumbnailPack.Sequential(pack.getFileSystem().open(pack), rowsOf(file));
+                            new ThumbnailPack.Sequential(pack.getFileSystem().open(pack));
                 }
-                for (Group g; (g = reader.read()) != null; ) {
+                long rows = 0;
+                for (Group g; (g = reader.read()) != null; rows++) {
                     Item item = item(IndexRow.fromGroup(g));
-                    item.thumbnail = thumbnails == null ? null : thumbnails.next();
+                    item.thumbnail = thumbnails == null ? null : thumbnails.next(); // fails past the pack's rows
                     out.collect(item);
+                }
+                if (thumbnails != null && thumbnails.rows() != rows) {
+                    throw new IOException(shardAndFile[2] + " holds " + thumbnails.rows() + " rows' thumbnails, "
+                            + shardAndFile[1] + " " + rows + " rows");
                 }
             } finally {
                 if (thumbnails != null) {
                     thumbnails.close();
                 }
-            }
-        }
-
-        /** The rows of a Parquet file, from its footer. */
-        private static long rowsOf(Path file) throws IOException {
-            try (ParquetFileReader footer = ParquetFileReader.open(new FlinkInputFile(file))) {
-                return footer.getRecordCount();
             }
         }
 

@@ -181,18 +181,23 @@ public final class ThumbnailPack {
         private final long[] offsets;
         private int next;
 
-        public Sequential(InputStream stream, long expectedRows) throws IOException {
+        public Sequential(InputStream stream) throws IOException {
             this.in = new DataInputStream(new BufferedInputStream(stream, 1 << 16));
             byte[] magic = new byte[MAGIC.length];
             in.readFully(magic);
             long n = in.readLong();
-            if (!Arrays.equals(magic, MAGIC) || n != expectedRows || n > Integer.MAX_VALUE - 1) {
-                throw new IOException("not a thumbnail pack of " + expectedRows + " rows");
+            if (!Arrays.equals(magic, MAGIC) || n < 0 || n > Integer.MAX_VALUE - 1) {
+                throw new IOException("not a thumbnail pack");
             }
             offsets = new long[(int) n + 1];
             for (int i = 0; i <= n; i++) {
                 offsets[i] = in.readLong();
             }
+        }
+
+        /** The rows the pack holds: its reader checks them against the rows it read beside it. */
+        public long rows() {
+            return offsets.length - 1;
         }
 
         /** The next row's thumbnail, or null when it has none. */

@@ -92,6 +92,16 @@ class SegmentFilesTest {
             assertThatThrownBy(() -> r.get(300)).isInstanceOf(IndexOutOfBoundsException.class);
         }
         assertThatThrownBy(() -> ThumbnailPack.Reader.open(file(pack), 299)).isInstanceOf(IOException.class);
+        // Front to back, as a compaction reads it beside the rows.
+        try (ThumbnailPack.Sequential seq = new ThumbnailPack.Sequential(Files.newInputStream(file(pack)))) {
+            assertThat(seq.rows()).isEqualTo(300);
+            for (int i = 0; i < 300; i++) {
+                byte[] t = seq.next();
+                assertThat(t == null ? null : new String(t, StandardCharsets.UTF_8))
+                        .isEqualTo(i % 3 == 0 ? null : "thumbnail of row " + i);
+            }
+            assertThatThrownBy(seq::next).isInstanceOf(IOException.class);
+        }
         // Without thumbnails, no pack.
         assertThat(write("run-s1-w0-0-2", vectors(10, 4), GraphParams.defaults())
                         .files())
