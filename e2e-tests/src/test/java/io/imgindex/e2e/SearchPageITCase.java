@@ -7,6 +7,10 @@ import io.imgindex.server.ServeOptions;
 import io.imgindex.server.ServerConfig;
 import io.imgindex.server.ShardServer;
 import java.io.File;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -49,6 +53,14 @@ class SearchPageITCase {
     static final Path CHROMEDRIVER = Paths.get("/usr/bin/chromedriver");
     static final Path SCREENSHOTS = Paths.get("target", "screenshots");
 
+    /** The page's and the window's widths, and the elements that reach past the window's right edge. */
+    static final String WIDEST =
+            "const w = window.innerWidth; return 'scrollWidth ' + document.documentElement.scrollWidth"
+                    + " + ', innerWidth ' + w + ', clientWidth ' + document.documentElement.clientWidth + ', past the edge: '"
+                    + " + [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w + 1)"
+                    + ".slice(0, 8).map(e => e.tagName + (e.id ? '#' + e.id : '') + '.' + e.className + ' right '"
+                    + " + Math.round(e.getBoundingClientRect().right)).join('; ');";
+
     @TempDir
     static Path work;
 
@@ -85,6 +97,18 @@ class SearchPageITCase {
                 Map.of(),
                 null);
         base = "http://" + server.http().hostAndPort();
+        // The server loads its generation in the background; the page asks again while it answers 503, but a 503
+        // is a console error, which this test counts, so the page is opened once the server is ready.
+        HttpClient client = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        while (client.send(HttpRequest.newBuilder(URI.create(base + "/readyz")).build(), BodyHandlers.discarding())
+                        .statusCode()
+                != 200) {
+            assertThat(System.nanoTime())
+                    .as("the server is ready within 2 minutes")
+                    .isLessThan(deadline);
+            Thread.sleep(100);
+        }
 
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
@@ -240,8 +264,13 @@ class SearchPageITCase {
 
         // Readable on a phone: nothing wider than the screen.
         browser.manage().window().setSize(new Dimension(390, 844));
-        waitFor("a page as narrow as the phone", b ->
-                (Boolean) js("return document.documentElement.scrollWidth <= window.innerWidth + 1;"));
+        try {
+            new WebDriverWait(browser, Duration.ofSeconds(30))
+                    .until(b -> (Boolean) js("return document.documentElement.scrollWidth <= window.innerWidth + 1;"));
+        } catch (TimeoutException e) {
+            screenshot("4-phone-too-wide");
+            throw new AssertionError("the page is wider than the phone: " + js(WIDEST));
+        }
         screenshot("4-phone");
 
         List<LogEntry> errors = browser.manage().logs().get(LogType.BROWSER).getAll().stream()

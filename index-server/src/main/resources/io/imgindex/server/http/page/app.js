@@ -17,7 +17,9 @@ async function api(path, options = {}) {
     body = null;
   }
   if (!res.ok) {
-    throw new Error((body && body.error) || `${res.status} ${res.statusText}`);
+    const error = new Error((body && body.error) || `${res.status} ${res.statusText}`);
+    error.status = res.status;
+    throw error;
   }
   return body;
 }
@@ -214,14 +216,21 @@ function showAbout(info) {
     : "router";
 }
 
-async function init() {
+/** Shows the index once it is served; a server still loading (503) is asked again, less often each time. */
+async function loadIndex(delay = 1000) {
   try {
     const info = await api("/v1/index");
     showAbout(info);
     buildFilters(info.metadata_columns);
   } catch (e) {
-    $("summary").textContent = `Not ready: ${e.message}`;
+    const again = e.status === 503;
+    $("summary").textContent = `Not ready: ${e.message}${again ? " (asking again)" : ""}`;
+    if (again) setTimeout(() => loadIndex(Math.min(delay * 2, 10000)), delay);
   }
+}
+
+async function init() {
+  loadIndex();
   const drop = $("drop");
   $("file").addEventListener("change", (e) => byImage(e.target.files[0]));
   drop.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); $("file").click(); } });
