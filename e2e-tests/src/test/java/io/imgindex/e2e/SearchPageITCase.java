@@ -75,7 +75,29 @@ class SearchPageITCase {
                 .isExecutable();
         assertThat(CHROMEDRIVER).isExecutable();
         Path out = work.resolve("indexes");
-        LauncherITCase.Run index = LauncherITCase.indexSample(out, "--model", "imgindex-thumb-v1");
+        // The photos are indexed from a copy in a deep folder: a duplicate's file: URL is then longer than a phone's
+        // screen is wide, wherever the checkout is (CI's longer path had overflowed a page that fit here).
+        Path photos = Files.createDirectories(
+                work.resolve("a-folder-whose-name-is-long-enough").resolve("that-no-file-url-fits-on-a-phone"));
+        Files.copy(LauncherITCase.ROOT.resolve("sample-data/photos.csv"), photos.resolve("photos.csv"));
+        Path images = Files.createDirectories(photos.resolve("images"));
+        try (var files = Files.list(LauncherITCase.ROOT.resolve("sample-data/images"))) {
+            for (Path image : files.toList()) {
+                Files.copy(image, images.resolve(image.getFileName()));
+            }
+        }
+        LauncherITCase.Run index = LauncherITCase.imgindex(
+                "index",
+                "--input",
+                photos.resolve("photos.csv").toString(),
+                "--allow-file-root",
+                photos.toString(),
+                "--output",
+                out.toString(),
+                "--name",
+                "sample",
+                "--model",
+                "imgindex-thumb-v1");
         assertThat(index.exit()).as(index.stderr()).isZero();
         server = ShardServer.start(
                 ServerConfig.from(Flags.parse(
