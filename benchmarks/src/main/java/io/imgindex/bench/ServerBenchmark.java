@@ -196,7 +196,7 @@ public final class ServerBenchmark {
                     "%nexact scans (%s): one query at a time %.1f queries/s = %.1f GB/s of vectors (%.0f%% of the"
                             + " %.1f GB/s this machine reads, measured now with 2 threads); 16 queries waiting %.1f"
                             + " queries/s (%.1fx)%n",
-                    io.imgindex.server.search.DotKernel.best().describe(),
+                    io.imgindex.vectors.DotKernel.best().describe(),
                     single,
                     single * scanned / 1e9,
                     100 * single * scanned / 1e9 / bandwidth,
@@ -431,7 +431,7 @@ public final class ServerBenchmark {
                 float[] a = data[t];
                 int slot = t;
                 threads[t] = new Thread(() -> {
-                    io.imgindex.server.search.DotKernel k = io.imgindex.server.search.DotKernel.best();
+                    io.imgindex.vectors.DotKernel k = io.imgindex.vectors.DotKernel.best();
                     sink[slot] = k.dot(a, 0, a, 0, a.length);
                 });
                 threads[t].start();

@@ -171,7 +171,9 @@ public final class QueryParser {
                 throw ApiException.badRequest("include_duplicates must be true or false");
             }
             if (includeDuplicates.asBoolean()) {
-                wanted = union(wanted, Searcher.Field.DUPLICATES);
+                Set<Searcher.Field> with = new HashSet<>(wanted);
+                with.add(Searcher.Field.DUPLICATES);
+                wanted = Set.copyOf(with);
             }
         }
         return new Searcher.Query(q, kk, offset, minScore, m, e, f, wanted, excludeId);
@@ -304,9 +306,8 @@ public final class QueryParser {
         return v.asInt();
     }
 
-    @SafeVarargs
-    private static <T> Set<T> union(Set<T> set, T... more) {
-        Set<T> out = new HashSet<>(set);
+    private static Set<String> union(Set<String> set, String... more) {
+        Set<String> out = new HashSet<>(set);
         out.addAll(Arrays.asList(more));
         return Set.copyOf(out);
     }

@@ -1,5 +1,6 @@
 package io.imgindex.server.search;
 
+import io.imgindex.vectors.DotKernel;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.BitSet;

@@ -13,6 +13,7 @@ import io.github.jbellis.jvector.vector.VectorizationProvider;
 import io.github.jbellis.jvector.vector.types.VectorFloat;
 import io.github.jbellis.jvector.vector.types.VectorTypeSupport;
 import io.imgindex.format.IndexColumns;
+import io.imgindex.vectors.DotKernel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.BitSet;

@@ -14,6 +14,7 @@ import io.imgindex.format.IndexColumns;
 import io.imgindex.format.segment.MappedFloats;
 import io.imgindex.format.segment.SegmentGraph;
 import io.imgindex.format.segment.ThumbnailPack;
+import io.imgindex.vectors.DotKernel;
 import java.io.IOException;
 import java.lang.ref.Cleaner;
 import java.nio.file.Path;

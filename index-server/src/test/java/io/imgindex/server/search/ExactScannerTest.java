@@ -2,6 +2,7 @@ package io.imgindex.server.search;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.imgindex.vectors.DotKernel;
 import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -51,7 +52,7 @@ class ExactScannerTest {
     @Test
     void findsTheTopRows() throws Exception {
         CountingRows rows = new CountingRows(10_000);
-        TopK top = new ExactScanner(rows, ScalarDot.INSTANCE).search(new float[] {1f}, 3, null);
+        TopK top = new ExactScanner(rows, DotKernel.scalar()).search(new float[] {1f}, 3, null);
         assertThat(top.sorted(0)).extracting(TopK.Entry::ord).containsExactly(9_999, 9_998, 9_997);
         assertThat(rows.scored.get()).isEqualTo(10_000);
     }
@@ -59,7 +60,7 @@ class ExactScannerTest {
     @Test
     void aBatchIsAnsweredInPassesOfSixteenEachQueryAsAlone() throws Exception {
         CountingRows rows = new CountingRows(10_000);
-        ExactScanner scanner = new ExactScanner(rows, ScalarDot.INSTANCE);
+        ExactScanner scanner = new ExactScanner(rows, DotKernel.scalar());
         int n = 20; // two passes: 16 and 3, and one query with a selective filter scored on its own
         float[][] queries = new float[n][];
         int[] ks = new int[n];
@@ -76,7 +77,7 @@ class ExactScannerTest {
         for (int i = 0; i < n; i++) {
             assertThat(all.get(i).sorted(0))
                     .as("query %d", i)
-                    .isEqualTo(new ExactScanner(new CountingRows(10_000), ScalarDot.INSTANCE)
+                    .isEqualTo(new ExactScanner(new CountingRows(10_000), DotKernel.scalar())
                             .search(queries[i], ks[i], accepts[i])
                             .sorted(0));
         }
@@ -91,7 +92,7 @@ class ExactScannerTest {
     void anInterruptedScanStopsAndSaysSo() throws Exception {
         CountingRows rows = new CountingRows(2_000_000);
         rows.pauseEvery = 512; // about 4 s for the whole pass
-        ExactScanner scanner = new ExactScanner(rows, ScalarDot.INSTANCE);
+        ExactScanner scanner = new ExactScanner(rows, DotKernel.scalar());
         AtomicReference<Throwable> outcome = new AtomicReference<>();
         Thread t = new Thread(() -> {
             try {

@@ -78,7 +78,7 @@ public final class Hyperplanes {
 
     /**
      * A vector's view through the hyperplanes: the bucket keys to probe (per table its own code first, then the
-     * {@code probes} codes with one low-margin bit flipped; keys carry the table in their upper half) and its
+     * {@code probes} codes with one low-margin bit flipped; a key is the table number above the code's bits) and its
      * signature, the side of every hyperplane as one bit. Two signatures differ in a bit with probability
      * {@code θ/π} for vectors at angle {@code θ} (after the centre is subtracted), so the Hamming distance between
      * signatures ranks candidates by angle without touching their vectors.
@@ -160,8 +160,13 @@ public final class Hyperplanes {
         }
     }
 
-    private static long key(int table, int code) {
-        return ((long) table << 32) | (code & 0xffffffffL);
+    /**
+     * A bucket's key: the table above the code's bits. Dense, so no two keys of one partition share a {@code
+     * Long.hashCode} (keys with the table in the upper half, as before, hashed to {@code table ^ code}: 16 keys per
+     * hash, and heap state's hash maps degraded into trees).
+     */
+    private long key(int table, int code) {
+        return ((long) table << bits) | code;
     }
 
     private static double gaussian(SplittableRandom r) {

@@ -1,5 +1,7 @@
 package io.imgindex.dedup.near;
 
+import io.imgindex.vectors.DotKernel;
+
 /**
  * A kept item as the near-duplicate index remembers it: its id and its unit-length vector quantised to 8 bits per
  * dimension ({@code codes[i] * max / 127} is component {@code i}; {@code dimension + 4} bytes, a quarter of the
@@ -9,6 +11,9 @@ package io.imgindex.dedup.near;
  * fields, no-argument constructor) so it is stored without Kryo.
  */
 public class Leader {
+
+    /** SIMD where the JVM runs with the Vector API module, else a scalar loop. */
+    private static final DotKernel KERNEL = DotKernel.best();
 
     public String id;
 
@@ -43,20 +48,7 @@ public class Leader {
 
     /** The cosine of a unit vector with this leader. */
     public float dot(float[] unit) {
-        byte[] c = codes;
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int n = c.length;
-        int i = 0;
-        for (; i + 3 < n; i += 4) {
-            s0 += unit[i] * c[i];
-            s1 += unit[i + 1] * c[i + 1];
-            s2 += unit[i + 2] * c[i + 2];
-            s3 += unit[i + 3] * c[i + 3];
-        }
-        for (; i < n; i++) {
-            s0 += unit[i] * c[i];
-        }
-        return ((s0 + s1) + (s2 + s3)) * max / 127f;
+        return KERNEL.dot(unit, codes, codes.length) * max / 127f;
     }
 
     /** The vector back as floats (approximately unit). */

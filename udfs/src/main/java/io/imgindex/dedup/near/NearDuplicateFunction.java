@@ -5,7 +5,10 @@ import io.imgindex.item.Item;
 import io.imgindex.item.Status;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
@@ -60,7 +63,17 @@ public class NearDuplicateFunction extends KeyedProcessFunction<Integer, Routed,
     private final int dimension;
     private final boolean batch;
 
+    /**
+     * The layout of a partition's state, kept with it: 1 (no value) filed buckets under {@code table << 32 | code},
+     * 2 under {@code table << bits | code} (dense keys, which heap state hashes without collisions). A partition
+     * restored from an older savepoint is moved to the current layout the first time it is touched.
+     */
+    static final int LAYOUT = 2;
+
     private transient NearDuplicateIndex index;
+    private transient FlinkLeaderStore store;
+    private transient ValueState<Integer> layout;
+    private transient Set<Integer> upToDate;
     private transient List<Routed> tied;
     private transient long tiedTimestamp;
     private transient Counter nearDuplicates;
@@ -97,14 +110,14 @@ public class NearDuplicateFunction extends KeyedProcessFunction<Integer, Routed,
             leaders.enableTimeToLive(ttl);
             buckets.enableTimeToLive(ttl);
         }
-        index = new NearDuplicateIndex(
-                params,
-                dimension,
-                new FlinkLeaderStore(
-                        getRuntimeContext().getMapState(leaders),
-                        getRuntimeContext().getMapState(buckets),
-                        getRuntimeContext().getState(handles),
-                        getRuntimeContext().getState(center)));
+        store = new FlinkLeaderStore(
+                getRuntimeContext().getMapState(leaders),
+                getRuntimeContext().getMapState(buckets),
+                getRuntimeContext().getState(handles),
+                getRuntimeContext().getState(center));
+        index = new NearDuplicateIndex(params, dimension, store);
+        layout = getRuntimeContext().getState(layoutState());
+        upToDate = new HashSet<>();
         tied = new ArrayList<>();
         tiedTimestamp = Long.MIN_VALUE;
         var group = getRuntimeContext().getMetricGroup().addGroup("nearDuplicates");
@@ -127,8 +140,16 @@ public class NearDuplicateFunction extends KeyedProcessFunction<Integer, Routed,
         return new MapStateDescriptor<>("buckets", Types.LONG, PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO);
     }
 
+    /** The layout of a partition's state ({@link #LAYOUT}); no value in a savepoint of layout 1. */
+    public static ValueStateDescriptor<Integer> layoutState() {
+        return new ValueStateDescriptor<>("layout", Types.INT);
+    }
+
     @Override
     public void processElement(Routed routed, Context ctx, Collector<Item> out) throws Exception {
+        if (upToDate.add(ctx.getCurrentKey())) {
+            upgrade();
+        }
         if (routed.item == null) {
             if (routed.center != null) {
                 index.useCenter(routed.center);
@@ -209,6 +230,29 @@ public class NearDuplicateFunction extends KeyedProcessFunction<Integer, Routed,
         }
         out.collect(item);
         ctx.output(DECISIONS, Settled.decision(item.id, decision));
+    }
+
+    /** Moves the current partition's state to the current layout, if it was written in an older one. */
+    private void upgrade() throws Exception {
+        if (layout.value() != null) {
+            return;
+        }
+        if (store.handles() > 0) {
+            // Layout 1: bucket keys with the table in the upper half. Re-keyed as they are: same entries.
+            List<Map.Entry<Long, long[]>> old = new ArrayList<>();
+            for (var e : store.buckets().entries()) {
+                if (e.getKey() >>> 32 != 0) {
+                    old.add(Map.entry(e.getKey(), e.getValue()));
+                }
+            }
+            for (var e : old) {
+                store.buckets().remove(e.getKey());
+                long table = e.getKey() >>> 32;
+                long code = e.getKey() & 0xffffffffL;
+                store.buckets().put((table << params.bits()) | code, e.getValue());
+            }
+        }
+        layout.update(LAYOUT);
     }
 
     private void reportWork() {

@@ -1,5 +1,6 @@
 package io.imgindex.dedup.near;
 
+import io.imgindex.vectors.DotKernel;
 import java.util.Arrays;
 
 /**
@@ -24,6 +25,8 @@ import java.util.Arrays;
  * <p>Not thread-safe: one instance per keyed operator (or per benchmark thread).
  */
 public final class NearDuplicateIndex {
+
+    private static final DotKernel KERNEL = DotKernel.best();
 
     /** A near-duplicate decision: the leader matched and the similarity. */
     /** A near-duplicate decision: the leader matched, the similarity, and whether that leader is a replica. */
@@ -306,21 +309,9 @@ public final class NearDuplicateIndex {
         return u;
     }
 
-    /** Dot product with four accumulators (the JIT does not vectorise a single-sum float reduction). */
+    /** Dot product (SIMD where the JVM has the Vector API). */
     static float dot(float[] a, float[] b) {
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int n = a.length;
-        int i = 0;
-        for (; i + 3 < n; i += 4) {
-            s0 += a[i] * b[i];
-            s1 += a[i + 1] * b[i + 1];
-            s2 += a[i + 2] * b[i + 2];
-            s3 += a[i + 3] * b[i + 3];
-        }
-        for (; i < n; i++) {
-            s0 += a[i] * b[i];
-        }
-        return (s0 + s1) + (s2 + s3);
+        return KERNEL.dot(a, 0, b, 0, a.length);
     }
 
     private static float clamp(float s) {

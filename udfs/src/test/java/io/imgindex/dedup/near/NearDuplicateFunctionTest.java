@@ -10,10 +10,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.util.Collector;
 import org.junit.jupiter.api.Test;
 
 class NearDuplicateFunctionTest {
@@ -231,6 +235,71 @@ class NearDuplicateFunctionTest {
                 .as("the leader kept before the snapshot")
                 .isEqualTo("a");
         assertThat(out.get("later").status).isEqualTo(Status.INDEXED);
+        restored.close();
+    }
+
+    /**
+     * A savepoint of the first layout (bucket keys with the table in the upper half) restored: the partition is
+     * re-keyed the first time it is touched, and a copy of a leader filed there is still found through the buckets.
+     */
+    @Test
+    void aPartitionOfTheFirstLayoutIsReKeyedOnRestore() throws Exception {
+        NearDupParams params = NearDupParams.withThreshold(0.9f).warmup(1); // past the warm-up: buckets only
+        float[] center = new float[DIM];
+        Hyperplanes planes = new Hyperplanes(DIM, params);
+        float[] original = NearDuplicateIndexTest.inPlane(DIM, 0);
+        var writer = new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new KeyedProcessFunction<Integer, Routed, Item>() {
+                    private static final long serialVersionUID = 1L;
+
+                    @Override
+                    public void processElement(Routed r, Context ctx, Collector<Item> out) throws Exception {
+                        var leaders = getRuntimeContext().getMapState(NearDuplicateFunction.leadersState());
+                        var buckets = getRuntimeContext().getMapState(NearDuplicateFunction.bucketsState());
+                        leaders.put(0L, Leader.of("a", original, false));
+                        getRuntimeContext()
+                                .getState(new ValueStateDescriptor<>("handles", Types.LONG))
+                                .update(1L);
+                        getRuntimeContext()
+                                .getState(new ValueStateDescriptor<>(
+                                        "center", PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO))
+                                .update(center);
+                        Hyperplanes.Sketch sketch = planes.sketch(original, center);
+                        long[] entry = new long[1 + sketch.signature().length];
+                        System.arraycopy(sketch.signature(), 0, entry, 1, sketch.signature().length);
+                        long mask = (1L << params.bits()) - 1;
+                        for (long key : sketch.homeKeys()) {
+                            long table = key >>> params.bits();
+                            if (table > 0) { // table 0's key is the same in both layouts: leave it out
+                                buckets.put((table << 32) | (key & mask), entry);
+                            }
+                        }
+                    }
+                }),
+                (Routed r) -> r.partition,
+                Types.INT,
+                128,
+                1,
+                0);
+        writer.open();
+        writer.processElement(home(embedded("a", 0, 10, 10)), 0);
+        OperatorSubtaskState snapshot = writer.snapshot(1, 1);
+        writer.close();
+
+        var restored = new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new NearDuplicateFunction(params, DIM, false)),
+                (Routed r) -> r.partition,
+                Types.INT,
+                128,
+                1,
+                0);
+        restored.initializeState(snapshot);
+        restored.open();
+        restored.processElement(home(embedded("copy", 2, 10, 10)), 0);
+        Map<String, Item> out = byId(restored.extractOutputValues());
+        assertThat(out.get("copy").duplicateOf)
+                .as("found through a bucket of the old layout, re-keyed")
+                .isEqualTo("a");
         restored.close();
     }
 }

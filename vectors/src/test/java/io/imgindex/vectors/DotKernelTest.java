@@ -1,4 +1,4 @@
-package io.imgindex.server.search;
+package io.imgindex.vectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
@@ -41,6 +41,27 @@ class DotKernelTest {
                         .as("scalar, %s buffer, %d", order, dim)
                         .isCloseTo(expected, within((float) tolerance));
             }
+        }
+    }
+
+    @Test
+    void int8CodesAgreeWithTheScalarLoop() {
+        DotKernel best = DotKernel.best();
+        Random r = new Random(11);
+        for (int dim : new int[] {1, 7, 8, 15, 16, 17, 33, 512, 1792}) {
+            float[] a = unit(r, dim);
+            byte[] codes = new byte[dim];
+            double exact = 0;
+            for (int i = 0; i < dim; i++) {
+                codes[i] = (byte) (r.nextInt(255) - 127);
+                exact += (double) a[i] * codes[i];
+            }
+            // |a| = 1 and |codes| <= 127 sqrt(d): float sums of d terms reordered differ by about d x 6e-8 of that.
+            double tolerance = 127 * Math.sqrt(dim) * (dim * 6e-8 + 1e-7);
+            assertThat((double) best.dot(a, codes, dim)).as("SIMD, %d", dim).isCloseTo(exact, within(tolerance));
+            assertThat((double) DotKernel.scalar().dot(a, codes, dim))
+                    .as("scalar, %d", dim)
+                    .isCloseTo(exact, within(tolerance));
         }
     }
 

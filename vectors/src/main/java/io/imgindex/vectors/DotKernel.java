@@ -1,7 +1,8 @@
-package io.imgindex.server.search;
+package io.imgindex.vectors;
 
 /**
- * The inner loop of every exact score: dot products of float rows. Two implementations: the JDK's Vector API
+ * The inner loops over vectors: dot products of float rows (every exact score of the index server) and of a float
+ * vector with int8 codes (every near-duplicate comparison of the job). Two implementations: the JDK's Vector API
  * ({@code jdk.incubator.vector}, SIMD on whatever the CPU has: AVX2, AVX-512, NEON) when the JVM runs with
  * {@code --add-modules jdk.incubator.vector}, else a scalar loop with four accumulators. Thread-safe.
  */
@@ -20,6 +21,12 @@ public interface DotKernel {
         rows.asFloatBuffer().get(byteOffset / 4, scratch, 0, n);
         return dot(a, 0, scratch, 0, n);
     }
+
+    /**
+     * The dot product of {@code a[0..n)} and {@code codes[0..n)} read as signed integers (a quantised vector before
+     * its scale is applied).
+     */
+    float dot(float[] a, byte[] codes, int n);
 
     /** What this kernel is, for logs and benchmarks: {@code simd (AVX-512, 16 floats)} or {@code scalar}. */
     String describe();

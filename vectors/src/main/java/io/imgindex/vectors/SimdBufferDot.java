@@ -1,4 +1,4 @@
-package io.imgindex.server.search;
+package io.imgindex.vectors;
 
 import java.nio.ByteBuffer;
 import jdk.incubator.vector.FloatVector;
@@ -20,6 +20,11 @@ final class SimdBufferDot implements DotKernel {
     @Override
     public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         return arrays.dot(a, aOff, b, bOff, n);
+    }
+
+    @Override
+    public float dot(float[] a, byte[] codes, int n) {
+        return arrays.dot(a, codes, n);
     }
 
     @Override

@@ -1,4 +1,4 @@
-package io.imgindex.server.search;
+package io.imgindex.vectors;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,21 +29,22 @@ final class Kernels {
             // Loaded by name: the classes link against the incubator module, which may be absent. The first also
             // reads mapped rows in place, with an API of the JDK 16 to 18 incubators (later ones read memory
             // segments instead); where it does not link, the second copies mapped rows first.
-            for (String kernel :
-                    new String[] {"io.imgindex.server.search.SimdBufferDot", "io.imgindex.server.search.SimdDot"}) {
+            for (String kernel : new String[] {"io.imgindex.vectors.SimdBufferDot", "io.imgindex.vectors.SimdDot"}) {
                 try {
                     DotKernel simd = (DotKernel)
                             Class.forName(kernel).getDeclaredConstructor().newInstance();
-                    simd.dot(new float[16], java.nio.ByteBuffer.allocateDirect(64), 0, 16); // links its methods
-                    LOG.info("Exact scores: {}", simd.describe());
+                    // Links its methods.
+                    simd.dot(new float[16], java.nio.ByteBuffer.allocateDirect(64), 0, 16);
+                    simd.dot(new float[16], new byte[16], 16);
+                    LOG.info("Dot products: {}", simd.describe());
                     return simd;
                 } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
                     LOG.debug("{} is not usable here: {}", kernel, e.toString());
                 }
             }
-            LOG.warn("The Vector API is present but could not be used; exact scores run scalar");
+            LOG.warn("The Vector API is present but could not be used; dot products run scalar");
         } else {
-            LOG.info("Exact scores run scalar: start the JVM with --add-modules jdk.incubator.vector for SIMD");
+            LOG.info("Dot products run scalar: start the JVM with --add-modules jdk.incubator.vector for SIMD");
         }
         return ScalarDot.INSTANCE;
     }
