@@ -270,9 +270,10 @@ public final class IndexPipeline {
                     .uid("near-dup-route");
         } else {
             Routing one = Routing.single();
+            PartitionKeys oneKey = PartitionKeys.of(one);
             routed = decidable
                     .flatMap(
-                            (Item item, Collector<Routed> out) -> RouteFunction.routeItem(one, null, item, out),
+                            (Item item, Collector<Routed> out) -> RouteFunction.routeItem(one, oneKey, null, item, out),
                             routedType)
                     .name("route to partitions")
                     .uid("near-dup-route");

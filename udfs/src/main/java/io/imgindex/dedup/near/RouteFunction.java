@@ -36,6 +36,11 @@ public class RouteFunction extends BroadcastProcessFunction<Item, Routing, Route
     private static final String KEY = "routing";
 
     private transient Routing routing;
+
+    /** The operator's keys of {@link #keysOf}'s partitions. */
+    private transient PartitionKeys keys;
+
+    private transient Routing keysOf;
     private transient List<Item> early;
     /** Whether this subtask has sent every partition the routing's centre. */
     private transient boolean centresSent;
@@ -99,34 +104,39 @@ public class RouteFunction extends BroadcastProcessFunction<Item, Routing, Route
     }
 
     private void route(Routing r, Item item, Collector<Routed> out) {
+        if (keys == null || keysOf != r) {
+            keys = PartitionKeys.of(r);
+            keysOf = r;
+        }
         if (r.center != null && !centresSent) {
             // Before this subtask's first item, on every channel it uses, so a partition has it before any item.
             centresSent = true;
             for (int p = 0; p < r.partitions(); p++) {
-                out.collect(Routed.center(p, r.center));
+                out.collect(Routed.center(p, r.center).keyed(keys));
             }
         }
         if (r.center != null && planes == null) {
             planes = new Hyperplanes(dimension, params);
         }
-        routeItem(r, planes, item, out);
+        routeItem(r, keys, planes, item, out);
     }
 
     /**
      * An item's records: its home first, then the replicas (a failed or vector-less item goes home only), each with
      * the item's sketch against the routing's centre when there are hyperplanes and a centre.
      *
+     * @param keys the operator's keys of the routing's partitions ({@link PartitionKeys#of})
      * @param planes the operator's hyperplanes, or null for no sketch
      */
-    public static void routeItem(Routing r, Hyperplanes planes, Item item, Collector<Routed> out) {
+    public static void routeItem(Routing r, PartitionKeys keys, Hyperplanes planes, Item item, Collector<Routed> out) {
         float[] unit = item.vector == null ? null : NearDuplicateIndex.unit(item.vector);
         if (unit == null) {
-            out.collect(new Routed(0, false, item));
+            out.collect(new Routed(0, false, item).keyed(keys));
             return;
         }
         int[] partitions = r.partitions(unit);
         Hyperplanes.Sketch sketch = planes != null && r.center != null ? planes.sketch(unit, r.center) : null;
-        out.collect(withSketch(new Routed(partitions[0], false, item), sketch));
+        out.collect(withSketch(new Routed(partitions[0], false, item).keyed(keys), sketch));
         if (partitions.length > 1) {
             Item replica = new Item(); // what a neighbour needs: the id and the vector
             replica.id = item.id;
@@ -134,7 +144,7 @@ public class RouteFunction extends BroadcastProcessFunction<Item, Routing, Route
             replica.inBase = item.inBase;
             replica.vector = item.vector;
             for (int i = 1; i < partitions.length; i++) {
-                out.collect(withSketch(new Routed(partitions[i], true, replica), sketch));
+                out.collect(withSketch(new Routed(partitions[i], true, replica).keyed(keys), sketch));
             }
         }
     }

@@ -8,8 +8,17 @@ import io.imgindex.item.Item;
  */
 public class Routed {
 
-    /** The partition: the key of the near-duplicate operator. */
+    /** No {@link #key}: the operator's key selector places the partition evenly ({@link PartitionKeys}). */
+    public static final int NO_KEY = -1;
+
+    /** The partition. */
     public int partition;
+
+    /**
+     * The near-duplicate operator's key for the partition ({@link PartitionKeys#of}, from the routing's weights), or
+     * {@link #NO_KEY}.
+     */
+    public int key = NO_KEY;
 
     /** False in the item's home partition, where it is decided and passed on; true in the others. */
     public boolean replica;
@@ -36,6 +45,12 @@ public class Routed {
         Routed r = new Routed(partition, false, null);
         r.center = center;
         return r;
+    }
+
+    /** The same, keyed for the operator. */
+    public Routed keyed(PartitionKeys keys) {
+        key = keys.key(partition);
+        return this;
     }
 
     public Routed(int partition, boolean replica, Item item) {

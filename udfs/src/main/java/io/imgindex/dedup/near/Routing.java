@@ -40,6 +40,13 @@ public final class Routing implements Serializable {
     /** The sample's mean, or null. */
     public float[] center;
 
+    /**
+     * Each partition's share of the training sample (nearest centroid after the last round), which {@link
+     * PartitionKeys#of} places the partitions by; null where not known (one partition, centroids given, or a routing
+     * restored from before shares were kept).
+     */
+    public float[] weights;
+
     public Routing() {}
 
     private Routing(float[][] centroids, float margin, float[] center) {
@@ -158,7 +165,16 @@ public final class Routing implements Serializable {
                 rebalance(sample, centroids, assigned, counts);
             }
         }
-        return of(centroids, margin, sampleMean);
+        Routing routing = of(centroids, margin, sampleMean);
+        int[] counts = new int[k];
+        for (float[] v : sample) {
+            counts[closest(routing.centroids, v)]++;
+        }
+        routing.weights = new float[k];
+        for (int c = 0; c < k; c++) {
+            routing.weights[c] = (float) counts[c] / n;
+        }
+        return routing;
     }
 
     /**
