@@ -110,7 +110,7 @@ public final class NearDupThroughputBenchmark {
                 gen.next();
                 perPartition[routing.home(NearDuplicateIndex.unit(gen.vector))]++;
             }
-            PartitionKeys keys = new PartitionKeys(routing.partitions());
+            PartitionKeys keys = PartitionKeys.of(routing);
             for (int p : new int[] {1, 2, 4, 8, 16}) {
                 long[] per = new long[p];
                 for (int k = 0; k < perPartition.length; k++) {
@@ -184,9 +184,8 @@ public final class NearDupThroughputBenchmark {
                         st.leadersStored,
                         st.otherSeconds);
             }
-            int signatureWords = (params.tables() * params.bits() + 63) / 64;
             long leaderBytes = 4 + dim + 1 + 16 + 8; // max, codes, replica flag, id (~16 chars), handle key
-            long stateBytes = stored * leaderBytes + buckets * 8L * (1 + signatureWords);
+            long stateBytes = stored * leaderBytes + buckets * 8L; // an entry: a handle and a signature fragment
             System.out.printf(
                     "p=%d: %.0f vectors/s (N over the slowest subtask's operator time, %.1f s; wall %.1f s on this"
                             + " machine, generation included), %.0f vectors/s per subtask; %.2f routed items per vector%n",
@@ -271,7 +270,7 @@ public final class NearDupThroughputBenchmark {
 
         private void go() throws Exception {
             boolean[] mine = new boolean[routing.partitions()];
-            PartitionKeys keys = new PartitionKeys(routing.partitions());
+            PartitionKeys keys = PartitionKeys.of(routing);
             for (int k = 0; k < mine.length; k++) {
                 mine[k] = KeyGroupRangeAssignment.assignKeyToParallelOperator(
                                 keys.getKey(new Routed(k, false, null)), MAX_PARALLELISM, p)
@@ -329,7 +328,7 @@ public final class NearDupThroughputBenchmark {
                 Item item = Item.pending("v" + i, "synthetic:" + i, Map.of(), null);
                 item.indexed(gen.vector, "synthetic");
                 out.clear();
-                RouteFunction.routeItem(routing, planes, item, collect); // the router's share, sketches included
+                RouteFunction.routeItem(routing, keys, planes, item, collect); // the router's share, sketches included
                 long b = System.nanoTime();
                 otherNanos += b - a;
                 for (Routed r : out) {
@@ -385,9 +384,8 @@ public final class NearDupThroughputBenchmark {
                         org.apache.flink.runtime.state.VoidNamespace.INSTANCE,
                         org.apache.flink.runtime.state.VoidNamespaceSerializer.INSTANCE,
                         NearDuplicateFunction.bucketsState());
-                int stride = 1 + (params.tables() * params.bits() + 63) / 64;
                 for (long[] entries : buckets.values()) {
-                    bucketEntries += entries.length / stride;
+                    bucketEntries += entries.length;
                 }
             }
             harness.close();

@@ -95,13 +95,39 @@ public final class Hyperplanes {
         }
     }
 
-    /** Bits in which two signatures differ. */
-    public static int hamming(long[] signature, long[] entries, int offset) {
-        int d = 0;
-        for (int w = 0; w < signature.length; w++) {
-            d += Long.bitCount(signature[w] ^ entries[offset + w]);
+    /** Bits of the signature a bucket entry carries ({@link #fragment}). */
+    public static final int FRAGMENT_BITS = 32;
+
+    /**
+     * The {@value #FRAGMENT_BITS} bits of a signature that an entry in a bucket of {@code table} carries: those that
+     * follow the table's own bits, wrapping round (the table's own bits are the bucket's code, the same, or one flip
+     * away, for every entry in it). Two vectors' fragments differ in a bit with the same probability as their
+     * signatures, so the Hamming distance of fragments ranks candidates by angle, more coarsely.
+     */
+    public int fragment(long[] signature, int table) {
+        int f = 0;
+        int bit = ((table + 1) * bits) % count;
+        for (int i = 0; i < FRAGMENT_BITS; i++) {
+            if ((signature[bit >>> 6] & (1L << (bit & 63))) != 0) {
+                f |= 1 << i;
+            }
+            bit = bit + 1 == count ? 0 : bit + 1;
         }
-        return d;
+        return f;
+    }
+
+    /** The table a bucket key belongs to. */
+    public int table(long key) {
+        return (int) (key >>> bits);
+    }
+
+    /** The fragment of every table, for {@link #fragment}. */
+    public int[] fragments(long[] signature) {
+        int[] out = new int[tables];
+        for (int t = 0; t < tables; t++) {
+            out[t] = fragment(signature, t);
+        }
+        return out;
     }
 
     public int dimension() {

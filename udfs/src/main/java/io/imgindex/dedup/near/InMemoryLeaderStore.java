@@ -51,7 +51,7 @@ public final class InMemoryLeaderStore implements LeaderStore {
         this.center = center;
     }
 
-    /** Longs held by all buckets (an entry is a handle and its signature). */
+    /** Longs held by all buckets (an entry is one: a handle and a signature fragment). */
     public long bucketLongs() {
         return buckets.values().stream().mapToLong(b -> b.length).sum();
     }

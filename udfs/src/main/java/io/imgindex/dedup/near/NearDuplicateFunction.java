@@ -4,6 +4,7 @@ import io.imgindex.format.DuplicateRow;
 import io.imgindex.item.Item;
 import io.imgindex.item.Status;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
@@ -45,8 +46,8 @@ import org.apache.flink.util.OutputTag;
  * similarity recorded is always the one computed.
  *
  * <p>State, per partition: leaders (id + int8 codes, {@code dimension + ~40} bytes each), bucket entries (a handle
- * and the leader's signature, {@code 8 * (1 + ceil(tables * bits / 64))} bytes per table per leader: 40 with the
- * defaults; at most {@code bucketCapacity} per bucket). With a TTL (STREAMING) all of it expires that long after
+ * and 32 bits of the leader's signature in one long: 8 bytes per table per leader; at most {@code bucketCapacity}
+ * per bucket). With a TTL (STREAMING) all of it expires that long after
  * it was written, which bounds the state to the items of one TTL window; an item whose leader has expired is
  * kept again.
  */
@@ -64,9 +65,11 @@ public class NearDuplicateFunction extends KeyedProcessFunction<Integer, Routed,
     private final boolean batch;
 
     /**
-     * The layout of a partition's state, kept with it: 1 (no value) filed buckets under {@code table << 32 | code},
-     * 2 under {@code table << bits | code} (dense keys, which heap state hashes without collisions). A partition
-     * restored from an older savepoint is moved to the current layout the first time it is touched.
+     * The layout of a partition's state, kept with it. 1 (no value): buckets under {@code table << 32 | code}, an
+     * entry a handle and the whole signature (32 bytes with the defaults). 2: buckets under {@code table << bits |
+     * code} (dense keys, which heap state hashes without collisions), an entry one long (a handle and a 32-bit
+     * signature fragment). A partition restored from an older savepoint is moved to the current layout the first
+     * time it is touched.
      */
     static final int LAYOUT = 2;
 
@@ -238,18 +241,24 @@ public class NearDuplicateFunction extends KeyedProcessFunction<Integer, Routed,
             return;
         }
         if (store.handles() > 0) {
-            // Layout 1: bucket keys with the table in the upper half. Re-keyed as they are: same entries.
+            // Layout 1: keys with the table in the upper half, entries of a handle and the whole signature.
+            Hyperplanes planes = index.planes();
+            int stride = 1 + planes.signatureWords();
             List<Map.Entry<Long, long[]>> old = new ArrayList<>();
             for (var e : store.buckets().entries()) {
-                if (e.getKey() >>> 32 != 0) {
-                    old.add(Map.entry(e.getKey(), e.getValue()));
-                }
+                old.add(Map.entry(e.getKey(), e.getValue()));
             }
             for (var e : old) {
-                store.buckets().remove(e.getKey());
-                long table = e.getKey() >>> 32;
+                int table = (int) (e.getKey() >>> 32);
                 long code = e.getKey() & 0xffffffffL;
-                store.buckets().put((table << params.bits()) | code, e.getValue());
+                long[] entries = e.getValue();
+                long[] compact = new long[entries.length / stride];
+                for (int i = 0; i < compact.length; i++) {
+                    long[] signature = Arrays.copyOfRange(entries, i * stride + 1, (i + 1) * stride);
+                    compact[i] = NearDuplicateIndex.entry(entries[i * stride], planes.fragment(signature, table));
+                }
+                store.buckets().remove(e.getKey());
+                store.buckets().put(((long) table << params.bits()) | code, compact);
             }
         }
         layout.update(LAYOUT);

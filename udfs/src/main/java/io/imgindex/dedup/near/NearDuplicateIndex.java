@@ -18,8 +18,9 @@ import java.util.Arrays;
  * component; hyperplanes through the origin would put most of them on the same side) and every leader is filed
  * in one bucket per table. From then on an item is compared only with the leaders in its own bucket and the
  * probed neighbouring buckets of each table, at most {@code tables * (1 + probes) * bucketCapacity} candidates.
- * A bucket keeps its newest {@code bucketCapacity} leaders, each with its signature (one bit per hyperplane); of
- * the candidates, only the {@link NearDupParams#compared()} whose signatures are nearest in Hamming distance are
+ * A bucket keeps its newest {@code bucketCapacity} leaders, each in one long: its handle and 32 bits of its
+ * signature (one bit per hyperplane: {@link Hyperplanes#fragment}); of the candidates, only the {@link
+ * NearDupParams#compared()} whose signature bits are nearest in Hamming distance are
  * compared by their vectors. So the float work per item is bounded by that number, whatever the bucket sizes.
  *
  * <p>Not thread-safe: one instance per keyed operator (or per benchmark thread).
@@ -36,6 +37,8 @@ public final class NearDuplicateIndex {
     private final Hyperplanes planes;
     private final LeaderStore store;
     private final HandleSet seen = new HandleSet();
+    private static final long FRAGMENT_MASK = 0xffffffffL;
+
     private final Candidates candidates;
     private final int[] entryHistogram;
     private long[][] probed = new long[64][];
@@ -54,8 +57,8 @@ public final class NearDuplicateIndex {
         this.params = params;
         this.planes = planes;
         this.store = store;
-        this.candidates = new Candidates(params.tables() * params.bits());
-        this.entryHistogram = new int[params.tables() * params.bits() + 1];
+        this.candidates = new Candidates(Hyperplanes.FRAGMENT_BITS);
+        this.entryHistogram = new int[Hyperplanes.FRAGMENT_BITS + 1];
     }
 
     /**
@@ -141,6 +144,11 @@ public final class NearDuplicateIndex {
         }
     }
 
+    /** The hyperplanes (immutable). */
+    public Hyperplanes planes() {
+        return planes;
+    }
+
     /** Vectors compared so far. */
     public long comparisons() {
         return comparisons;
@@ -179,7 +187,8 @@ public final class NearDuplicateIndex {
     }
 
     /**
-     * The candidates are the leaders in the probed buckets. Each bucket entry carries its leader's signature, so
+     * The candidates are the leaders in the probed buckets. Each bucket entry carries 32 bits of its leader's
+     * signature, so
      * the candidates are ranked by Hamming distance first, and only the {@code compared} nearest are read and
      * compared by their vectors: the work per item stays bounded when buckets are full.
      *
@@ -194,8 +203,7 @@ public final class NearDuplicateIndex {
     private Match probe(float[] unit, Hyperplanes.Sketch sketch) throws Exception {
         seen.clear();
         candidates.clear();
-        long[] signature = sketch.signature();
-        int stride = 1 + signature.length;
+        int[] fragments = planes.fragments(sketch.signature());
         int[] byDistance = entryHistogram;
         Arrays.fill(byDistance, 0);
         int buckets = 0;
@@ -209,12 +217,12 @@ public final class NearDuplicateIndex {
                 probed = Arrays.copyOf(probed, buckets * 2);
             }
             probed[buckets++] = bucket;
-            int n = bucket.length / stride;
-            if (distances.length < entries + n) {
-                distances = Arrays.copyOf(distances, Math.max(distances.length * 2, entries + n));
+            if (distances.length < entries + bucket.length) {
+                distances = Arrays.copyOf(distances, Math.max(distances.length * 2, entries + bucket.length));
             }
-            for (int e = 0; e < bucket.length; e += stride) {
-                int d = Hyperplanes.hamming(signature, bucket, e + 1);
+            long fragment = fragments[planes.table(key)] & FRAGMENT_MASK;
+            for (long entry : bucket) {
+                int d = Long.bitCount((entry ^ fragment) & FRAGMENT_MASK);
                 distances[entries++] = d;
                 byDistance[d]++;
             }
@@ -228,11 +236,10 @@ public final class NearDuplicateIndex {
             // The entries at distances from..bound, each leader once, in the order the buckets were probed.
             int at = 0;
             for (int b = 0; b < buckets; b++) {
-                long[] bucket = probed[b];
-                for (int e = 0; e < bucket.length; e += stride, at++) {
-                    int d = distances[at];
-                    if (d >= from && d <= bound && seen.add(bucket[e])) {
-                        candidates.add(bucket[e], d);
+                for (long entry : probed[b]) {
+                    int d = distances[at++];
+                    if (d >= from && d <= bound && seen.add(entry >>> 32)) {
+                        candidates.add(entry >>> 32, d);
                     }
                 }
             }
@@ -314,29 +321,37 @@ public final class NearDuplicateIndex {
         }
     }
 
-    /** Files a leader in its bucket of every table: its handle, then its signature; oldest entries first. */
+    /**
+     * Files a leader in its bucket of every table, oldest entries first. An entry is one long: the handle in the
+     * upper half, the leader's {@linkplain Hyperplanes#fragment signature fragment} for that table in the lower.
+     */
     private void file(long handle, Hyperplanes.Sketch sketch) throws Exception {
-        long[] signature = sketch.signature();
-        int stride = 1 + signature.length;
-        int capacity = params.bucketCapacity() * stride;
+        if (handle > Integer.MAX_VALUE) {
+            throw new IllegalStateException("a near-duplicate partition holds at most 2^31 kept vectors");
+        }
+        int[] fragments = planes.fragments(sketch.signature());
+        int capacity = params.bucketCapacity();
         for (long key : sketch.homeKeys()) {
             long[] bucket = store.bucket(key);
             long[] grown;
             if (bucket == null) {
-                grown = new long[stride];
+                grown = new long[1];
             } else if (bucket.length < capacity) {
-                grown = Arrays.copyOf(bucket, bucket.length + stride);
+                grown = Arrays.copyOf(bucket, bucket.length + 1);
             } else {
-                int drop = bucket.length - capacity + stride;
-                evictions += drop / stride;
+                int drop = bucket.length - capacity + 1;
+                evictions += drop;
                 grown = new long[capacity];
-                System.arraycopy(bucket, drop, grown, 0, capacity - stride);
+                System.arraycopy(bucket, drop, grown, 0, capacity - 1);
             }
-            int at = grown.length - stride;
-            grown[at] = handle;
-            System.arraycopy(signature, 0, grown, at + 1, signature.length);
+            grown[grown.length - 1] = entry(handle, fragments[planes.table(key)]);
             store.putBucket(key, grown);
         }
+    }
+
+    /** A bucket entry: a handle and a signature fragment. */
+    static long entry(long handle, int fragment) {
+        return (handle << 32) | (fragment & FRAGMENT_MASK);
     }
 
     /** The vector scaled to length 1, or null for a zero or non-finite vector. */
