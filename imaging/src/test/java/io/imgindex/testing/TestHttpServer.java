@@ -154,6 +154,7 @@ public final class TestHttpServer implements AutoCloseable {
     }
 
     public static void send(HttpExchange ex, int status, byte[] body, String contentType) throws IOException {
+        answering();
         ex.getResponseHeaders().add("Content-Type", contentType);
         ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
         try (OutputStream out = ex.getResponseBody()) {
@@ -161,15 +162,34 @@ public final class TestHttpServer implements AutoCloseable {
         }
     }
 
+    /** Counts the request this thread is handling out of its tracked concurrency, once. */
+    private static final ThreadLocal<Runnable> UNANSWERED = new ThreadLocal<>();
+
+    private static void answering() {
+        Runnable r = UNANSWERED.get();
+        if (r != null) {
+            UNANSWERED.remove();
+            r.run();
+        }
+    }
+
     private void dispatch(HttpExchange ex) throws IOException {
         String path = ex.getRequestURI().getPath();
         int n = requests.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
-        String tracked = null;
         for (String prefix : active.keySet()) {
             if (path.startsWith(prefix)) {
-                tracked = prefix;
-                int now = active.get(prefix).incrementAndGet();
+                AtomicInteger counter = active.get(prefix);
+                int now = counter.incrementAndGet();
                 peak.get(prefix).accumulateAndGet(now, Math::max);
+                // Not in flight from the moment the answer starts: a client that has read it may ask again before
+                // this thread gets back to count it out, and that must not look like one connection too many.
+                Runnable before = UNANSWERED.get();
+                UNANSWERED.set(() -> {
+                    counter.decrementAndGet();
+                    if (before != null) {
+                        before.run();
+                    }
+                });
             }
         }
         try {
@@ -184,9 +204,7 @@ public final class TestHttpServer implements AutoCloseable {
         } catch (Exception e) {
             throw new IOException(e);
         } finally {
-            if (tracked != null) {
-                active.get(tracked).decrementAndGet();
-            }
+            answering();
             ex.close();
         }
     }
