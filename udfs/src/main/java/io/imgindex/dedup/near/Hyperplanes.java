@@ -191,7 +191,7 @@ public final class Hyperplanes {
      * Long.hashCode} (keys with the table in the upper half, as before, hashed to {@code table ^ code}: 16 keys per
      * hash, and heap state's hash maps degraded into trees).
      */
-    private long key(int table, int code) {
+    long key(int table, int code) {
         return ((long) table << bits) | code;
     }
 

@@ -250,7 +250,7 @@ public class NearDuplicateFunction extends KeyedProcessFunction<Integer, Routed,
             }
             for (var e : old) {
                 int table = (int) (e.getKey() >>> 32);
-                long code = e.getKey() & 0xffffffffL;
+                int code = (int) (e.getKey() & 0xffffffffL);
                 long[] entries = e.getValue();
                 long[] compact = new long[entries.length / stride];
                 for (int i = 0; i < compact.length; i++) {
@@ -258,7 +258,7 @@ public class NearDuplicateFunction extends KeyedProcessFunction<Integer, Routed,
                     compact[i] = NearDuplicateIndex.entry(entries[i * stride], planes.fragment(signature, table));
                 }
                 store.buckets().remove(e.getKey());
-                store.buckets().put(((long) table << params.bits()) | code, compact);
+                store.buckets().put(planes.key(table, code), compact);
             }
         }
         layout.update(LAYOUT);

@@ -29,7 +29,9 @@ public final class NearDuplicateIndex {
 
     private static final DotKernel KERNEL = DotKernel.best();
 
-    /** A near-duplicate decision: the leader matched and the similarity. */
+    /** The lower half of a bucket entry: its signature fragment. */
+    private static final long FRAGMENT_MASK = 0xffffffffL;
+
     /** A near-duplicate decision: the leader matched, the similarity, and whether that leader is a replica. */
     public record Match(String id, float similarity, boolean replica) {}
 
@@ -37,8 +39,6 @@ public final class NearDuplicateIndex {
     private final Hyperplanes planes;
     private final LeaderStore store;
     private final HandleSet seen = new HandleSet();
-    private static final long FRAGMENT_MASK = 0xffffffffL;
-
     private final Candidates candidates;
     private final int[] entryHistogram;
     private long[][] probed = new long[64][];
