@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +21,9 @@ import org.slf4j.LoggerFactory;
  * file lock, so concurrent processes import once. Thread-safe.
  */
 public final class ModelStore {
+
+    /** The import under way in this process for each lock file, whichever store started it. */
+    private static final ConcurrentHashMap<Path, ReentrantLock> IMPORTS_IN_PROCESS = new ConcurrentHashMap<>();
 
     private static final Logger LOG = LoggerFactory.getLogger(ModelStore.class);
 
@@ -158,8 +163,12 @@ public final class ModelStore {
             return new Model(dir, ModelCard.read(dir));
         }
         Files.createDirectories(cache);
-        try (FileChannel lockFile = FileChannel.open(
-                        cache.resolve("." + id + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        Path lockPath = cache.resolve("." + id + ".lock").toAbsolutePath().normalize();
+        // A file lock keeps other processes out; threads of this one take turns first, since the JVM holds a file
+        // lock for the whole process and a second lock of the same file here throws instead of waiting.
+        ReentrantLock inProcess = IMPORTS_IN_PROCESS.computeIfAbsent(lockPath, p -> new ReentrantLock());
+        inProcess.lock();
+        try (FileChannel lockFile = FileChannel.open(lockPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                 FileLock lock = lockFile.lock()) {
             if (Files.isRegularFile(dir.resolve(ModelCard.FILE_NAME))) {
                 return new Model(dir, ModelCard.read(dir)); // another process imported it while we waited
@@ -172,6 +181,8 @@ public final class ModelStore {
             Files.move(staging, dir);
             LOG.info("Model {} ready in {} ({} ms)", id, dir, (System.nanoTime() - start) / 1_000_000);
             return new Model(dir, ModelCard.read(dir));
+        } finally {
+            inProcess.unlock();
         }
     }
 }
