@@ -1,5 +1,6 @@
 package io.imgindex.bench;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Paths;
 
@@ -16,7 +17,7 @@ final class Machine {
                     .map(l -> l.substring(l.indexOf(':') + 1).strip())
                     .findFirst()
                     .orElse(cpu);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             // Not Linux: the CPU stays unnamed.
         }
         System.out.printf(

@@ -20,12 +20,19 @@ import io.imgindex.item.Status;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.contrib.streaming.state.EmbeddedRocksDBStateBackend;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
+import org.apache.flink.runtime.state.storage.FileSystemCheckpointStorage;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.util.Collector;
 
@@ -119,7 +126,7 @@ public final class NearDupThroughputBenchmark {
                                             keys.getKey(new Routed(k, false, null)), MAX_PARALLELISM, p)] +=
                             perPartition[k];
                 }
-                long busiest = java.util.Arrays.stream(per).max().orElse(0);
+                long busiest = Arrays.stream(per).max().orElse(0);
                 System.out.printf(
                         "parallelism %d: the busiest subtask decides %.1f%% of the items; scaling over one subtask"
                                 + " at most %.1fx%n",
@@ -127,7 +134,7 @@ public final class NearDupThroughputBenchmark {
             }
             return;
         }
-        java.util.BitSet reference = null;
+        BitSet reference = null;
         if (Boolean.getBoolean("reference") && routing.partitions() > 1) {
             // The same stream through one partition (the operator as it was before partitions), for the recall.
             Subtask one = new Subtask(0, 1, n, dim, params, Routing.single(), rocksdb, sample.size());
@@ -202,13 +209,13 @@ public final class NearDupThroughputBenchmark {
                     (double) stateBytes / kept,
                     (double) stateBytes / n);
             if (reference != null) {
-                java.util.BitSet all = new java.util.BitSet();
+                BitSet all = new BitSet();
                 for (Subtask st : subtasks) {
                     all.or(st.duplicates);
                 }
-                java.util.BitSet both = (java.util.BitSet) all.clone();
+                BitSet both = (BitSet) all.clone();
                 both.and(reference);
-                java.util.BitSet extra = (java.util.BitSet) all.clone();
+                BitSet extra = (BitSet) all.clone();
                 extra.andNot(reference);
                 System.out.printf(
                         "p=%d: recall against one partition %.4f (%,d of its %,d duplicates found; %,d found only here)%n",
@@ -245,7 +252,7 @@ public final class NearDupThroughputBenchmark {
         long plantedFound;
         double operatorSeconds;
         double otherSeconds;
-        final java.util.BitSet duplicates = new java.util.BitSet();
+        final BitSet duplicates = new BitSet();
         Exception failure;
 
         Subtask(int index, int p, int n, int dim, NearDupParams params, Routing routing, boolean rocksdb, int skip) {
@@ -285,10 +292,9 @@ public final class NearDupThroughputBenchmark {
                     p,
                     index);
             Path checkpoints = Files.createTempDirectory("near-dup-checkpoints-");
-            harness.setCheckpointStorage(
-                    new org.apache.flink.runtime.state.storage.FileSystemCheckpointStorage(checkpoints.toUri()));
+            harness.setCheckpointStorage(new FileSystemCheckpointStorage(checkpoints.toUri()));
             if (rocksdb) {
-                var backend = new org.apache.flink.contrib.streaming.state.EmbeddedRocksDBStateBackend();
+                var backend = new EmbeddedRocksDBStateBackend();
                 // The harness's mock task has almost no managed memory: let RocksDB size its own buffers instead,
                 // as a task manager with managed memory would.
                 backend.getMemoryConfiguration().setUseManagedMemory(false);
@@ -311,7 +317,7 @@ public final class NearDupThroughputBenchmark {
             }
             long operatorNanos = 0;
             long otherNanos = 0;
-            var out = new java.util.ArrayList<Routed>(4);
+            var out = new ArrayList<Routed>(4);
             Collector<Routed> collect = new Collector<>() {
                 @Override
                 public void collect(Routed r) {
@@ -346,7 +352,7 @@ public final class NearDupThroughputBenchmark {
                 var output = harness.getOutput();
                 Object o;
                 while ((o = output.poll()) != null) {
-                    if (!(o instanceof org.apache.flink.streaming.runtime.streamrecord.StreamRecord<?> rec)) {
+                    if (!(o instanceof StreamRecord<?> rec)) {
                         continue;
                     }
                     Item decidedItem = (Item) rec.getValue();
@@ -374,16 +380,12 @@ public final class NearDupThroughputBenchmark {
                 }
                 backend.setCurrentKey(keys.getKey(new Routed(k, false, null)));
                 var leaders = backend.getPartitionedState(
-                        org.apache.flink.runtime.state.VoidNamespace.INSTANCE,
-                        org.apache.flink.runtime.state.VoidNamespaceSerializer.INSTANCE,
-                        NearDuplicateFunction.leadersState());
+                        VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE, NearDuplicateFunction.leadersState());
                 for (var ignored : leaders.keys()) {
                     leadersStored++;
                 }
                 var buckets = backend.getPartitionedState(
-                        org.apache.flink.runtime.state.VoidNamespace.INSTANCE,
-                        org.apache.flink.runtime.state.VoidNamespaceSerializer.INSTANCE,
-                        NearDuplicateFunction.bucketsState());
+                        VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE, NearDuplicateFunction.bucketsState());
                 for (long[] entries : buckets.values()) {
                     bucketEntries += entries.length;
                 }

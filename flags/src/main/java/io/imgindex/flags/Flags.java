@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -132,7 +133,7 @@ public final class Flags {
                 }
                 if (value == null && i + 1 < args.length && isBooleanWord(args[i + 1])) {
                     throw new UsageException("--" + name + " takes no value: write --" + name + ", --" + name + "="
-                            + args[i + 1].toLowerCase(java.util.Locale.ROOT) + " or --no-" + name);
+                            + args[i + 1].toLowerCase(Locale.ROOT) + " or --no-" + name);
                 }
                 if (!seen.add(name)) {
                     throw new UsageException("--" + name + " is given more than once");
@@ -241,7 +242,7 @@ public final class Flags {
             return "one of "
                     + String.join(
                             ", ",
-                            java.util.Arrays.stream(type.getEnumConstants())
+                            Arrays.stream(type.getEnumConstants())
                                     .map(String::valueOf)
                                     .toList());
         }
@@ -257,7 +258,7 @@ public final class Flags {
         if (type == Double.class || type == Float.class) {
             return "a number";
         }
-        return type.getSimpleName().toLowerCase(java.util.Locale.ROOT);
+        return type.getSimpleName().toLowerCase(Locale.ROOT);
     }
 
     private static String valueName(String key, Class<?> type) {

@@ -1,11 +1,14 @@
 package io.imgindex.flags;
 
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The values a command line gave its options, typed: {@link #get} answers the value given, else the option's
@@ -49,7 +52,7 @@ public final class Settings {
     }
 
     /** The keys given, in the order given. */
-    public java.util.Set<String> keys() {
+    public Set<String> keys() {
         return values.keySet();
     }
 
@@ -78,7 +81,7 @@ public final class Settings {
         }
 
         Settings build() {
-            return new Settings(java.util.Collections.unmodifiableMap(new LinkedHashMap<>(values)));
+            return new Settings(Collections.unmodifiableMap(new LinkedHashMap<>(values)));
         }
     }
 
@@ -118,7 +121,7 @@ public final class Settings {
                     return c;
                 }
             }
-            throw new IllegalArgumentException("not one of " + java.util.Arrays.toString(type.getEnumConstants()));
+            throw new IllegalArgumentException("not one of " + Arrays.toString(type.getEnumConstants()));
         }
         throw new IllegalArgumentException("no parser for " + type.getName());
     }

@@ -1,10 +1,12 @@
 package io.imgindex.format;
 
+import java.io.File;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.file.Paths;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,6 +21,7 @@ import org.apache.hadoop.fs.Path;
 import org.apache.parquet.example.data.Group;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.ParquetReader;
+import org.apache.parquet.hadoop.api.ReadSupport;
 import org.apache.parquet.hadoop.example.GroupReadSupport;
 import org.apache.parquet.hadoop.metadata.BlockMetaData;
 import org.apache.parquet.hadoop.util.HadoopInputFile;
@@ -52,7 +55,7 @@ public final class GenerationReader {
      */
     public static GenerationReader open(String output, String name, Configuration conf) throws IOException {
         IndexLayout.checkIndexName(name);
-        URI base = output.contains("://") ? URI.create(output) : new java.io.File(output).toURI();
+        URI base = output.contains("://") ? URI.create(output) : new File(output).toURI();
         Path root = new Path(new Path(base), name);
         return new GenerationReader(conf, root.getFileSystem(conf), root);
     }
@@ -188,7 +191,7 @@ public final class GenerationReader {
         List<T> out = new ArrayList<>();
         try (ParquetReader<Group> reader = new ParquetReader.Builder<Group>(new InMemoryInputFile(file)) {
             @Override
-            protected org.apache.parquet.hadoop.api.ReadSupport<Group> getReadSupport() {
+            protected ReadSupport<Group> getReadSupport() {
                 return new GroupReadSupport();
             }
         }.build()) {
@@ -236,7 +239,7 @@ public final class GenerationReader {
         Path p = dataPath(manifest.generation(), file);
         URI uri = p.toUri();
         if ("file".equals(uri.getScheme()) || (uri.getScheme() == null && "file".equals(fs.getScheme()))) {
-            return Optional.of(java.nio.file.Paths.get(uri.getPath()));
+            return Optional.of(Paths.get(uri.getPath()));
         }
         return Optional.empty();
     }

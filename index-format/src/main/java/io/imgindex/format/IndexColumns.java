@@ -10,6 +10,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Consumer;
+import java.util.function.IntConsumer;
+import java.util.function.IntFunction;
+import java.util.function.LongConsumer;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.parquet.hadoop.ParquetReader;
 import org.apache.parquet.hadoop.api.InitContext;
@@ -486,7 +490,7 @@ public final class IndexColumns {
             return group(i -> keyValue);
         }
 
-        private static GroupConverter group(java.util.function.IntFunction<Converter> child) {
+        private static GroupConverter group(IntFunction<Converter> child) {
             return new GroupConverter() {
                 @Override
                 public Converter getConverter(int i) {
@@ -501,7 +505,7 @@ public final class IndexColumns {
             };
         }
 
-        private static PrimitiveConverter strings(java.util.function.Consumer<String> sink) {
+        private static PrimitiveConverter strings(Consumer<String> sink) {
             return new PrimitiveConverter() {
                 @Override
                 public void addBinary(Binary v) {
@@ -510,7 +514,7 @@ public final class IndexColumns {
             };
         }
 
-        private static PrimitiveConverter ints(java.util.function.IntConsumer sink) {
+        private static PrimitiveConverter ints(IntConsumer sink) {
             return new PrimitiveConverter() {
                 @Override
                 public void addInt(int v) {
@@ -519,7 +523,7 @@ public final class IndexColumns {
             };
         }
 
-        private static PrimitiveConverter longs(java.util.function.LongConsumer sink) {
+        private static PrimitiveConverter longs(LongConsumer sink) {
             return new PrimitiveConverter() {
                 @Override
                 public void addLong(long v) {

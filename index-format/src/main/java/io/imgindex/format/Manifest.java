@@ -2,9 +2,13 @@ package io.imgindex.format;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -52,7 +56,7 @@ public record Manifest(
         sorted.sort((a, b) -> a.path().compareTo(b.path()));
         files = Collections.unmodifiableList(sorted);
         List<SegmentInfo> bySegment = new ArrayList<>(segments == null ? List.of() : segments);
-        bySegment.sort(java.util.Comparator.comparingInt(SegmentInfo::shard).thenComparing(SegmentInfo::id));
+        bySegment.sort(Comparator.comparingInt(SegmentInfo::shard).thenComparing(SegmentInfo::id));
         segments = Collections.unmodifiableList(bySegment);
     }
 
@@ -120,7 +124,7 @@ public record Manifest(
     }
 
     /** The thumbnail pack beside a duplicates file, if the job wrote one. */
-    public java.util.Optional<ManifestFile> thumbnailsBeside(ManifestFile rowsFile) {
+    public Optional<ManifestFile> thumbnailsBeside(ManifestFile rowsFile) {
         String path = IndexLayout.thumbnailsBeside(rowsFile.path());
         return files.stream()
                 .filter(f ->
@@ -187,7 +191,7 @@ public record Manifest(
     }
 
     private void validateSegments() {
-        java.util.Set<String> ids = new java.util.HashSet<>();
+        Set<String> ids = new HashSet<>();
         for (SegmentInfo s : segments) {
             if (!ids.add(s.id())) {
                 throw new IndexFormatException("segment " + s.id() + " is listed twice");

@@ -21,13 +21,16 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -184,7 +187,7 @@ public final class EnrollCommand {
                 .contentType("application/json")
                 .contentEncoding("utf-8")
                 .deliveryMode(2) // persistent
-                .timestamp(new java.util.Date())
+                .timestamp(new Date())
                 .build();
         confirms.sent(channel.getNextPublishSeqNo(), m);
         channel.basicPublish("", queue, props, m.body());
@@ -202,7 +205,7 @@ public final class EnrollCommand {
 
     private static BufferedReader reader(Path file) throws IOException {
         InputStream in = Files.newInputStream(file);
-        if (file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gz")) {
+        if (file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gz")) {
             in = new GZIPInputStream(in);
         }
         return new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
@@ -211,7 +214,7 @@ public final class EnrollCommand {
     private static List<Path> files(List<String> arguments) throws IOException {
         List<Path> files = new ArrayList<>();
         for (String a : arguments) {
-            Path p = a.startsWith("file:") ? Paths.get(java.net.URI.create(a)) : Paths.get(a);
+            Path p = a.startsWith("file:") ? Paths.get(URI.create(a)) : Paths.get(a);
             if (Files.isDirectory(p)) {
                 try (Stream<Path> s = Files.list(p)) {
                     s.filter(Files::isRegularFile)

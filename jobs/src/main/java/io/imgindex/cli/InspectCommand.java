@@ -21,6 +21,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.apache.hadoop.conf.Configuration;
 
 /**
  * {@code imgindex inspect}: reads a generation as a server would (manifest first, every file checked against it),
@@ -65,7 +66,7 @@ public final class InspectCommand {
     /** Runs the command; returns the exit code. */
     static int run(Flags.Parsed parsed, PrintStream out) throws Exception {
         Settings c = parsed.options();
-        org.apache.hadoop.conf.Configuration hadoop = S3Settings.hadoopConf(parsed.flinkConf());
+        Configuration hadoop = S3Settings.hadoopConf(parsed.flinkConf());
         GenerationReader reader = GenerationReader.open(c.get(INDEX), c.get(NAME), hadoop);
         Optional<LatestPointer> latest = reader.latest();
         long generation;

@@ -6,6 +6,7 @@ import io.imgindex.flags.Settings;
 import io.imgindex.format.GraphParams;
 import io.imgindex.format.IndexLayout;
 import io.imgindex.output.SegmentSettings;
+import java.io.Serializable;
 import java.util.List;
 
 /**
@@ -78,7 +79,7 @@ public final class CompactOptions {
             int pqSubspaces,
             long maxRows,
             int buildThreads)
-            implements java.io.Serializable {
+            implements Serializable {
 
         public Config {
             if (index == null || index.isBlank()) {

@@ -22,6 +22,7 @@ import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -430,7 +431,7 @@ public final class IndexJobConfig implements Serializable {
                 throw new IllegalArgumentException("--near-dup.*: " + e.getMessage(), e);
             }
             nearDupNote = String.format(
-                    java.util.Locale.ROOT,
+                    Locale.ROOT,
                     "cosine >= %.3f%s, up to %d partitions (margin %.2f), %d tables x %d bits, %d probes, %d per"
                             + " bucket, %d compared",
                     threshold,

@@ -10,6 +10,7 @@ import io.imgindex.imaging.embed.ModelCatalog;
 import io.imgindex.output.SegmentSettings;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The options of the indexing job. Each key is also a command-line flag: {@code --<key> VALUE}. Read once into
@@ -30,7 +31,7 @@ public final class IndexOptions {
 
         @Override
         public String toString() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 

@@ -3,11 +3,13 @@ package io.imgindex.output;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.net.URI;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Arrays;
@@ -146,7 +148,7 @@ public abstract class CommitWrites {
             try {
                 byte[] content = Files.readAllBytes(p);
                 return Optional.of(new Versioned(content, null));
-            } catch (java.nio.file.NoSuchFileException e) {
+            } catch (NoSuchFileException e) {
                 return Optional.empty();
             }
         }
@@ -278,7 +280,7 @@ public abstract class CommitWrites {
                 Thread.sleep(d.toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new java.io.InterruptedIOException("interrupted while retrying a conditional write");
+                throw new InterruptedIOException("interrupted while retrying a conditional write");
             }
         }
     }

@@ -5,7 +5,11 @@ import io.imgindex.format.ModelInfo;
 import io.imgindex.format.SegmentInfo;
 import java.io.File;
 import java.io.Serializable;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import org.apache.flink.core.fs.Path;
 
 /**
@@ -61,13 +65,12 @@ public record GenerationTarget(
     }
 
     /** A new run id: {@code <UTC time>-<six hex digits>}. */
-    public static String newRunId(java.time.Instant startedAt) {
-        return java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
-                        .withZone(java.time.ZoneOffset.UTC)
+    public static String newRunId(Instant startedAt) {
+        return DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+                        .withZone(ZoneOffset.UTC)
                         .format(startedAt)
                 + "-"
-                + String.format(
-                        "%06x", java.util.concurrent.ThreadLocalRandom.current().nextInt(1 << 24));
+                + String.format("%06x", ThreadLocalRandom.current().nextInt(1 << 24));
     }
 
     /** A BATCH target. */

@@ -14,15 +14,18 @@ import io.imgindex.format.segment.ThumbnailPack;
 import io.imgindex.item.Item;
 import io.imgindex.item.Progress;
 import io.imgindex.item.Status;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
+import java.nio.file.Paths;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import org.apache.flink.core.fs.FSDataOutputStream;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
@@ -96,7 +99,7 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
             // Random, with the attempt number for people reading the names: unique across failovers and restores.
             token = String.format(
                     "%08x%02x",
-                    java.util.concurrent.ThreadLocalRandom.current().nextInt(),
+                    ThreadLocalRandom.current().nextInt(),
                     getRuntimeContext().getTaskInfo().getAttemptNumber() & 0xff);
         }
     }
@@ -231,18 +234,18 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
     /** The task manager's temporary folder (its I/O directories), where vector spools and graphs are made. */
     private java.nio.file.Path localDir() {
         if (segments.localDir() != null) {
-            return java.nio.file.Paths.get(segments.localDir());
+            return Paths.get(segments.localDir());
         }
         try {
             String[] dirs = getContainingTask().getEnvironment().getIOManager().getSpillingDirectoriesPaths();
             if (dirs.length > 0) {
                 int task = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
-                return java.nio.file.Paths.get(dirs[task % dirs.length], "imgindex-segments");
+                return Paths.get(dirs[task % dirs.length], "imgindex-segments");
             }
         } catch (RuntimeException e) {
             // No task environment (an operator test harness): the JVM's temporary folder.
         }
-        return java.nio.file.Paths.get(System.getProperty("java.io.tmpdir"), "imgindex-segments");
+        return Paths.get(System.getProperty("java.io.tmpdir"), "imgindex-segments");
     }
 
     @Override
@@ -448,7 +451,7 @@ public class GenerationWriter extends AbstractStreamOperator<GenerationReport>
     }
 
     /** Counts the bytes written through it. */
-    private static final class CountingOutputStream extends java.io.FilterOutputStream {
+    private static final class CountingOutputStream extends FilterOutputStream {
         long count;
 
         CountingOutputStream(OutputStream out) {

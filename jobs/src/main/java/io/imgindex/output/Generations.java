@@ -8,12 +8,17 @@ import io.imgindex.format.ManifestFile;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Predicate;
 import org.apache.flink.core.fs.FSDataOutputStream;
@@ -62,11 +67,11 @@ public final class Generations {
 
     /** The local path of a {@code file:} path (or one without a scheme on the local file system), else null. */
     static java.nio.file.Path localPath(Path p) throws IOException {
-        java.net.URI uri = p.toUri();
+        URI uri = p.toUri();
         boolean local = "file".equals(uri.getScheme())
                 || (uri.getScheme() == null
                         && p.getFileSystem().getUri().getScheme().equals("file"));
-        return local ? java.nio.file.Paths.get(uri.getPath()) : null;
+        return local ? Paths.get(uri.getPath()) : null;
     }
 
     /** The highest generation folder number present, 0 if none. */
@@ -254,13 +259,13 @@ public final class Generations {
                 complete.add(n.getAsLong());
             }
         }
-        complete.sort(java.util.Comparator.reverseOrder());
+        complete.sort(Comparator.reverseOrder());
         Optional<LatestPointer> latest = readLatest(indexRoot);
         List<Long> kept = new ArrayList<>(complete.subList(0, Math.min(keep, complete.size())));
         latest.map(LatestPointer::generation)
                 .filter(g -> complete.contains(g) && !kept.contains(g))
                 .ifPresent(kept::add);
-        java.util.Set<String> listed = new java.util.HashSet<>();
+        Set<String> listed = new HashSet<>();
         for (long g : kept) {
             for (ManifestFile f : readManifest(manifestPath(indexRoot, g)).files()) {
                 listed.add(IndexLayout.rootRelative(g, f.path()));

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -84,6 +85,6 @@ public class MetadataAdmission extends ProcessFunction<Item, Item> implements Ch
                             + ", and this record adds " + fresh.size() + " more (" + fresh.get(0)
                             + (fresh.size() > 1 ? ", …" : "") + ")");
         }
-        item.metadata = java.util.Map.of();
+        item.metadata = Map.of();
     }
 }

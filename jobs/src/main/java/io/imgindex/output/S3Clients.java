@@ -7,6 +7,7 @@ import java.net.URI;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.s3a.S3AFileSystem;
 import software.amazon.awssdk.services.s3.S3Client;
 
@@ -27,8 +28,8 @@ final class S3Clients {
         S3AFileSystem fs = FILE_SYSTEMS.computeIfAbsent(new Key(bucket, Map.copyOf(settings)), k -> {
             try {
                 // newInstance, not get: Hadoop's cache is keyed by bucket only, and settings may differ.
-                return (S3AFileSystem) org.apache.hadoop.fs.FileSystem.newInstance(
-                        URI.create("s3a://" + bucket + "/"), S3Settings.hadoopConf(settings));
+                return (S3AFileSystem)
+                        FileSystem.newInstance(URI.create("s3a://" + bucket + "/"), S3Settings.hadoopConf(settings));
             } catch (IOException e) {
                 throw new UncheckedIOException("could not reach bucket " + bucket + ": " + e.getMessage(), e);
             }

@@ -8,6 +8,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.zip.GZIPInputStream;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
@@ -62,7 +63,7 @@ public final class UrlListFormat implements BulkFormat<Item, FileSourceSplit> {
         ListReader(FileSourceSplit split, long alreadyEmitted) throws IOException {
             Path path = split.path();
             this.stream = path.getFileSystem().open(path);
-            InputStream in = path.getName().toLowerCase(java.util.Locale.ROOT).endsWith(".gz")
+            InputStream in = path.getName().toLowerCase(Locale.ROOT).endsWith(".gz")
                     ? new GZIPInputStream(stream, 1 << 16)
                     : stream;
             this.parser = new UrlListParser(

@@ -1,5 +1,7 @@
 package io.imgindex.vectors;
 
+import java.nio.ByteBuffer;
+
 /**
  * The inner loops over vectors: dot products of float rows (every exact score of the index server) and of a float
  * vector with int8 codes (every near-duplicate comparison of the job). Two implementations: the JDK's Vector API
@@ -16,7 +18,7 @@ public interface DotKernel {
      * the buffer's byte order (a mapped segment's vectors, big-endian): read in place where the JDK allows it,
      * else through a copy.
      */
-    default float dot(float[] a, java.nio.ByteBuffer rows, int byteOffset, int n) {
+    default float dot(float[] a, ByteBuffer rows, int byteOffset, int n) {
         float[] scratch = Kernels.scratch(n);
         rows.asFloatBuffer().get(byteOffset / 4, scratch, 0, n);
         return dot(a, 0, scratch, 0, n);

@@ -1,5 +1,6 @@
 package io.imgindex.vectors;
 
+import java.nio.ByteBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +35,7 @@ final class Kernels {
                     DotKernel simd = (DotKernel)
                             Class.forName(kernel).getDeclaredConstructor().newInstance();
                     // Links its methods.
-                    simd.dot(new float[16], java.nio.ByteBuffer.allocateDirect(64), 0, 16);
+                    simd.dot(new float[16], ByteBuffer.allocateDirect(64), 0, 16);
                     simd.dot(new float[16], new byte[16], 16);
                     LOG.info("Dot products: {}", simd.describe());
                     return simd;

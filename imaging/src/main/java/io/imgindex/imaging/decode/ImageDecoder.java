@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
@@ -126,7 +127,7 @@ public final class ImageDecoder {
                         format.label(),
                         Reason.BAD_DIMENSIONS.name(),
                         String.format(
-                                java.util.Locale.ROOT,
+                                Locale.ROOT,
                                 "the header declares %dx%d pixels, an aspect ratio of %.0f:1 over the limit of %.0f:1",
                                 w,
                                 h,
@@ -302,7 +303,7 @@ public final class ImageDecoder {
      * a picture that displays fine, and are ignored.
      */
     static boolean meansTruncated(String warning) {
-        String w = warning.toLowerCase(java.util.Locale.ROOT);
+        String w = warning.toLowerCase(Locale.ROOT);
         return w.contains("premature end")
                 || w.contains("truncat")
                 || w.contains("unexpected end")

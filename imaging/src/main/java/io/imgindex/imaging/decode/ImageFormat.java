@@ -1,5 +1,7 @@
 package io.imgindex.imaging.decode;
 
+import java.nio.charset.StandardCharsets;
+
 /**
  * Image formats told apart by their leading bytes, never by a file name or a {@code Content-Type} header.
  */
@@ -87,7 +89,7 @@ enum ImageFormat {
 
     private static boolean looksLikeSvg(byte[] b) {
         int n = Math.min(b.length, 1024);
-        String head = new String(b, 0, n, java.nio.charset.StandardCharsets.ISO_8859_1).stripLeading();
+        String head = new String(b, 0, n, StandardCharsets.ISO_8859_1).stripLeading();
         return (head.startsWith("<?xml") || head.startsWith("<svg") || head.startsWith("<!DOCTYPE svg"))
                 && head.contains("<svg");
     }

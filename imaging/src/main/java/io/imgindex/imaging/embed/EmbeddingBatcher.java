@@ -1,5 +1,6 @@
 package io.imgindex.imaging.embed;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -32,12 +33,12 @@ public final class EmbeddingBatcher implements AutoCloseable {
     private volatile boolean closed;
 
     /** A batcher that owns its model and closes it with itself. */
-    public EmbeddingBatcher(EmbeddingModel model, int batchSize, java.time.Duration maxWait) {
+    public EmbeddingBatcher(EmbeddingModel model, int batchSize, Duration maxWait) {
         this(model, batchSize, maxWait, true);
     }
 
     /** @param ownsModel whether {@link #close()} closes the model too */
-    public EmbeddingBatcher(EmbeddingModel model, int batchSize, java.time.Duration maxWait, boolean ownsModel) {
+    public EmbeddingBatcher(EmbeddingModel model, int batchSize, Duration maxWait, boolean ownsModel) {
         this.ownsModel = ownsModel;
         this.model = model;
         this.batchSize = batchSize;

@@ -3,6 +3,7 @@ package io.imgindex.imaging.embed;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.SessionFunction;
@@ -166,7 +167,7 @@ public final class EmbeddingModel implements AutoCloseable {
         }
     }
 
-    private static String only(String named, java.util.Set<String> keys, String what) {
+    private static String only(String named, Set<String> keys, String what) {
         if (named != null) {
             if (!keys.contains(named)) {
                 throw new IllegalArgumentException("the signature has no " + what + " '" + named + "', it has " + keys);

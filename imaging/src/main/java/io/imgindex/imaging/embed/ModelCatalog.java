@@ -1,7 +1,9 @@
 package io.imgindex.imaging.embed;
 
 import io.imgindex.imaging.embed.tfjs.TfjsImport;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -108,8 +110,8 @@ public final class ModelCatalog {
     }
 
     /** The ids this build knows, the built-in one included. */
-    public static java.util.List<String> ids() {
-        java.util.List<String> ids = new java.util.ArrayList<>(ENTRIES.keySet());
+    public static List<String> ids() {
+        List<String> ids = new ArrayList<>(ENTRIES.keySet());
         ids.add(BUILT_IN);
         return ids;
     }

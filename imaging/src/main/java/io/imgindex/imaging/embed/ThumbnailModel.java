@@ -3,6 +3,7 @@ package io.imgindex.imaging.embed;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
@@ -13,6 +14,8 @@ import org.tensorflow.Signature;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Sum;
+import org.tensorflow.op.math.Mean;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -68,14 +71,12 @@ public final class ThumbnailModel {
             Ops tf = Ops.create(graph);
             Placeholder<TFloat32> pixels = tf.withName("pixels")
                     .placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, INPUT_SIZE, INPUT_SIZE, 3)));
-            Operand<TFloat32> pooled = tf.nn.avgPool(
-                    pixels, java.util.List.of(1L, 4L, 4L, 1L), java.util.List.of(1L, 4L, 4L, 1L), "VALID");
+            Operand<TFloat32> pooled = tf.nn.avgPool(pixels, List.of(1L, 4L, 4L, 1L), List.of(1L, 4L, 4L, 1L), "VALID");
             Operand<TFloat32> flat = tf.reshape(pooled, tf.constant(new int[] {-1, POOLED}));
-            Operand<TFloat32> mean = tf.math.mean(flat, tf.constant(1), org.tensorflow.op.math.Mean.keepDims(true));
+            Operand<TFloat32> mean = tf.math.mean(flat, tf.constant(1), Mean.keepDims(true));
             Operand<TFloat32> centred = tf.math.sub(flat, mean);
             Operand<TFloat32> projected = tf.linalg.matMul(centred, tf.constant(projection()));
-            Operand<TFloat32> sumSquares =
-                    tf.sum(tf.math.square(projected), tf.constant(1), org.tensorflow.op.core.Sum.keepDims(true));
+            Operand<TFloat32> sumSquares = tf.sum(tf.math.square(projected), tf.constant(1), Sum.keepDims(true));
             // The epsilon keeps a flat grey image (all zeros after centring) finite instead of NaN.
             Operand<TFloat32> norm = tf.math.rsqrt(tf.math.maximum(sumSquares, tf.constant(1e-12f)));
             Operand<TFloat32> embedding = tf.withName("embedding").math.mul(projected, norm);

@@ -10,6 +10,7 @@ import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.UnknownHostException;
+import java.nio.file.FileSystemNotFoundException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -28,10 +29,12 @@ import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.apache.hc.client5.http.DnsResolver;
 import org.apache.hc.client5.http.SystemDefaultDnsResolver;
 import org.apache.hc.client5.http.async.methods.SimpleRequestBuilder;
@@ -210,7 +213,7 @@ public final class ImageFetcher implements AutoCloseable {
         return future;
     }
 
-    private CompletableFuture<FetchResult> supply(java.util.function.Supplier<FetchResult> read) {
+    private CompletableFuture<FetchResult> supply(Supplier<FetchResult> read) {
         try {
             return CompletableFuture.supplyAsync(read, blocking);
         } catch (RejectedExecutionException e) {
@@ -482,7 +485,7 @@ public final class ImageFetcher implements AutoCloseable {
         Path path;
         try {
             path = Paths.get(uri).toAbsolutePath().normalize();
-        } catch (IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
+        } catch (IllegalArgumentException | FileSystemNotFoundException e) {
             return FetchResult.failed(
                     Reason.BAD_URL.name(), "not a local file URL: " + uri + " (" + e.getMessage() + ")", null, 0);
         }
@@ -583,7 +586,7 @@ public final class ImageFetcher implements AutoCloseable {
         return Timeout.ofMilliseconds(Math.max(1, d.toMillis()));
     }
 
-    private static java.util.concurrent.ThreadFactory daemonThreads(String name) {
+    private static ThreadFactory daemonThreads(String name) {
         AtomicInteger n = new AtomicInteger();
         return r -> {
             Thread t = new Thread(r, name + "-" + n.incrementAndGet());

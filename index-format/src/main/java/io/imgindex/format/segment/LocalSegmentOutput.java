@@ -2,6 +2,7 @@ package io.imgindex.format.segment;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -33,8 +34,7 @@ public final class LocalSegmentOutput implements SegmentOutput {
         Path w = writing(rootRelative);
         Files.createDirectories(w.getParent());
         if (Files.exists(target(rootRelative))) {
-            throw new java.nio.file.FileAlreadyExistsException(
-                    target(rootRelative).toString());
+            throw new FileAlreadyExistsException(target(rootRelative).toString());
         }
         return Files.newOutputStream(w, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     }

@@ -1,6 +1,7 @@
 package io.imgindex.format.segment;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.MappedByteBuffer;
@@ -22,13 +23,12 @@ public final class MappedFloats {
     private static final long TARGET_CHUNK_BYTES = 1L << 30;
 
     private final FloatBuffer[] chunks;
-    private final java.nio.ByteBuffer[] bytes;
+    private final ByteBuffer[] bytes;
     private final int rowsPerChunk;
     private final int dimension;
     private final long rows;
 
-    private MappedFloats(
-            FloatBuffer[] chunks, java.nio.ByteBuffer[] bytes, int rowsPerChunk, int dimension, long rows) {
+    private MappedFloats(FloatBuffer[] chunks, ByteBuffer[] bytes, int rowsPerChunk, int dimension, long rows) {
         this.chunks = chunks;
         this.bytes = bytes;
         this.rowsPerChunk = rowsPerChunk;
@@ -57,7 +57,7 @@ public final class MappedFloats {
         int rowsPerChunk = (int) Math.max(1, chunkBytes / rowBytes);
         int n = (int) ((rows + rowsPerChunk - 1) / rowsPerChunk);
         FloatBuffer[] chunks = new FloatBuffer[n];
-        java.nio.ByteBuffer[] bytes = new java.nio.ByteBuffer[n];
+        ByteBuffer[] bytes = new ByteBuffer[n];
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long end = offset + rows * rowBytes;
             if (end > ch.size()) {
@@ -87,7 +87,7 @@ public final class MappedFloats {
      * The mapping that holds a row, in the file's byte order: read it at {@link #byteOffset} with absolute reads
      * only (the buffer is shared by every reader of this object; do not change its position).
      */
-    public java.nio.ByteBuffer buffer(long row) {
+    public ByteBuffer buffer(long row) {
         return bytes[(int) (row / rowsPerChunk)];
     }
 

@@ -3,9 +3,11 @@ package io.imgindex.server.http;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.DoubleAdder;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 
 /**
  * The server's metrics in Prometheus' text format: requests by endpoint and status, request latency histograms
@@ -28,12 +30,12 @@ public final class Metrics {
     private final AtomicLong generation = new AtomicLong(-1);
     private final AtomicLong vectors = new AtomicLong();
     private final AtomicLong loadedAtSeconds = new AtomicLong();
-    private final Map<String, Gauge> gauges = new java.util.concurrent.ConcurrentSkipListMap<>();
+    private final Map<String, Gauge> gauges = new ConcurrentSkipListMap<>();
 
-    private record Gauge(String help, java.util.function.LongSupplier value) {}
+    private record Gauge(String help, LongSupplier value) {}
 
     /** Adds a gauge read at each exposition (a name that is there already is replaced). */
-    public void gauge(String name, String help, java.util.function.LongSupplier value) {
+    public void gauge(String name, String help, LongSupplier value) {
         gauges.put(name, new Gauge(help, value));
     }
 

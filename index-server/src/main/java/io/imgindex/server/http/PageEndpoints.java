@@ -3,6 +3,7 @@ package io.imgindex.server.http;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -56,7 +57,7 @@ public final class PageEndpoints {
     }
 
     private static Map<String, byte[]> load() {
-        Map<String, byte[]> out = new java.util.HashMap<>();
+        Map<String, byte[]> out = new HashMap<>();
         for (String name : FILES.keySet()) {
             try (InputStream in = PageEndpoints.class.getResourceAsStream("page/" + name)) {
                 if (in == null) {

@@ -1,6 +1,7 @@
 package io.imgindex.server.http;
 
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -24,7 +25,7 @@ public record Request(
 
     /** A header, or null. */
     public String header(String name) {
-        return headers.get(name.toLowerCase(java.util.Locale.ROOT));
+        return headers.get(name.toLowerCase(Locale.ROOT));
     }
 
     /** The first value of a query parameter, or null. */
@@ -53,6 +54,6 @@ public record Request(
             return "";
         }
         int semi = ct.indexOf(';');
-        return (semi < 0 ? ct : ct.substring(0, semi)).strip().toLowerCase(java.util.Locale.ROOT);
+        return (semi < 0 ? ct : ct.substring(0, semi)).strip().toLowerCase(Locale.ROOT);
     }
 }

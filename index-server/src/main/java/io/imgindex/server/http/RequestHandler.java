@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -202,7 +203,7 @@ public final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRe
         if (t instanceof TimeoutException) {
             return Response.error(503, "the request took longer than " + timeout.toMillis() + " ms");
         }
-        if (t instanceof InterruptedException || t instanceof java.util.concurrent.CancellationException) {
+        if (t instanceof InterruptedException || t instanceof CancellationException) {
             return Response.error(503, "the server is shutting down");
         }
         LOG.error("{} {} failed", request.method(), request.path(), t);

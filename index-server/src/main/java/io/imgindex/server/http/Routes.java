@@ -1,5 +1,7 @@
 package io.imgindex.server.http;
 
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -96,7 +98,7 @@ public final class Routes {
     /** A path segment's value; its {@code +} stays a plus, as in a path (not a form) it means itself. */
     private static String decode(String segment) {
         try {
-            return java.net.URLDecoder.decode(segment.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+            return URLDecoder.decode(segment.replace("+", "%2B"), StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
             throw new ApiException(400, "the path is not valid percent-encoding: " + e.getMessage());
         }

@@ -1,5 +1,6 @@
 package io.imgindex.server.load;
 
+import com.sun.management.OperatingSystemMXBean;
 import java.lang.management.ManagementFactory;
 
 /**
@@ -29,7 +30,7 @@ public enum GraphWalk {
     /** This machine's memory, or its container's limit (the JDK reads the cgroup). */
     static long physicalMemory() {
         var os = ManagementFactory.getOperatingSystemMXBean();
-        if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+        if (os instanceof OperatingSystemMXBean sun) {
             return sun.getTotalMemorySize();
         }
         return Long.MAX_VALUE;

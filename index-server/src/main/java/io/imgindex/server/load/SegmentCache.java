@@ -16,6 +16,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -78,7 +79,7 @@ public final class SegmentCache {
     }
 
     /** How old an unfinished download must be before a starting server removes it. */
-    static final java.time.Duration STALE_TMP = java.time.Duration.ofDays(1);
+    static final Duration STALE_TMP = Duration.ofDays(1);
 
     private static void removeStale(Path allTmp, long before) throws IOException {
         try (var leftovers = Files.list(allTmp)) {

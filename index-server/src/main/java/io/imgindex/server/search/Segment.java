@@ -3,6 +3,7 @@ package io.imgindex.server.search;
 import io.imgindex.format.IndexColumns;
 import java.io.IOException;
 import java.util.BitSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -65,7 +66,7 @@ public interface Segment {
 
     /** Numbers of the metadata columns that have any; computed once. */
     static Map<String, double[]> numbers(IndexColumns rows) {
-        Map<String, double[]> numbers = new java.util.HashMap<>();
+        Map<String, double[]> numbers = new HashMap<>();
         int n = rows.size();
         for (String key : rows.metadataKeys()) {
             String[] texts = rows.metadataColumn(key);
@@ -95,7 +96,7 @@ public interface Segment {
 
     /** An id to ordinal map for a segment's rows. */
     static Map<String, Integer> ordinals(IndexColumns rows) {
-        Map<String, Integer> ords = new java.util.HashMap<>(Math.max(16, rows.size() * 4 / 3 + 1));
+        Map<String, Integer> ords = new HashMap<>(Math.max(16, rows.size() * 4 / 3 + 1));
         for (int i = 0; i < rows.size(); i++) {
             ords.put(rows.id(i), i);
         }

@@ -1,7 +1,9 @@
 package io.imgindex.dedup.near;
 
 import java.io.Serializable;
+import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
 
 /**
  * Which partitions of the near-duplicate state an item is decided in and a kept item is remembered in: the
@@ -100,10 +102,10 @@ public final class Routing implements Serializable {
         float[][] centroids = new float[k][];
         // k-means++ seeding with a fixed seed: each next centroid drawn with probability proportional to its
         // squared distance from the nearest one so far. Spread out, yet not drawn to single outliers.
-        java.util.SplittableRandom random = new java.util.SplittableRandom(0x5EED_0F_C1L);
+        SplittableRandom random = new SplittableRandom(0x5EED_0F_C1L);
         centroids[0] = sample.get(0).clone();
         double[] nearest = new double[n];
-        java.util.Arrays.fill(nearest, Double.MAX_VALUE);
+        Arrays.fill(nearest, Double.MAX_VALUE);
         for (int c = 1; c < k; c++) {
             double total = 0;
             for (int i = 0; i < n; i++) {

@@ -14,6 +14,7 @@ import org.tensorflow.Signature;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Squeeze;
 import org.tensorflow.op.core.Sum;
 import org.tensorflow.op.image.DecodeImage;
 import org.tensorflow.proto.AttrValue;
@@ -142,7 +143,7 @@ public final class EmbeddingGraphExporter {
                 Operand<TUint8> cropped = centerCrop ? centreCrop(f, decoded, height, width) : decoded;
                 Operand<TFloat32> resized =
                         f.image.resizeArea(f.expandDims(cropped, f.constant(0)), f.constant(new int[] {height, width}));
-                Operand<TFloat32> one = f.squeeze(resized, org.tensorflow.op.core.Squeeze.axis(List.of(0L)));
+                Operand<TFloat32> one = f.squeeze(resized, Squeeze.axis(List.of(0L)));
                 return Signature.builder()
                         .input("image", image)
                         .output("pixels", one)

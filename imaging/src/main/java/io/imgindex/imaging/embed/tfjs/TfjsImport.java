@@ -1,6 +1,7 @@
 package io.imgindex.imaging.embed.tfjs;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.imgindex.format.IndexLayout;
 import io.imgindex.imaging.embed.ModelCard;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -41,7 +42,7 @@ public record TfjsImport(
 
     public TfjsImport {
         Objects.requireNonNull(id, "id");
-        io.imgindex.format.IndexLayout.checkIndexName(id); // ids become folder names too
+        IndexLayout.checkIndexName(id); // ids become folder names too
         resize = resize == null ? "squash" : resize;
         metric = metric == null ? "cosine" : metric;
     }
