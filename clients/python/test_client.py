@@ -3,8 +3,10 @@ IMGINDEX_URL, IMGINDEX_INDEX_ROOT, IMGINDEX_NAME, IMGINDEX_ROWS, IMGINDEX_DIMENS
 
 The index holds rows id-0 .. id-<rows-1>, row i with metadata colour = red if i % 5 == 0 else blue."""
 
+import json
 import os
 import random
+import tempfile
 import unittest
 
 from imgindex_client import Client, ImgIndexError, parquet_files
@@ -97,6 +99,40 @@ class ClientTest(unittest.TestCase):
             self.assertTrue(os.path.isfile(path), path)
         with open(tables["index"][0], "rb") as f:
             self.assertEqual(f.read(4), b"PAR1")
+
+
+class StreamedGenerationTest(unittest.TestCase):
+    """A streamed generation's manifest names files outside its folder: the segments' rows under segments/ and the
+    run's duplicates and failures under streams/<run>/ (the layout of index-format/README.md)."""
+
+    def test_files_of_other_folders_are_resolved_from_the_index_root(self):
+        with tempfile.TemporaryDirectory() as root:
+            index = os.path.join(root, "photos")
+            os.makedirs(os.path.join(index, "generation=7"))
+            with open(os.path.join(index, "_LATEST"), "w", encoding="utf-8") as f:
+                json.dump({"generation": 7, "manifest": "generation=7/_manifest.json"}, f)
+            segment = "../segments/shard=1/20261207T230000Z-5e1f-s1-w0-4-2/"
+            files = [
+                {"path": segment + "rows.parquet", "table": "index", "kind": "rows", "segment": "s"},
+                {"path": segment + "graph.jvg", "table": "index", "kind": "graph", "segment": "s"},
+                {"path": segment + "thumbnails.bin", "table": "index", "kind": "thumbnails", "segment": "s"},
+                {"path": "../streams/run-42/duplicates/part-0-ab12-3.parquet", "table": "duplicates"},
+                {"path": "../streams/run-42/duplicates/part-0-ab12-3.thumbnails.bin", "table": "duplicates",
+                 "kind": "thumbnails"},
+                {"path": "../streams/run-42/failures/part-0-ab12-3.parquet", "table": "failures"},
+            ]
+            with open(os.path.join(index, "generation=7", "_manifest.json"), "w", encoding="utf-8") as f:
+                json.dump({"generation": 7, "files": files}, f)
+
+            tables = parquet_files(root, "photos")
+
+            self.assertEqual(tables, {
+                "index": [os.path.join(index, "segments", "shard=1", "20261207T230000Z-5e1f-s1-w0-4-2",
+                                       "rows.parquet")],
+                "duplicates": [os.path.join(index, "streams", "run-42", "duplicates", "part-0-ab12-3.parquet")],
+                "failures": [os.path.join(index, "streams", "run-42", "failures", "part-0-ab12-3.parquet")],
+            })
+            self.assertEqual(parquet_files(root, "photos", generation=7), tables)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,9 @@ package io.imgindex.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.imgindex.flags.Flags;
+import io.imgindex.format.Manifest;
+import io.imgindex.format.ManifestFile;
+import io.imgindex.format.SegmentInfo;
 import io.imgindex.server.Http;
 import io.imgindex.server.ServeOptions;
 import io.imgindex.server.ServerConfig;
@@ -11,21 +14,36 @@ import io.imgindex.server.load.LoadedIndex;
 import io.imgindex.server.search.Searcher;
 import io.imgindex.server.search.SeededVectors;
 import io.imgindex.testing.S3TestServer;
+import io.imgindex.vectors.DotKernel;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.PriorityQueue;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.hadoop.conf.Configuration;
 
 /**
  * The index server measured: load time per million vectors (local folder, and the in-process S3 server), queries
@@ -97,19 +115,18 @@ public final class ServerBenchmark {
         }
 
         long t = System.nanoTime();
-        io.imgindex.format.Manifest written = TestGenerations.write(
-                spec(work.toString(), n, dim, shards, model, vectors), new org.apache.hadoop.conf.Configuration(), pq);
+        Manifest written =
+                TestGenerations.write(spec(work.toString(), n, dim, shards, model, vectors), new Configuration(), pq);
         double writeS = (System.nanoTime() - t) / 1e9;
-        long buildMs = written.segments().stream()
-                .mapToLong(io.imgindex.format.SegmentInfo::buildMillis)
-                .sum();
+        long buildMs =
+                written.segments().stream().mapToLong(SegmentInfo::buildMillis).sum();
         long graphBytes = written.files().stream()
                 .filter(f -> "graph".equals(f.kind()) || "pq".equals(f.kind()))
-                .mapToLong(io.imgindex.format.ManifestFile::bytes)
+                .mapToLong(ManifestFile::bytes)
                 .sum();
         long rowBytes = written.files().stream()
                 .filter(f -> "rows".equals(f.kind()))
-                .mapToLong(io.imgindex.format.ManifestFile::bytes)
+                .mapToLong(ManifestFile::bytes)
                 .sum();
         System.out.printf(
                 "segments written (as the job writes them, %d threads per segment, shards one after the other):"
@@ -125,8 +142,7 @@ public final class ServerBenchmark {
                 (double) graphBytes / n);
         if (flat) {
             TestGenerations.writeFlat(
-                    spec(work.resolve("v1").toString(), n, dim, shards, model, vectors),
-                    new org.apache.hadoop.conf.Configuration());
+                    spec(work.resolve("v1").toString(), n, dim, shards, model, vectors), new Configuration());
         }
         vectors = null; // the servers load their own copy
         Path serverCache = work.resolve("server-cache");
@@ -184,8 +200,7 @@ public final class ServerBenchmark {
             for (Searcher.Mode mode : Searcher.Mode.values()) {
                 System.out.printf(
                         "%-11s | %9.1f queries/s%n",
-                        mode.name().toLowerCase(java.util.Locale.ROOT),
-                        inProcess(server, queries, mode, Math.min(seconds, 10)));
+                        mode.name().toLowerCase(Locale.ROOT), inProcess(server, queries, mode, Math.min(seconds, 10)));
             }
 
             double single = inProcess(server, queries, Searcher.Mode.EXACT, Math.min(seconds, 10));
@@ -196,7 +211,7 @@ public final class ServerBenchmark {
                     "%nexact scans (%s): one query at a time %.1f queries/s = %.1f GB/s of vectors (%.0f%% of the"
                             + " %.1f GB/s this machine reads, measured now with 2 threads); 16 queries waiting %.1f"
                             + " queries/s (%.1fx)%n",
-                    io.imgindex.vectors.DotKernel.best().describe(),
+                    DotKernel.best().describe(),
                     single,
                     single * scanned / 1e9,
                     100 * single * scanned / 1e9 / bandwidth,
@@ -211,7 +226,7 @@ public final class ServerBenchmark {
                     new TestGenerations.Spec(
                             work.toString(), "bench", 2, shards, model, dim, "new", more, i -> Map.of(), List.of()),
                     written,
-                    new org.apache.hadoop.conf.Configuration());
+                    new Configuration());
             long wrote = System.nanoTime();
             Http.await(
                     "the commit",
@@ -230,9 +245,9 @@ public final class ServerBenchmark {
                     commit.get("segments_reused").asInt(),
                     commit.get("bytes").asDouble() / 1e6);
             long back = System.nanoTime();
-            server.served().switchTo(java.util.OptionalLong.of(1));
+            server.served().switchTo(OptionalLong.of(1));
             long rolledBack = System.nanoTime();
-            server.served().switchTo(java.util.OptionalLong.empty());
+            server.served().switchTo(OptionalLong.empty());
             long forth = System.nanoTime();
             System.out.printf(
                     "rollback to generation 1: %.1f ms, and back to the latest: %.1f ms%n",
@@ -260,7 +275,7 @@ public final class ServerBenchmark {
                 float[] again = SeededVectors.generate(n, dim, Math.max(10, n / 1000), 1);
                 TestGenerations.write(spec(store.uri("indexes"), n, dim, shards, model, again), store.hadoopConf(), pq);
                 again = null;
-                Map<String, String> conf = new java.util.HashMap<>(store.flinkSettings());
+                Map<String, String> conf = new HashMap<>(store.flinkSettings());
                 long startS3 = System.nanoTime();
                 try (ShardServer server = start(
                         store.uri("indexes"),
@@ -303,9 +318,7 @@ public final class ServerBenchmark {
     }
 
     static long heapUsed() {
-        return java.lang.management.ManagementFactory.getMemoryMXBean()
-                .getHeapMemoryUsage()
-                .getUsed();
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
 
     /** This process's resident set (VmRSS): heap in use plus the mapped pages it has touched. */
@@ -316,18 +329,16 @@ public final class ServerBenchmark {
                     return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
                 }
             }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             // Not Linux: reported as 0.
         }
         return 0;
     }
 
     /** Little-endian float32, row after row: what NumPy's {@code fromfile(dtype='<f4')} reads. */
-    static void writeFloats(Path file, float[] values, int dim) throws java.io.IOException {
-        try (java.nio.channels.FileChannel out = java.nio.channels.FileChannel.open(
-                file, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE)) {
-            java.nio.ByteBuffer buf =
-                    java.nio.ByteBuffer.allocate(dim * 4 * 1024).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    static void writeFloats(Path file, float[] values, int dim) throws IOException {
+        try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            ByteBuffer buf = ByteBuffer.allocate(dim * 4 * 1024).order(ByteOrder.LITTLE_ENDIAN);
             for (int i = 0; i < values.length; ) {
                 buf.clear();
                 int n = Math.min(values.length - i, buf.capacity() / 4);
@@ -341,9 +352,9 @@ public final class ServerBenchmark {
         }
     }
 
-    static void deleteTree(Path root) throws java.io.IOException {
+    static void deleteTree(Path root) throws IOException {
         try (var paths = Files.walk(root)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }
         }
@@ -353,8 +364,7 @@ public final class ServerBenchmark {
     static double inProcess(ShardServer server, List<float[]> queries, Searcher.Mode mode, int seconds)
             throws InterruptedException {
         LoadedIndex index = server.served().current().orElseThrow();
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
-                Runtime.getRuntime().availableProcessors());
+        ExecutorService pool = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors());
         try {
             Searcher searcher = new Searcher(pool);
             int done = 0;
@@ -379,9 +389,8 @@ public final class ServerBenchmark {
             ShardServer server, List<float[]> queries, Searcher.Mode mode, int threads, int seconds)
             throws InterruptedException {
         LoadedIndex index = server.served().current().orElseThrow();
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
-                Runtime.getRuntime().availableProcessors());
-        java.util.concurrent.atomic.AtomicLong done = new java.util.concurrent.atomic.AtomicLong();
+        ExecutorService pool = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors());
+        AtomicLong done = new AtomicLong();
         AtomicBoolean measuring = new AtomicBoolean();
         AtomicBoolean running = new AtomicBoolean(true);
         List<Thread> callers = new ArrayList<>();
@@ -431,7 +440,7 @@ public final class ServerBenchmark {
                 float[] a = data[t];
                 int slot = t;
                 threads[t] = new Thread(() -> {
-                    io.imgindex.vectors.DotKernel k = io.imgindex.vectors.DotKernel.best();
+                    DotKernel k = DotKernel.best();
                     sink[slot] = k.dot(a, 0, a, 0, a.length);
                 });
                 threads[t].start();
@@ -474,7 +483,7 @@ public final class ServerBenchmark {
         args.addAll(List.of(extra));
         conf.forEach((k, v) -> args.addAll(List.of("--conf", k + "=" + v)));
         Flags.Parsed p = Flags.parse(args.toArray(new String[0]), ServeOptions.ALL, Flags.Conf.S3);
-        return ShardServer.start(ServerConfig.from(p.options()), p.flinkConf(), null);
+        return ShardServer.start(ServerConfig.from(p, null));
     }
 
     /** The baseline: one thread, a simple loop and a priority queue, no tricks. */

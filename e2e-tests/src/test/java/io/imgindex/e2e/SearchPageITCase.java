@@ -6,6 +6,7 @@ import io.imgindex.flags.Flags;
 import io.imgindex.server.ServeOptions;
 import io.imgindex.server.ServerConfig;
 import io.imgindex.server.ShardServer;
+import io.imgindex.server.router.RouterServer;
 import java.io.File;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -17,7 +18,6 @@ import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Function;
 import java.util.logging.Level;
 import org.junit.jupiter.api.AfterAll;
@@ -99,38 +99,28 @@ class SearchPageITCase {
                 "--model",
                 "imgindex-thumb-v1");
         assertThat(index.exit()).as(index.stderr()).isZero();
-        server = ShardServer.start(
-                ServerConfig.from(Flags.parse(
-                                new String[] {
-                                    "--index",
-                                    out.toString(),
-                                    "--name",
-                                    "sample",
-                                    "--port",
-                                    "0",
-                                    "--host",
-                                    "127.0.0.1",
-                                    // Searches by URL fetch from this loopback server (its own thumbnails).
-                                    "--allow-network",
-                                    "127.0.0.1/32"
-                                },
-                                ServeOptions.ALL)
-                        .options()),
-                Map.of(),
-                null);
+        server = ShardServer.start(ServerConfig.from(Flags.parse(
+                        new String[] {
+                            "--index",
+                            out.toString(),
+                            "--name",
+                            "sample",
+                            "--port",
+                            "0",
+                            "--host",
+                            "127.0.0.1",
+                            // A router's uploads are embedded by its shard servers.
+                            "--embed-endpoint",
+                            // Searches by URL fetch from this loopback server (its own thumbnails).
+                            "--allow-network",
+                            "127.0.0.1/32"
+                        },
+                        ServeOptions.ALL)
+                .options()));
         base = "http://" + server.http().hostAndPort();
         // The server loads its generation in the background; the page asks again while it answers 503, but a 503
         // is a console error, which this test counts, so the page is opened once the server is ready.
-        HttpClient client = HttpClient.newHttpClient();
-        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-        while (client.send(HttpRequest.newBuilder(URI.create(base + "/readyz")).build(), BodyHandlers.discarding())
-                        .statusCode()
-                != 200) {
-            assertThat(System.nanoTime())
-                    .as("the server is ready within 2 minutes")
-                    .isLessThan(deadline);
-            Thread.sleep(100);
-        }
+        awaitReady(base);
 
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
@@ -155,6 +145,20 @@ class SearchPageITCase {
         browser = new ChromeDriver(service, options);
         browser.manage().window().setSize(new Dimension(1280, 900));
         Files.createDirectories(SCREENSHOTS);
+    }
+
+    /** Waits until the server at {@code base} is ready (its /readyz answers 200), at most 2 minutes. */
+    static void awaitReady(String base) throws Exception {
+        HttpClient client = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        while (client.send(HttpRequest.newBuilder(URI.create(base + "/readyz")).build(), BodyHandlers.discarding())
+                        .statusCode()
+                != 200) {
+            assertThat(System.nanoTime())
+                    .as(base + " is ready within 2 minutes")
+                    .isLessThan(deadline);
+            Thread.sleep(100);
+        }
     }
 
     @AfterAll
@@ -257,16 +261,25 @@ class SearchPageITCase {
                 b -> b.findElement(By.id("status")).getText().contains("results for http"));
         assertThat(results().get(0).getAttribute("data-id")).isEqualTo("coffee");
 
-        // A filter from the index's metadata columns, then a search typed and submitted from the keyboard.
-        WebElement licence = browser.findElement(By.id("f-license"));
-        licence.sendKeys("CC0-1.0");
+        // A search typed and submitted from the keyboard: photos of every licence come back.
         WebElement id = browser.findElement(By.id("item-id"));
         id.clear();
         id.sendKeys("water-drop", Keys.ENTER);
         waitFor(
+                "results similar to water-drop",
+                b -> b.findElement(By.id("status")).getText().contains("for items similar to water-drop"));
+        int unfiltered = results().size();
+        assertThat(results()).anyMatch(r -> !r.getText().contains("license: CC0-1.0"));
+
+        // The same search with a filter from the index's metadata columns: only that licence is left.
+        browser.findElement(By.id("f-license")).sendKeys("CC0-1.0");
+        id.sendKeys(Keys.ENTER);
+        waitFor(
                 "filtered results",
-                b -> b.findElement(By.id("status")).getText().contains("similar to water-drop"));
-        assertThat(results()).isNotEmpty().allMatch(r -> r.getText().contains("license: CC0-1.0"));
+                b -> b.findElement(By.id("status")).getText().contains("for items similar to water-drop")
+                        && results().stream().allMatch(r -> r.getText().contains("license: CC0-1.0")));
+        assertThat(results()).isNotEmpty().hasSizeLessThan(unfiltered).allMatch(r -> r.getText()
+                .contains("license: CC0-1.0"));
         screenshot("3-filtered");
 
         // The about panel: the generation, its counts and its failures by reason.
@@ -299,5 +312,52 @@ class SearchPageITCase {
                 .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue())
                 .toList();
         assertThat(errors).as("console errors").isEmpty();
+    }
+
+    @Test
+    void aRouterServesThePageOverItsShardServers() throws Exception {
+        try (RouterServer router = RouterServer.start(ServerConfig.from(Flags.parse(
+                        new String[] {
+                            "--router", "--backends", server.http().hostAndPort(), "--port", "0", "--host", "127.0.0.1"
+                        },
+                        ServeOptions.ALL)
+                .options()))) {
+            String routed = "http://" + router.http().hostAndPort();
+            awaitReady(routed);
+            browser.manage().window().setSize(new Dimension(1280, 900));
+            browser.get(routed + "/");
+            waitFor(
+                    "the router's summary",
+                    b -> b.findElement(By.id("summary")).getText().contains("router"));
+            assertThat(browser.findElement(By.id("summary")).getText())
+                    .contains("sample · generation 1 · 39 items · router");
+            // Filters from the metadata columns its backends serve; no generation switch (a shard server's).
+            waitFor("the filters", b -> !b.findElements(By.id("f-license")).isEmpty());
+            assertThat(browser.findElement(By.id("admin")).isDisplayed()).isFalse();
+            browser.findElement(By.cssSelector("#about summary")).click();
+            assertThat(browser.findElement(By.id("about-facts")).getText())
+                    .contains("failed: NOT_FOUND")
+                    .contains(server.http().hostAndPort());
+
+            // An upload (embedded by a shard server's /v1/embed), then a click on the photo found.
+            browser.findElement(By.id("file"))
+                    .sendKeys(LauncherITCase.ROOT
+                            .resolve("sample-data/images/coffee.jpg")
+                            .toFile()
+                            .getAbsolutePath());
+            waitFor(
+                    "results through the router",
+                    b -> b.findElement(By.id("status")).getText().contains("results for the image"));
+            assertThat(results().get(0).getAttribute("data-id")).isEqualTo("coffee");
+            results().get(0).findElement(By.cssSelector("button.pick")).click();
+            waitFor(
+                    "the duplicate group",
+                    b -> b.findElement(By.id("detail")).getText().contains("coffee-copy"));
+            screenshot("5-router");
+            List<LogEntry> errors = browser.manage().logs().get(LogType.BROWSER).getAll().stream()
+                    .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue())
+                    .toList();
+            assertThat(errors).as("console errors").isEmpty();
+        }
     }
 }

@@ -3,6 +3,7 @@ package io.imgindex.server;
 import io.imgindex.flags.Command;
 import io.imgindex.flags.Flags;
 import io.imgindex.flags.UsageException;
+import io.imgindex.server.router.RouterServer;
 import java.io.PrintStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,29 +31,24 @@ public final class ServeCli {
         System.exit(run(args, System.out, System.err));
     }
 
-    /** {@code imgindex serve}: its flags and help; running it starts a server (see {@link #run}). */
+    /** {@code imgindex serve}: its flags and help, and a server that runs until the JVM is stopped. */
     public static final Command COMMAND =
-            new Command("serve", USAGE, SUMMARY, ServeOptions.ALL, Flags.Conf.S3, false, (parsed, out) -> {
-                throw new UnsupportedOperationException("the server runs through ServeCli.run, in its own JVM");
-            });
+            new Command("serve", USAGE, SUMMARY, ServeOptions.ALL, Flags.Conf.S3, false, ServeCli::serve);
 
     static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
-        AutoCloseable server;
         try {
-            Flags.Parsed parsed = COMMAND.parse(args);
-            if (parsed.help()) {
-                out.println(COMMAND.help());
-                return 0;
-            }
-            String token = System.getenv("IMGINDEX_ADMIN_TOKEN");
-            ServerConfig config = ServerConfig.from(parsed.options());
-            server = config.role() == ServerConfig.Role.ROUTER
-                    ? io.imgindex.server.router.RouterServer.start(config)
-                    : ShardServer.start(config, parsed.flinkConf(), token);
+            return COMMAND.run(args, out);
         } catch (UsageException | IllegalArgumentException e) {
             err.println("imgindex serve: " + e.getMessage());
             return 2;
         }
+    }
+
+    /** Starts the server a command line asks for, then waits: SIGTERM or Ctrl-C close it gracefully. */
+    private static int serve(Flags.Parsed parsed, PrintStream out) throws Exception {
+        ServerConfig config = ServerConfig.from(parsed, System.getenv(ServerConfig.ADMIN_TOKEN_ENV));
+        AutoCloseable server =
+                config.role() == ServerConfig.Role.ROUTER ? RouterServer.start(config) : ShardServer.start(config);
         Thread shutdown = new Thread(
                 () -> {
                     LOG.info("Stopping");

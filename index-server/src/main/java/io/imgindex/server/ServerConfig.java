@@ -1,8 +1,10 @@
 package io.imgindex.server;
 
 import io.imgindex.flags.ByteSize;
+import io.imgindex.flags.Flags;
 import io.imgindex.flags.Option;
 import io.imgindex.flags.Settings;
+import io.imgindex.format.Sha256;
 import io.imgindex.imaging.decode.DecodeLimitOptions;
 import io.imgindex.imaging.decode.DecodeOptions;
 import io.imgindex.imaging.embed.ModelStore;
@@ -10,11 +12,13 @@ import io.imgindex.server.http.Cors;
 import io.imgindex.server.load.GraphWalk;
 import io.imgindex.server.search.HnswParams;
 import io.imgindex.server.search.Searcher;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -32,6 +36,7 @@ import java.util.TreeSet;
  * @param decode the decoder's limits for query images (shard servers)
  * @param http the HTTP server's limits (both)
  * @param router the backends and the deadline (routers)
+ * @param admin whether admin endpoints answer, and to which token (shard servers)
  */
 public record ServerConfig(
         Role role,
@@ -42,7 +47,8 @@ public record ServerConfig(
         Fetch fetch,
         DecodeOptions.Limits decode,
         HttpServer.Limits http,
-        Router router) {
+        Router router,
+        Admin admin) {
 
     /** What a server process is. */
     public enum Role {
@@ -64,8 +70,10 @@ public record ServerConfig(
      * @param name the index's name
      * @param shards the shards this server serves, empty for all
      * @param modelCache where models are cached
+     * @param storeSettings S3A settings ({@code --conf fs.s3a.*}); credentials come from the environment
      */
-    public record Index(String location, String name, Set<Integer> shards, Path modelCache) {}
+    public record Index(
+            String location, String name, Set<Integer> shards, Path modelCache, Map<String, String> storeSettings) {}
 
     /**
      * @param threads threads that read and verify files
@@ -109,6 +117,24 @@ public record ServerConfig(
      */
     public record Router(List<String> backends, Duration deadline) {}
 
+    /**
+     * The generation switch ({@code POST /admin/generation}).
+     *
+     * @param tokenSha256 the SHA-256 of {@code IMGINDEX_ADMIN_TOKEN} (the token itself is not kept), or null: off
+     */
+    public record Admin(byte[] tokenSha256) {
+
+        static Admin of(String token) {
+            return new Admin(
+                    token == null || token.isBlank()
+                            ? null
+                            : Sha256.newDigest().digest(token.getBytes(StandardCharsets.UTF_8)));
+        }
+    }
+
+    /** The environment variable that holds the admin token (never a flag: command lines are visible to all). */
+    public static final String ADMIN_TOKEN_ENV = "IMGINDEX_ADMIN_TOKEN";
+
     /** HNSW's pruning defaults (JVector's): a node's list may grow 20% past M, and pruning keeps diverse links. */
     private static final float NEIGHBOR_OVERFLOW = 1.2f;
 
@@ -118,22 +144,37 @@ public record ServerConfig(
     private static final Duration FETCH_TOTAL_TIMEOUT = Duration.ofSeconds(20);
 
     /**
-     * Reads and checks a command line's settings.
+     * Reads and checks a command line's settings, with no S3A settings and the admin endpoint off.
      *
      * @throws IllegalArgumentException naming the flag at fault
      */
     public static ServerConfig from(Settings o) {
+        return from(o, Map.of(), null);
+    }
+
+    /**
+     * Reads and checks a parsed {@code imgindex serve} command line.
+     *
+     * @param adminToken the admin token ({@link #ADMIN_TOKEN_ENV}), or null to turn admin endpoints off
+     * @throws IllegalArgumentException naming the flag at fault
+     */
+    public static ServerConfig from(Flags.Parsed parsed, String adminToken) {
+        return from(parsed.options(), parsed.flinkConf(), adminToken);
+    }
+
+    private static ServerConfig from(Settings o, Map<String, String> storeSettings, String adminToken) {
         Role role = o.get(ServeOptions.ROUTER) ? Role.ROUTER : Role.SHARD;
         Listen listen = new Listen(o.get(ServeOptions.HOST), o.get(ServeOptions.PORT), cors(o));
         HttpServer.Limits http = httpLimits(o);
         if (role == Role.ROUTER) {
-            return new ServerConfig(role, listen, null, null, null, null, null, http, router(o));
+            return new ServerConfig(role, listen, null, null, null, null, null, http, router(o), null);
         }
         Index index = new Index(
                 o.get(ServeOptions.INDEX),
                 o.get(ServeOptions.NAME),
                 shards(o),
-                o.getOptional(ServeOptions.MODEL_CACHE).map(Paths::get).orElseGet(ModelStore::defaultCache));
+                o.getOptional(ServeOptions.MODEL_CACHE).map(Paths::get).orElseGet(ModelStore::defaultCache),
+                Map.copyOf(storeSettings));
         Loading loading = new Loading(
                 positive(o, ServeOptions.LOAD_THREADS),
                 cacheDir(o),
@@ -162,7 +203,17 @@ public record ServerConfig(
                 o.get(ServeOptions.ALLOW_NETWORK),
                 http.maxBodyBytes(),
                 FETCH_TOTAL_TIMEOUT);
-        return new ServerConfig(role, listen, index, loading, search, fetch, DecodeLimitOptions.limits(o), http, null);
+        return new ServerConfig(
+                role,
+                listen,
+                index,
+                loading,
+                search,
+                fetch,
+                DecodeLimitOptions.limits(o),
+                http,
+                null,
+                Admin.of(adminToken));
     }
 
     /** The segment cache folder: {@code --cache-dir}, else {@code $IMGINDEX_CACHE_DIR}, else the user's cache. */

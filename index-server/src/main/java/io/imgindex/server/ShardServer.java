@@ -2,7 +2,6 @@ package io.imgindex.server;
 
 import io.imgindex.format.GenerationReader;
 import io.imgindex.format.S3Settings;
-import io.imgindex.format.Sha256;
 import io.imgindex.imaging.embed.ModelStore;
 import io.imgindex.imaging.fetch.FetchOptions;
 import io.imgindex.imaging.fetch.ImageFetcher;
@@ -27,11 +26,10 @@ import io.imgindex.server.load.SegmentCache;
 import io.imgindex.server.load.ServedIndex;
 import io.imgindex.server.search.QueryEmbedder;
 import io.imgindex.server.search.Searcher;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import org.apache.hadoop.conf.Configuration;
 
 /**
  * A shard server: serves one index's latest generation (or the shards of it given by {@code --shards}) over
@@ -58,19 +56,16 @@ public final class ShardServer implements AutoCloseable {
      * Starts serving: binds at once (answering {@code /healthz}, and 503 elsewhere), and loads the latest
      * generation in the background.
      *
-     * @param settings {@code --conf} pairs: S3A settings
-     * @param adminToken the admin token, or null to turn admin endpoints off
      * @throws IllegalArgumentException naming a bad option
      */
-    public static ShardServer start(ServerConfig config, Map<String, String> settings, String adminToken)
-            throws Exception {
+    public static ShardServer start(ServerConfig config) throws Exception {
         if (config.role() != ServerConfig.Role.SHARD) {
             throw new IllegalArgumentException("a shard server needs a shard server's configuration, not a router's");
         }
         ServerConfig.Index source = config.index();
         ServerConfig.Loading loading = config.loading();
         ServerConfig.Search search = config.search();
-        org.apache.hadoop.conf.Configuration hadoop = S3Settings.hadoopConf(settings);
+        Configuration hadoop = S3Settings.hadoopConf(source.storeSettings());
         GenerationReader reader = GenerationReader.open(source.location(), source.name(), hadoop);
         ModelStore store = new ModelStore(source.modelCache());
         FetchOptions fetch = FetchOptions.builder()
@@ -121,9 +116,6 @@ public final class ShardServer implements AutoCloseable {
                     t.setDaemon(true);
                     return t;
                 });
-        byte[] token = adminToken == null || adminToken.isBlank()
-                ? null
-                : Sha256.newDigest().digest(adminToken.getBytes(StandardCharsets.UTF_8));
         ApiContext ctx = new ApiContext(
                 served,
                 new Searcher(shardPool),
@@ -131,7 +123,7 @@ public final class ShardServer implements AutoCloseable {
                 metrics,
                 new QueryParser(search.maxK(), search.defaultMode(), search.efSearch()),
                 search.hnsw(),
-                token);
+                config.admin().tokenSha256());
         HttpServer http = HttpServer.start(
                 config.listen().host(),
                 config.listen().port(),

@@ -40,26 +40,23 @@ class GenerationRefusalITCase {
     @Test
     void refusesBadGenerationsAndKeepsServing() throws Exception {
         TestGenerations.write(spec(1, ThumbnailDim.MODEL), new Configuration());
-        try (ShardServer server = ShardServer.start(
-                ServerConfig.from(Flags.parse(
-                                new String[] {
-                                    "--index",
-                                    dir.toString(),
-                                    "--name",
-                                    "idx",
-                                    "--port",
-                                    "0",
-                                    "--host",
-                                    "127.0.0.1",
-                                    "--model-cache",
-                                    "target/model-cache",
-                                    "--watch-interval",
-                                    "100ms"
-                                },
-                                ServeOptions.ALL)
-                        .options()),
-                Map.of(),
-                null)) {
+        try (ShardServer server = ShardServer.start(ServerConfig.from(Flags.parse(
+                        new String[] {
+                            "--index",
+                            dir.toString(),
+                            "--name",
+                            "idx",
+                            "--port",
+                            "0",
+                            "--host",
+                            "127.0.0.1",
+                            "--model-cache",
+                            "target/model-cache",
+                            "--watch-interval",
+                            "100ms"
+                        },
+                        ServeOptions.ALL)
+                .options()))) {
             Http http = new Http(server.http().hostAndPort());
             Http.await(
                     "generation 1",
@@ -106,19 +103,16 @@ class GenerationRefusalITCase {
     @Test
     void aServerWithNothingToServeSaysWhy() throws Exception {
         TestGenerations.write(spec(1, "some-unknown-model"), new Configuration());
-        try (ShardServer server = ShardServer.start(
-                ServerConfig.from(Flags.parse(
-                                new String[] {
-                                    "--index", dir.toString(),
-                                    "--name", "idx",
-                                    "--port", "0",
-                                    "--host", "127.0.0.1",
-                                    "--model-cache", "target/model-cache"
-                                },
-                                ServeOptions.ALL)
-                        .options()),
-                Map.of(),
-                null)) {
+        try (ShardServer server = ShardServer.start(ServerConfig.from(Flags.parse(
+                        new String[] {
+                            "--index", dir.toString(),
+                            "--name", "idx",
+                            "--port", "0",
+                            "--host", "127.0.0.1",
+                            "--model-cache", "target/model-cache"
+                        },
+                        ServeOptions.ALL)
+                .options()))) {
             Http http = new Http(server.http().hostAndPort());
             awaitFailures(http, 1);
             Http.Reply ready = http.get("/readyz");
@@ -143,20 +137,17 @@ class GenerationRefusalITCase {
             b[b.length / 2] ^= 1;
             Files.write(data, b);
         }
-        try (ShardServer server = ShardServer.start(
-                ServerConfig.from(Flags.parse(
-                                new String[] {
-                                    "--index", dir.toString(),
-                                    "--name", "idx",
-                                    "--port", "0",
-                                    "--host", "127.0.0.1",
-                                    "--model-cache", "target/model-cache",
-                                    "--watch-interval", "100ms"
-                                },
-                                ServeOptions.ALL)
-                        .options()),
-                Map.of(),
-                null)) {
+        try (ShardServer server = ShardServer.start(ServerConfig.from(Flags.parse(
+                        new String[] {
+                            "--index", dir.toString(),
+                            "--name", "idx",
+                            "--port", "0",
+                            "--host", "127.0.0.1",
+                            "--model-cache", "target/model-cache",
+                            "--watch-interval", "100ms"
+                        },
+                        ServeOptions.ALL)
+                .options()))) {
             Http http = new Http(server.http().hostAndPort());
             Http.await(
                     "a generation",

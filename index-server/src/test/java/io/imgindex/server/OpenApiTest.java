@@ -18,9 +18,9 @@ import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.Yaml;
 
 /** The OpenAPI file documents exactly the routes the server answers. */
-class OpenApiTest {
+public class OpenApiTest {
 
-    static Map<String, Object> spec() throws IOException {
+    public static Map<String, Object> spec() throws IOException {
         try (InputStream in = Files.newInputStream(Paths.get("openapi.yaml"))) {
             return new Yaml().load(in);
         }

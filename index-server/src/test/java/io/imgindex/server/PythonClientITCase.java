@@ -69,7 +69,7 @@ class PythonClientITCase {
                     .as("the client's tests ended within 2 minutes: " + out)
                     .isTrue();
             assertThat(p.exitValue()).as(out).isZero();
-            assertThat(out).contains("Ran 9 tests").contains("OK");
+            assertThat(out).contains("Ran 10 tests").contains("OK");
         }
     }
 }

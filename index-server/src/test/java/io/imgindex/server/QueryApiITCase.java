@@ -428,4 +428,23 @@ class QueryApiITCase {
             assertThat(spec.text()).contains("openapi:").contains("operationId: searchBatch");
         }
     }
+
+    @Test
+    void theRouterDescribesTheIndexItsBackendsServe() {
+        JsonNode shard = ok(server.get("/v1/index")).json();
+        JsonNode routed = ok(viaRouter.get("/v1/index")).json();
+        assertThat(routed.get("router").asBoolean()).isTrue();
+        for (String field : List.of(
+                "name", "generation", "format_version", "model", "shards_total", "counts", "metadata_columns")) {
+            assertThat(routed.get(field)).as(field).isEqualTo(shard.get(field));
+        }
+        // The two backends' shards, each counted once, add up to the whole.
+        assertThat(routed.get("vectors").asLong())
+                .isEqualTo(N)
+                .isEqualTo(shard.get("vectors").asLong());
+        assertThat(routed.get("vectors_by_shard")).isEqualTo(shard.get("vectors_by_shard"));
+        assertThat(routed.get("shards_loaded")).isEqualTo(shard.get("shards_loaded"));
+        assertThat(routed.get("backends")).hasSize(2);
+        assertThat(routed.get("missing_shards")).isEmpty();
+    }
 }

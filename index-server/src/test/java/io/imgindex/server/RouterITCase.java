@@ -83,10 +83,15 @@ class RouterITCase {
                         ServeOptions.ALL)
                 .options()));
         Http h = new Http(r.http().hostAndPort());
-        Http.await(
-                "the router to see every shard",
-                Duration.ofSeconds(60),
-                () -> h.get("/readyz").status() == 200);
+        try {
+            Http.await(
+                    "the router to see every shard",
+                    Duration.ofSeconds(60),
+                    () -> h.get("/readyz").status() == 200);
+        } catch (AssertionError e) {
+            throw new AssertionError(
+                    e.getMessage() + "; its /v1/index: " + h.get("/v1/index").text(), e);
+        }
         return r;
     }
 
@@ -110,11 +115,8 @@ class RouterITCase {
                 "--model-cache",
                 "target/model-cache"));
         args.addAll(List.of(more));
-        return ShardServer.start(
-                ServerConfig.from(Flags.parse(args.toArray(new String[0]), ServeOptions.ALL)
-                        .options()),
-                Map.of(),
-                null);
+        return ShardServer.start(ServerConfig.from(
+                Flags.parse(args.toArray(new String[0]), ServeOptions.ALL).options()));
     }
 
     @AfterAll

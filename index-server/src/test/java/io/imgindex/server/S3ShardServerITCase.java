@@ -49,7 +49,7 @@ class S3ShardServerITCase {
         List<String> args = new ArrayList<>(List.of(flags(s3)));
         args.addAll(List.of(more));
         Flags.Parsed p = Flags.parse(args.toArray(new String[0]), ServeOptions.ALL);
-        ShardServer server = ShardServer.start(ServerConfig.from(p.options()), p.flinkConf(), null);
+        ShardServer server = ShardServer.start(ServerConfig.from(p, null));
         Http http = new Http(server.http().hostAndPort());
         Http.await(
                 "the generation from S3",

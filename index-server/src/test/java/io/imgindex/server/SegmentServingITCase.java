@@ -67,11 +67,7 @@ class SegmentServingITCase {
                 "--watch-interval",
                 "100ms"));
         args.addAll(List.of(more));
-        return ShardServer.start(
-                ServerConfig.from(Flags.parse(args.toArray(new String[0]), ServeOptions.ALL)
-                        .options()),
-                Map.of(),
-                TOKEN);
+        return ShardServer.start(ServerConfig.from(Flags.parse(args.toArray(new String[0]), ServeOptions.ALL), TOKEN));
     }
 
     static List<String> ids(JsonNode results) {

@@ -73,7 +73,7 @@ class ShardServerITCase {
                     "2"
                 },
                 ServeOptions.ALL);
-        server = ShardServer.start(ServerConfig.from(p.options()), Map.of(), TOKEN);
+        server = ShardServer.start(ServerConfig.from(p, TOKEN));
         http = new Http(server.http().hostAndPort());
         Http.await(
                 "the first generation",
@@ -307,7 +307,7 @@ class ShardServerITCase {
                     "--decode.timeout", "1ns"
                 },
                 ServeOptions.ALL);
-        try (ShardServer hasty = ShardServer.start(ServerConfig.from(p.options()), Map.of(), TOKEN)) {
+        try (ShardServer hasty = ShardServer.start(ServerConfig.from(p, TOKEN))) {
             Http h = new Http(hasty.http().hostAndPort());
             Http.await(
                     "the first generation",
@@ -362,9 +362,12 @@ class ShardServerITCase {
             assertThat(back.status()).as(back.text()).isEqualTo(200);
             assertThat(back.json().get("pinned").asBoolean()).isTrue();
             assertThat(generation()).isEqualTo(1);
-            // An absence can only be watched for a while: three of the watcher's 200 ms rounds, and it must not move
-            // a pinned server.
-            Thread.sleep(600);
+            // An absence can only be watched for a while: three of the watcher's rounds must not move a pinned server.
+            long rounds = server.served().watchRounds();
+            Http.await(
+                    "three watch rounds",
+                    Duration.ofSeconds(30),
+                    () -> server.served().watchRounds() >= rounds + 3);
             assertThat(generation()).isEqualTo(1);
             assertError(http.send(admin("{\"generation\":7}", TOKEN)), 409, "cannot switch");
 

@@ -4,6 +4,7 @@ import io.imgindex.format.Manifest;
 import io.imgindex.server.load.LoadedIndex;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeMap;
 
 /** {@code GET /v1/index}: what is served: generation, counts, model, dimension, shards, load statistics. */
 public final class IndexInfoEndpoint {
@@ -34,6 +35,9 @@ public final class IndexInfoEndpoint {
         out.put("shards_total", m.shards());
         out.put("shards_loaded", index.shards().keySet());
         out.put("vectors", index.vectors());
+        Map<Integer, Integer> byShard = new TreeMap<>();
+        index.shards().forEach((shard, rows) -> byShard.put(shard, rows.size()));
+        out.put("vectors_by_shard", byShard);
         out.put("counts", m.counts());
         out.put("metadata_columns", m.metadataColumns());
         out.put(

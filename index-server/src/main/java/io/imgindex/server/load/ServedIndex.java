@@ -4,12 +4,14 @@ import io.imgindex.format.LatestPointer;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -42,7 +44,7 @@ public final class ServedIndex implements AutoCloseable {
     private final Listener listener;
     private final int keep;
     /** The generations loaded most recently, the current one first: switching to one of them costs no load. */
-    private final java.util.LinkedList<LoadedIndex> recent = new java.util.LinkedList<>();
+    private final LinkedList<LoadedIndex> recent = new LinkedList<>();
 
     private final AtomicReference<LoadedIndex> current = new AtomicReference<>();
     private final ScheduledExecutorService watcher;
@@ -50,6 +52,7 @@ public final class ServedIndex implements AutoCloseable {
     private volatile boolean pinned;
     private volatile long warnedBackwards = -1;
     private volatile Refusal lastRefusal;
+    private final AtomicLong watchRounds = new AtomicLong();
 
     public ServedIndex(IndexLoader loader, Duration watchInterval, Listener listener) {
         this(loader, watchInterval, listener, 2);
@@ -84,6 +87,11 @@ public final class ServedIndex implements AutoCloseable {
 
     public boolean pinned() {
         return pinned;
+    }
+
+    /** How many times the watcher has looked at {@code _LATEST} (or skipped it, pinned) so far. */
+    public long watchRounds() {
+        return watchRounds.get();
     }
 
     /** The last generation that failed to load, while no later one has loaded. */
@@ -125,6 +133,14 @@ public final class ServedIndex implements AutoCloseable {
     }
 
     private void followLatest() {
+        try {
+            follow();
+        } finally {
+            watchRounds.incrementAndGet();
+        }
+    }
+
+    private void follow() {
         if (pinned) {
             return;
         }

@@ -11,6 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -101,12 +103,46 @@ final class BackendDirectory implements AutoCloseable {
                         "shard " + shard + " of '" + id + "' is not served by any backend right now"));
     }
 
-    /** The router's {@code /v1/index}: each backend and what it serves. */
+    /**
+     * The router's {@code /v1/index}: the index as its backends serve it (name, model, shards, vectors, and the
+     * generation's counts and metadata columns, where the answering backends serve one generation; each generation
+     * where they do not, during a roll-out), then each backend and what it serves.
+     */
     Map<String, Object> describe() {
+        Map<Backend, Info> now = snapshot();
         Map<String, Object> out = new LinkedHashMap<>();
+        out.put("router", true);
+        SortedSet<Long> generations = new TreeSet<>();
+        now.values().forEach(i -> generations.add(i.generation()));
+        Info newest = generations.isEmpty()
+                ? null
+                : now.values().stream()
+                        .filter(i -> i.answer() != null && i.generation() == generations.last())
+                        .findFirst()
+                        .orElse(null);
+        if (newest != null) {
+            JsonNode a = newest.answer();
+            out.put("name", a.path("name").asText(null));
+            if (generations.size() == 1) {
+                out.put("generation", newest.generation());
+            } else {
+                out.put("generations", generations);
+            }
+            out.put("format_version", a.path("format_version").asInt());
+            out.put("model", a.get("model"));
+            out.put("shards_total", newest.shardsTotal());
+            Map<Integer, Long> byShard = vectorsByShard(now);
+            out.put("shards_loaded", byShard.keySet());
+            out.put(
+                    "vectors",
+                    byShard.values().stream().mapToLong(Long::longValue).sum());
+            out.put("vectors_by_shard", byShard);
+            out.put("counts", a.get("counts"));
+            out.put("metadata_columns", a.get("metadata_columns"));
+        }
         List<Map<String, Object>> list = new ArrayList<>();
         for (Backend b : backends) {
-            Info i = infos.get(b);
+            Info i = now.get(b);
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("backend", b.hostPort());
             m.put("ready", i != null);
@@ -117,10 +153,33 @@ final class BackendDirectory implements AutoCloseable {
             }
             list.add(m);
         }
-        out.put("router", true);
         out.put("backends", list);
         out.put("missing_shards", missing());
         return out;
+    }
+
+    /**
+     * Each served shard's rows, as the backend serving the newest generation of it says: a shard served by two
+     * replicas counts once.
+     */
+    private static Map<Integer, Long> vectorsByShard(Map<Backend, Info> infos) {
+        Map<Integer, Long> rows = new TreeMap<>();
+        Map<Integer, Long> generationOf = new TreeMap<>();
+        for (Info i : infos.values()) {
+            JsonNode byShard = i.answer() == null ? null : i.answer().get("vectors_by_shard");
+            for (int shard : i.shards()) {
+                Long seen = generationOf.get(shard);
+                if (seen == null || i.generation() > seen) {
+                    generationOf.put(shard, i.generation());
+                    rows.put(
+                            shard,
+                            byShard == null
+                                    ? 0L
+                                    : byShard.path(Integer.toString(shard)).asLong());
+                }
+            }
+        }
+        return rows;
     }
 
     private void refresh() {
@@ -140,7 +199,8 @@ final class BackendDirectory implements AutoCloseable {
                         n.get("shards_total").asInt(),
                         shards,
                         n.get("model").get("dimension").asInt(),
-                        n.get("model").get("id").asText());
+                        n.get("model").get("id").asText(),
+                        n);
                 if (infos.put(b, info) == null) {
                     LOG.info("Backend {} serves shards {} of generation {}", b.hostPort(), shards, info.generation());
                 }

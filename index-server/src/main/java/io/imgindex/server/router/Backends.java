@@ -3,6 +3,7 @@ package io.imgindex.server.router;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.imgindex.server.http.ApiException;
 import io.imgindex.server.http.Json;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -11,7 +12,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /** Calls to the shard servers: one HTTP client, every call bounded by the router's deadline. Thread-safe. */
 final class Backends {
@@ -24,8 +27,17 @@ final class Backends {
         }
     }
 
-    /** What a backend said about itself last ({@code /v1/index}). */
-    record Info(long generation, int shardsTotal, Set<Integer> shards, int dimension, String model) {}
+    /**
+     * What a backend said about itself last ({@code /v1/index}).
+     *
+     * @param answer its whole answer (name, counts, metadata columns, vectors by shard...), or null where not kept
+     */
+    record Info(long generation, int shardsTotal, Set<Integer> shards, int dimension, String model, JsonNode answer) {
+
+        Info(long generation, int shardsTotal, Set<Integer> shards, int dimension, String model) {
+            this(generation, shardsTotal, shards, dimension, model, null);
+        }
+    }
 
     private final HttpClient client;
     private final Duration deadline;
@@ -67,12 +79,12 @@ final class Backends {
         try {
             CompletableFuture.allOf(calls.toArray(new CompletableFuture<?>[0]))
                     .get(Math.max(0, left), TimeUnit.NANOSECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
+        } catch (TimeoutException e) {
             // Answer with what arrived; the rest counts as missing.
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw ApiException.unavailable("interrupted");
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             // send() never completes exceptionally
         }
     }
@@ -82,7 +94,7 @@ final class Backends {
         try {
             JsonNode n = Json.mapper().readTree(res.body());
             return n.has("error") ? n.get("error").asText() : "backend answered " + res.statusCode();
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return "backend answered " + res.statusCode();
         }
     }

@@ -21,7 +21,7 @@ public final class RouterServer implements AutoCloseable {
     private final Metrics metrics = new Metrics();
     private HttpServer http;
 
-    private RouterServer(BackendDirectory directory, Router router) {
+    RouterServer(BackendDirectory directory, Router router) {
         this.directory = directory;
         this.router = router;
     }

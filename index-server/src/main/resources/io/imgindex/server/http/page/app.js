@@ -210,10 +210,15 @@ function showAbout(info) {
     add("failed", c.failed);
     Object.entries(c.failed_by_reason || {}).forEach(([reason, n]) => add(`failed: ${reason}`, n));
   }
-  if (info.backends) add("backends", info.backends.length);
-  $("summary").textContent = info.generation != null
-    ? `${info.name || "index"} · generation ${info.generation} · ${info.vectors} items`
-    : "router";
+  if (info.generations) add("generations", info.generations.join(", "));
+  if (info.backends) add("backends", info.backends.map((b) => `${b.backend}${b.ready ? "" : " (not answering)"}`).join(", "));
+  const generation = info.generation != null ? info.generation : (info.generations || []).join(" and ");
+  const served = info.vectors != null
+    ? `${info.name || "index"} · generation ${generation} · ${info.vectors} items`
+    : "no backend answering yet";
+  $("summary").textContent = info.router ? `${served} · router` : served;
+  // A router answers searches only: generations are switched on its shard servers.
+  $("admin").hidden = Boolean(info.router);
 }
 
 /** Shows the index once it is served; a server still loading (503) is asked again, less often each time. */
@@ -221,6 +226,10 @@ async function loadIndex(delay = 1000) {
   try {
     const info = await api("/v1/index");
     showAbout(info);
+    if (info.router && info.model == null) {
+      setTimeout(() => loadIndex(Math.min(delay * 2, 10000)), delay); // no backend has answered the router yet
+      return;
+    }
     buildFilters(info.metadata_columns);
   } catch (e) {
     const again = e.status === 503;
