@@ -1,12 +1,12 @@
-package io.imgindex.job;
+package io.imgindex.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.imgindex.job.IndexJob;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -30,13 +30,14 @@ class ShadedJarITCase {
     @BeforeAll
     static void open() throws IOException {
         Path jar = null;
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(Paths.get("target"), "imgindex-jobs-*-job.jar")) {
+        try (DirectoryStream<Path> files =
+                Files.newDirectoryStream(StandaloneClusterITCase.JOBS_TARGET, "imgindex-jobs-*-job.jar")) {
             for (Path p : files) {
                 jar = p;
             }
         }
         assertThat(jar)
-                .as("the shaded job jar in target/ (built by the package phase)")
+                .as("the shaded job jar in jobs/target/ (built by the jobs module's package phase)")
                 .isNotNull();
         try (JarFile j = new JarFile(jar.toFile())) {
             entries =

@@ -1,4 +1,4 @@
-package io.imgindex.job;
+package io.imgindex.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -43,6 +44,9 @@ class StandaloneClusterITCase {
 
     static final ObjectMapper JSON = new ObjectMapper();
 
+    /** The jobs module's build output: the shaded job jar and the cluster's class path. */
+    static final Path JOBS_TARGET = LauncherITCase.ROOT.resolve("jobs/target");
+
     /** Logs, configuration and output stay in target/ after the run, for a look when it fails. */
     Path work;
 
@@ -58,8 +62,7 @@ class StandaloneClusterITCase {
         work = Paths.get("target/standalone-cluster").toAbsolutePath();
         if (Files.exists(work)) {
             try (var files = Files.walk(work)) {
-                files.sorted(java.util.Comparator.reverseOrder())
-                        .forEach(p -> p.toFile().delete());
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
         }
         Files.createDirectories(work);
@@ -97,20 +100,20 @@ class StandaloneClusterITCase {
 
     /** The cluster's class path: what the jobs module declares as provided by the cluster (its lib/). */
     static String clusterClasspath() throws IOException {
-        Path cp = Paths.get("target/launcher/provided.classpath");
+        Path cp = JOBS_TARGET.resolve("launcher/provided.classpath");
         assertThat(cp)
-                .as("the provided class path (written by the package phase)")
+                .as("the provided class path (written by the jobs module's package phase)")
                 .exists();
         return Files.readString(cp).strip();
     }
 
     static Path jobJar() throws IOException {
-        try (DirectoryStream<Path> jars = Files.newDirectoryStream(Paths.get("target"), "imgindex-jobs-*-job.jar")) {
+        try (DirectoryStream<Path> jars = Files.newDirectoryStream(JOBS_TARGET, "imgindex-jobs-*-job.jar")) {
             for (Path p : jars) {
                 return p.toAbsolutePath();
             }
         }
-        throw new AssertionError("no shaded job jar in target/ (built by the package phase)");
+        throw new AssertionError("no shaded job jar in " + JOBS_TARGET + " (built by the jobs module's package phase)");
     }
 
     Process java(String name, Path log, String mainClass, String... args) throws IOException {
