@@ -20,6 +20,8 @@ import io.imgindex.fetch.FetchFunction;
 import io.imgindex.item.Item;
 import io.imgindex.item.Outcomes;
 import io.imgindex.item.TerminalSplitter;
+import io.imgindex.job.base.BaseNearDuplicates;
+import io.imgindex.job.base.BaseRows;
 import io.imgindex.output.CommitWrites;
 import io.imgindex.output.GenerationCommitter;
 import io.imgindex.output.GenerationReport;
@@ -48,13 +50,20 @@ import org.apache.flink.util.Collector;
  *
  * <pre>
  * STREAMING:
- * items ─ tally ─ split ─ unique id ─ fetch ─ decode ─ exact dedup ─ embed ─ near dedup ─┐
- *                   │          │                │        └─ exact copies ────┘            │
- *                   └──────────┴────────────────┴─ terminal ──────────────────────────────┴─ write (by shard) ─ commit
+ * items ─ tally ─ split ─ unique id ─ fetch ─ decode ─ exact dedup ─ embed ─ near the base ─ near dedup ─┐
+ *                   │          │                │        └─ exact copies ─────────────────────┘            │
+ *                   └──────────┴────────────────┴─ terminal ───────────────────────────────────────────────┴─ write ─ commit
+ * (a stream on a base generation: unique id, exact dedup and near the base look up the base's ids, bytes and vectors)
  * BATCH:
  * items ─ tally ─ split ─ unique id ─ fetch ─ decode ─ embed ─ exact dedup ─ near dedup ─ ...
  * base rows (an append) ─┴─ (ids) ──────────────────────────────┘ (with their vectors)
  * </pre>
+ *
+ * <p>A stream on a base generation ({@code --base-generation}) checks its items against the base where it checks
+ * them against each other: an id the base holds fails as {@code ALREADY_INDEXED}, bytes it holds are an exact
+ * duplicate of its item, and an embedding at or above the threshold from its nearest base item is a near duplicate
+ * of it ({@link BaseRows}, {@link BaseNearDuplicates}). The same decisions as an append, without the base's items
+ * in the stream's state.
  *
  * <p>An append ({@code --append-to}) feeds the base generation's items, read back with their vectors, into the
  * unique-id step (a line with one of their ids fails as {@code ALREADY_INDEXED}), the exact step (a new copy of
@@ -121,8 +130,17 @@ public final class IndexPipeline {
             lines = pending.union(
                     base.map(IndexPipeline::idOnly, itemType).name("base ids").uid("base-ids"));
         }
+        // A stream checks new items against the generation it builds on through that generation's keys and
+        // segments (a restored stream against the one it started on, which its operators keep in state); an
+        // append feeds the base's items in as input instead.
+        String root = target.indexRoot().toString();
+        long streamBase = target.baseGeneration();
         SingleOutputStreamOperator<Item> unique = lines.keyBy(item -> item.id)
-                .process(new UniqueIdFunction(batch), itemType)
+                .process(
+                        batch
+                                ? new UniqueIdFunction(true)
+                                : new UniqueIdFunction(new BaseRows(root, streamBase, BaseRows.Key.ID)),
+                        itemType)
                 .name("unique ids")
                 .uid("unique-id");
         SingleOutputStreamOperator<Item> fetched = AsyncDataStream.unorderedWait(
@@ -155,10 +173,18 @@ public final class IndexPipeline {
         } else {
             // STREAMING: exchanges are pipelined; exact copies are dropped before they cost an embedding.
             distinct = decoded.keyBy(item -> item.sha256)
-                    .process(new ExactDuplicateFunction(false), itemType)
+                    .process(new ExactDuplicateFunction(new BaseRows(root, streamBase, BaseRows.Key.SHA256)), itemType)
                     .name("exact duplicates")
                     .uid("exact-dedup");
             embedded = embed(distinct, config, model);
+            if (model.nearDup() != null) {
+                embedded = embedded.process(
+                                new BaseNearDuplicates(
+                                        root, streamBase, model.nearDup().threshold()),
+                                itemType)
+                        .name("near the base")
+                        .uid("near-dup-base");
+            }
         }
 
         DataStream<Item> deduplicated = embedded.union(distinct.getSideOutput(Outcomes.TERMINAL));

@@ -75,10 +75,10 @@ class StreamingIndexITCase {
         for (int i = 0; i < 120; i++) {
             // Distinct images, so each message has its own outcome.
             Color c = new Color((i * 37) % 256, (i * 91) % 256, (i * 53) % 256);
-            server.bytes(
-                    "/gen/" + i + ".png",
-                    TestImages.twoColours(64 + i, 48, c, new Color(255 - c.getRed(), c.getBlue(), i), "png"),
-                    "image/png");
+            Color right = new Color(255 - c.getRed(), c.getBlue(), i);
+            server.bytes("/gen/" + i + ".png", TestImages.twoColours(64 + i, 48, c, right, "png"), "image/png");
+            // The same picture as a JPEG: other bytes, nearly the same embedding.
+            server.bytes("/near/" + i + ".jpg", TestImages.twoColours(64 + i, 48, c, right, "jpg"), "image/jpeg");
         }
     }
 
@@ -387,6 +387,18 @@ class StreamingIndexITCase {
     }
 
     /** The URLs of every row a generation accounts for. */
+    /** An indexed row of the backfill whose image is one of the generated ones (/gen/N.png). */
+    static IndexRow baseRowOfAGeneratedImage(Path out, Manifest m) throws Exception {
+        List<IndexRow> rows = new ArrayList<>();
+        GenerationReader.open(out.toString(), "stream-v2", new Configuration()).readIndex(m, r -> {
+            if (r.url().contains("/gen/")) {
+                rows.add(r);
+            }
+        });
+        assertThat(rows).as("generated images indexed in the base").isNotEmpty();
+        return rows.get(0);
+    }
+
     static List<String> urls(Path out, String name, Manifest m) throws Exception {
         GenerationReader reader = GenerationReader.open(out.toString(), name, new Configuration());
         List<String> urls = new ArrayList<>();
@@ -464,22 +476,55 @@ class StreamingIndexITCase {
                 .as("the source index untouched")
                 .isEqualTo(oldLatest);
 
-        // A fresh stream on the new index: every commit lists the backfill's rows too.
+        // A fresh stream on the new index: every commit lists the backfill's rows too, and new messages are checked
+        // against them: an id the base holds, a copy of a base image's bytes, the same picture as a JPEG.
         broker.delete(queue);
         queue = broker.newQueue("it-backfill-next");
         int before = published;
         Running next = new Running(configFor(out, "stream-v2"), UnaryOperator.identity());
         publish(10);
-        Manifest grown = awaitCommitted(out, "stream-v2", 30);
+        IndexRow inBase = baseRowOfAGeneratedImage(out, v2);
+        String picture = inBase.url()
+                .substring(inBase.url().lastIndexOf('/') + 1, inBase.url().indexOf(".png"));
+        String host = server.base();
+        broker.publish(queue, "x-id", "{\"id\": \"" + inBase.id() + "\", \"url\": \"" + host + "/img/castle.jpg\"}");
+        broker.publish(
+                queue, "x-bytes", "{\"id\": \"bytes-copy\", \"url\": \"" + host + "/gen/" + picture + ".png?copy\"}");
+        broker.publish(queue, "x-near", "{\"id\": \"near-copy\", \"url\": \"" + host + "/near/" + picture + ".jpg\"}");
+        Manifest grown = awaitCommitted(out, "stream-v2", 33);
         next.stop();
         assertThat(published - before).isEqualTo(10);
+        GenerationReader grownReader = GenerationReader.open(out.toString(), "stream-v2", new Configuration());
+        Map<String, FailureRow> failures = new HashMap<>();
+        grownReader.readFailures(grown, r -> failures.put(r.id(), r));
+        Map<String, DuplicateRow> duplicates = new HashMap<>();
+        grownReader.readDuplicates(grown, r -> duplicates.put(r.id(), r));
+        assertThat(failures.get(inBase.id()))
+                .as("a message with the id of a base item")
+                .isNotNull()
+                .satisfies(f -> assertThat(f.reason()).isEqualTo("ALREADY_INDEXED"));
+        assertThat(duplicates.get("bytes-copy"))
+                .as("a copy of a base item's bytes")
+                .isNotNull()
+                .satisfies(d -> {
+                    assertThat(d.duplicateOf()).isEqualTo(inBase.id());
+                    assertThat(d.match()).isEqualTo(DuplicateRow.MATCH_EXACT);
+                });
+        assertThat(duplicates.get("near-copy"))
+                .as("the picture of a base item as a JPEG")
+                .isNotNull()
+                .satisfies(d -> {
+                    assertThat(d.duplicateOf()).isEqualTo(inBase.id());
+                    assertThat(d.match()).isEqualTo(DuplicateRow.MATCH_NEAR);
+                    assertThat(d.similarity()).isLessThan(1f).isGreaterThan(0.9f);
+                });
         assertThat(grown.counts().balanced()).isTrue();
         assertThat(grown.files())
                 .anySatisfy(f -> assertThat(f.path()).startsWith("../generation=" + v2.generation() + "/"))
                 .anySatisfy(f -> assertThat(f.path()).startsWith("../streams/"));
         GenerationReader reader = GenerationReader.open(out.toString(), "stream-v2", new Configuration());
         reader.verify(grown);
-        assertThat(urls(out, "stream-v2", grown)).hasSize(30).containsAll(urls(out, "stream-v2", v2));
+        assertThat(urls(out, "stream-v2", grown)).hasSize(33).containsAll(urls(out, "stream-v2", v2));
     }
 
     @Test

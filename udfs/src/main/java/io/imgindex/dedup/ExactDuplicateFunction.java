@@ -7,7 +7,8 @@ import java.util.Comparator;
 
 /**
  * Indexes identical bytes once: keyed by the SHA-256 of the fetched bytes, keeps one item (in BATCH mode the
- * one with the smallest id) and records the others as exact duplicates of it, similarity 1.
+ * one with the smallest id) and records the others as exact duplicates of it, similarity 1. Bytes the base
+ * generation holds (an append, a stream on a base) are its item's: a copy is recorded as a duplicate of it.
  */
 public class ExactDuplicateFunction extends KeepOneFunction {
 
@@ -15,6 +16,19 @@ public class ExactDuplicateFunction extends KeepOneFunction {
 
     public ExactDuplicateFunction(boolean batch) {
         super(batch);
+    }
+
+    /** STREAMING on a base generation: {@code baseBytes} maps the SHA-256 of the base's items to their ids. */
+    public ExactDuplicateFunction(BaseKeys.Source baseBytes) {
+        super(false, baseBytes);
+    }
+
+    @Override
+    protected Item baseItem(String sha256, String id) {
+        Item base = Item.pending(id, "", null, null);
+        base.sha256 = sha256;
+        base.inBase = true;
+        return base;
     }
 
     /** The base's item first (an append: it is indexed already), then the smallest id. */
@@ -35,5 +49,6 @@ public class ExactDuplicateFunction extends KeepOneFunction {
     @Override
     protected void reject(Item loser, Item winner) {
         loser.duplicateOf(winner.id, 1.0f, DuplicateRow.MATCH_EXACT);
+        loser.duplicateOfBase = winner.inBase && !batch();
     }
 }

@@ -7,7 +7,8 @@ import java.util.Comparator;
 /**
  * Keeps ids unique within a generation: of several input lines with the same id, one is kept (in BATCH mode
  * the one with the smallest URL, then the earliest source) and the others fail with {@code DUPLICATE_ID}. In an
- * append, an id the base generation holds is taken: a line with it fails with {@code ALREADY_INDEXED}.
+ * append, or a stream on a base generation, an id the base holds is taken: a line with it fails with
+ * {@code ALREADY_INDEXED}.
  * Keyed by id; runs before fetching, so a repeated line costs no download.
  */
 public class UniqueIdFunction extends KeepOneFunction {
@@ -16,6 +17,18 @@ public class UniqueIdFunction extends KeepOneFunction {
 
     public UniqueIdFunction(boolean batch) {
         super(batch);
+    }
+
+    /** STREAMING on a base generation: {@code baseIds} maps the base's ids to their URLs. */
+    public UniqueIdFunction(BaseKeys.Source baseIds) {
+        super(false, baseIds);
+    }
+
+    @Override
+    protected Item baseItem(String id, String url) {
+        Item base = Item.pending(id, url, null, null);
+        base.inBase = true;
+        return base;
     }
 
     /** The base's item first (an append), then the smallest URL, then the earliest source. */

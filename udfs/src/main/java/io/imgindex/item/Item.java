@@ -94,6 +94,12 @@ public class Item {
     /** {@code exact} or {@code near}. */
     public String match;
 
+    /**
+     * Whether {@link #duplicateOf} is an item of the generation a stream builds on: indexed already, so this
+     * outcome is final (no decision about that item will come to follow).
+     */
+    public boolean duplicateOfBase;
+
     public Item() {}
 
     /** A pending item for an input record. */

@@ -8,6 +8,7 @@ import io.imgindex.item.Status;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Predicate;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -149,5 +150,90 @@ class KeepOneFunctionTest {
         assertThat(main(h)).isEmpty();
         assertThat(h.numKeyedStateEntries()).isZero();
         h.close();
+    }
+
+    /** The keys of a base generation, as a stream's steps load them: only generation {@code generation} exists. */
+    record BaseOf(long generation, long exists, Map<String, String> keys) implements BaseKeys.Source {
+
+        @Override
+        public BaseKeys load(long wanted, Predicate<String> mine) {
+            assertThat(wanted).as("the generation loaded").isEqualTo(exists);
+            BaseKeys.Builder b = new BaseKeys.Builder();
+            keys.forEach((k, v) -> {
+                if (mine.test(k)) {
+                    b.add(k, v);
+                }
+            });
+            return b.build();
+        }
+    }
+
+    @Test
+    void aStreamOnABaseFindsTheBasesBytesAndIds() throws Exception {
+        var exact = harness(new ExactDuplicateFunction(new BaseOf(7, 7, Map.of("sha-b", "base-item"))), i -> i.sha256);
+        exact.processElement(decoded("x", "http://x/x", "sha-b"), 0);
+        exact.processElement(decoded("y", "http://x/y", "sha-new"), 0);
+        assertThat(main(exact)).extracting(i -> i.id).containsExactly("y");
+        assertThat(terminal(exact)).singleElement().satisfies(i -> {
+            assertThat(i.status).isEqualTo(Status.DUPLICATE);
+            assertThat(i.duplicateOf).isEqualTo("base-item");
+            assertThat(i.match).isEqualTo("exact");
+            assertThat(i.duplicateOfBase)
+                    .as("final: the base's item is indexed already")
+                    .isTrue();
+        });
+        exact.close();
+
+        var ids = harness(new UniqueIdFunction(new BaseOf(7, 7, Map.of("taken", "http://x/old.jpg"))), i -> i.id);
+        ids.processElement(decoded("taken", "http://x/new.jpg", "s1"), 0);
+        ids.processElement(decoded("free", "http://x/free.jpg", "s2"), 0);
+        assertThat(main(ids)).extracting(i -> i.id).containsExactly("free");
+        assertThat(terminal(ids)).singleElement().satisfies(i -> {
+            assertThat(i.status).isEqualTo(Status.FAILED);
+            assertThat(i.reason).isEqualTo("ALREADY_INDEXED");
+            assertThat(i.message).contains("http://x/old.jpg");
+        });
+        ids.close();
+    }
+
+    @Test
+    void aRestoredStreamKeepsCheckingAgainstTheBaseItStartedOn() throws Exception {
+        var first = harness(new ExactDuplicateFunction(new BaseOf(7, 7, Map.of("sha-b", "base-item"))), i -> i.sha256);
+        var snapshot = first.snapshot(1, 1);
+        first.close();
+
+        // Restored, the command line names no base (the job's plan leaves it to the state): generation 7 is used.
+        var restored = new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new ExactDuplicateFunction(new BaseOf(0, 7, Map.of("sha-b", "base-item")))),
+                (Item i) -> i.sha256,
+                Types.STRING);
+        restored.initializeState(snapshot);
+        restored.open();
+        restored.processElement(decoded("x", "http://x/x", "sha-b"), 0);
+        assertThat(terminal(restored)).singleElement().satisfies(i -> assertThat(i.duplicateOf)
+                .isEqualTo("base-item"));
+        restored.close();
+
+        // A fresh stream with no base loads nothing.
+        var none = harness(new ExactDuplicateFunction(new BaseOf(0, -1, Map.of("sha-b", "base-item"))), i -> i.sha256);
+        none.processElement(decoded("x", "http://x/x", "sha-b"), 0);
+        assertThat(main(none)).extracting(i -> i.id).containsExactly("x");
+        none.close();
+    }
+
+    @Test
+    void baseKeysFindEveryKeyAddedAndNoOther() {
+        BaseKeys.Builder b = new BaseKeys.Builder();
+        for (int i = 0; i < 1000; i++) {
+            b.add("key-" + i, "value-" + i);
+        }
+        b.add("key-5", "a second value");
+        BaseKeys keys = b.build();
+        assertThat(keys.size()).isEqualTo(1000);
+        for (int i = 0; i < 1000; i++) {
+            assertThat(keys.get("key-" + i)).isEqualTo("value-" + i);
+        }
+        assertThat(keys.get("key-1000")).isNull();
+        assertThat(BaseKeys.empty().get("key-1")).isNull();
     }
 }

@@ -10,7 +10,8 @@ import org.apache.flink.util.OutputTag;
 /**
  * Sorts what leaves exact-duplicate removal for the near-duplicate steps: embedded items go on to be routed and
  * decided; exact copies go to {@link FollowFunction} ({@link #FOLLOW}) to end where their original ends; a failed
- * item goes straight to the writers ({@link #DONE}) and its failure to {@link FollowFunction}, for its copies.
+ * item, or one already found near an item of a stream's base generation, goes straight to the writers ({@link
+ * #DONE}) and its outcome to {@link FollowFunction}, for its copies.
  */
 public class NearDupInput extends ProcessFunction<Item, Item> {
 
@@ -25,9 +26,17 @@ public class NearDupInput extends ProcessFunction<Item, Item> {
     @Override
     public void processElement(Item item, Context ctx, Collector<Item> out) {
         if (item.status == Status.DUPLICATE && DuplicateRow.MATCH_EXACT.equals(item.match)) {
-            ctx.output(FOLLOW, Settled.copy(item));
+            if (item.duplicateOfBase) {
+                ctx.output(DONE, item); // a copy of an item of a stream's base: that item is indexed, so is final
+            } else {
+                ctx.output(FOLLOW, Settled.copy(item));
+            }
         } else if (item.status == Status.INDEXED && item.vector != null) {
             out.collect(item);
+        } else if (item.status == Status.DUPLICATE && DuplicateRow.MATCH_NEAR.equals(item.match)) {
+            // Found near an item of the generation a stream builds on: decided, and its exact copies follow it.
+            ctx.output(DONE, item);
+            ctx.output(FOLLOW, Settled.decision(item.id, Decision.duplicateOf(item.duplicateOf, item.similarity)));
         } else {
             ctx.output(DONE, item);
             if (item.status == Status.FAILED) {
