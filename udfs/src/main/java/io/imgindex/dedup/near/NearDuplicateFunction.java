@@ -6,6 +6,7 @@ import io.imgindex.item.Status;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -117,7 +118,10 @@ public class NearDuplicateFunction extends KeyedProcessFunction<Integer, Routed,
                 getRuntimeContext().getMapState(leaders),
                 getRuntimeContext().getMapState(buckets),
                 getRuntimeContext().getState(handles),
-                getRuntimeContext().getState(center));
+                getRuntimeContext().getState(center),
+                ttl == null,
+                batch,
+                params.warmup());
         index = new NearDuplicateIndex(params, dimension, store);
         layout = getRuntimeContext().getState(layoutState());
         upToDate = new HashSet<>();
@@ -150,6 +154,7 @@ public class NearDuplicateFunction extends KeyedProcessFunction<Integer, Routed,
 
     @Override
     public void processElement(Routed routed, Context ctx, Collector<Item> out) throws Exception {
+        store.at(ctx.getCurrentKey());
         if (upToDate.add(ctx.getCurrentKey())) {
             upgrade();
         }
@@ -176,6 +181,7 @@ public class NearDuplicateFunction extends KeyedProcessFunction<Integer, Routed,
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Item> out) throws Exception {
+        store.at(ctx.getCurrentKey());
         flushTied(ctx, out);
     }
 
@@ -273,22 +279,84 @@ public class NearDuplicateFunction extends KeyedProcessFunction<Integer, Routed,
         reportedScreened = index.screened();
     }
 
-    /** {@link LeaderStore} over the operator's keyed state. */
-    private record FlinkLeaderStore(
-            MapState<Long, Leader> leaders,
-            MapState<Long, long[]> buckets,
-            ValueState<Long> handleCount,
-            ValueState<float[]> centerState)
-            implements LeaderStore {
+    /**
+     * {@link LeaderStore} over the operator's keyed state (of the key set with {@link #at}), with a cache on the heap
+     * of what every item of a partition reads: its centre, and the leaders of its warm-up (the first {@code warmup}
+     * kept, compared exhaustively while the partition is young, and by many items after). On RocksDB each read is a
+     * lookup and a copy; the cache makes them one each per partition and process. It is not state: it fills again
+     * from the state after a restore, writes go through to the state, and it is off under a TTL (state that
+     * expires must not be read from a copy). At most {@code warmup} leaders per partition: about 2 MB per partition
+     * at 1792 dimensions with the defaults.
+     */
+    private static final class FlinkLeaderStore implements LeaderStore {
+        /** The most warm-up leaders cached per partition (the default warm-up is 1,024). */
+        private static final int MAX_CACHED_LEADERS = 4096;
+
+        private final MapState<Long, Leader> leaders;
+        private final MapState<Long, long[]> buckets;
+        private final ValueState<Long> handleCount;
+        private final ValueState<float[]> centerState;
+        private final boolean cached;
+        private final boolean batch;
+        /** Handles below this are cached. */
+        private final int warmup;
+
+        private final Map<Integer, Leader[]> warmLeaders = new HashMap<>();
+        private final Map<Integer, float[]> centers = new HashMap<>();
+        private Integer key;
+
+        FlinkLeaderStore(
+                MapState<Long, Leader> leaders,
+                MapState<Long, long[]> buckets,
+                ValueState<Long> handleCount,
+                ValueState<float[]> centerState,
+                boolean cached,
+                boolean batch,
+                int warmup) {
+            this.leaders = leaders;
+            this.buckets = buckets;
+            this.handleCount = handleCount;
+            this.centerState = centerState;
+            this.cached = cached;
+            this.batch = batch;
+            this.warmup = Math.min(warmup, MAX_CACHED_LEADERS);
+        }
+
+        /** The buckets' state itself (converting a partition of an older layout). */
+        MapState<Long, long[]> buckets() {
+            return buckets;
+        }
+
+        /** The partition the next calls are about (the operator's current key). */
+        void at(Integer partition) {
+            if (batch && key != null && !key.equals(partition)) {
+                // BATCH sees each key's input once, sorted: a partition done is never met again.
+                warmLeaders.clear();
+                centers.clear();
+            }
+            key = partition;
+        }
 
         @Override
         public Leader leader(long handle) throws Exception {
-            return leaders.get(handle);
+            if (!cached || handle >= warmup) {
+                return leaders.get(handle);
+            }
+            Leader[] warm = warmLeaders.computeIfAbsent(key, k -> new Leader[warmup]);
+            Leader l = warm[(int) handle];
+            if (l == null) {
+                l = leaders.get(handle);
+                warm[(int) handle] = l;
+            }
+            return l;
         }
 
         @Override
         public void putLeader(long handle, Leader leader) throws Exception {
             leaders.put(handle, leader);
+            if (cached && handle < warmup) {
+                warmLeaders.computeIfAbsent(key, k -> new Leader[warmup])[(int) handle] = leader;
+            }
         }
 
         @Override
@@ -314,12 +382,25 @@ public class NearDuplicateFunction extends KeyedProcessFunction<Integer, Routed,
 
         @Override
         public float[] center() throws Exception {
-            return centerState.value();
+            if (!cached) {
+                return centerState.value();
+            }
+            float[] c = centers.get(key);
+            if (c == null) {
+                c = centerState.value();
+                if (c != null) {
+                    centers.put(key, c);
+                }
+            }
+            return c;
         }
 
         @Override
         public void setCenter(float[] center) throws Exception {
             centerState.update(center);
+            if (cached) {
+                centers.put(key, center);
+            }
         }
     }
 }
