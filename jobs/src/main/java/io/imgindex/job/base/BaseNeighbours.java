@@ -13,7 +13,6 @@ import io.imgindex.format.SegmentInfo;
 import io.imgindex.format.Sha256;
 import io.imgindex.format.segment.MappedFloats;
 import io.imgindex.format.segment.SegmentGraph;
-import io.imgindex.output.FlinkInputFile;
 import io.imgindex.output.Generations;
 import io.imgindex.vectors.DotKernel;
 import java.io.IOException;
@@ -31,11 +30,8 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.parquet.example.data.Group;
 import org.apache.parquet.hadoop.ParquetReader;
-import org.apache.parquet.hadoop.api.ReadSupport;
-import org.apache.parquet.hadoop.example.GroupReadSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -165,15 +161,8 @@ final class BaseNeighbours {
 
     /** A segment's rows' ids, in row order. */
     private static String[] ids(Path rowsFile) throws IOException {
-        Configuration conf = new Configuration(false);
-        conf.set(ReadSupport.PARQUET_READ_SCHEMA, "message ids { required binary id (STRING); }");
         List<String> ids = new ArrayList<>();
-        try (ParquetReader<Group> reader = new ParquetReader.Builder<Group>(new FlinkInputFile(rowsFile)) {
-            @Override
-            protected ReadSupport<Group> getReadSupport() {
-                return new GroupReadSupport();
-            }
-        }.withConf(conf).build()) {
+        try (ParquetReader<Group> reader = BaseRows.columns(rowsFile, "message ids { required binary id (STRING); }")) {
             for (Group g; (g = reader.read()) != null; ) {
                 ids.add(g.getString("id", 0));
             }

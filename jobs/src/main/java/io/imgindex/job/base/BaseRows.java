@@ -62,15 +62,8 @@ public final class BaseRows implements BaseKeys.Source {
         Path root = new Path(indexRoot);
         Manifest m = Generations.readManifest(Generations.manifestPath(root, base));
         BaseKeys.Builder keys = new BaseKeys.Builder();
-        Configuration conf = new Configuration(false);
-        conf.set(ReadSupport.PARQUET_READ_SCHEMA, COLUMNS);
         for (Path file : rowsFiles(root, m)) {
-            try (ParquetReader<Group> reader = new ParquetReader.Builder<Group>(new FlinkInputFile(file)) {
-                @Override
-                protected ReadSupport<Group> getReadSupport() {
-                    return new GroupReadSupport();
-                }
-            }.withConf(conf).build()) {
+            try (ParquetReader<Group> reader = columns(file, COLUMNS)) {
                 for (Group g; (g = reader.read()) != null; ) {
                     String id = g.getString("id", 0);
                     if (key == Key.ID) {
@@ -87,6 +80,18 @@ public final class BaseRows implements BaseKeys.Source {
             }
         }
         return keys.build();
+    }
+
+    /** A reader of some columns of a rows file ({@code schema}: a Parquet message type naming them). */
+    static ParquetReader<Group> columns(Path file, String schema) throws IOException {
+        Configuration conf = new Configuration(false);
+        conf.set(ReadSupport.PARQUET_READ_SCHEMA, schema);
+        return new ParquetReader.Builder<Group>(new FlinkInputFile(file)) {
+            @Override
+            protected ReadSupport<Group> getReadSupport() {
+                return new GroupReadSupport();
+            }
+        }.withConf(conf).build();
     }
 
     /** The rows file of every segment of a generation, from the index root. */
