@@ -87,10 +87,8 @@ final class BaseNeighbours {
         long rows = 0;
         for (SegmentInfo s : m.segments()) {
             var files = m.filesOf(s);
-            ManifestFile graphFile = files.get(ManifestFile.GRAPH);
-            ManifestFile pqFile = files.get(ManifestFile.PQ);
-            java.nio.file.Path graph = local(root, m, graphFile);
-            java.nio.file.Path pq = pqFile == null ? null : local(root, m, pqFile);
+            // The walk scores the full vectors (in the graph file): a segment's PQ codes are not read.
+            java.nio.file.Path graph = local(root, m, files.get(ManifestFile.GRAPH));
             String[] ids = ids(new Path(
                     root,
                     IndexLayout.rootRelative(
@@ -99,7 +97,7 @@ final class BaseNeighbours {
                 throw new IndexFormatException(
                         "segment " + s.id() + " lists " + s.rows() + " rows, its rows file holds " + ids.length);
             }
-            parts.add(new Part(ids, SegmentGraph.open(graph, pq, s.rows(), dimension)));
+            parts.add(new Part(ids, SegmentGraph.open(graph, null, s.rows(), dimension)));
             rows += s.rows();
         }
         LOG.info(
