@@ -73,7 +73,8 @@ public final class ServeOptions {
     public static final Option<Integer> HNSW_EF_SEARCH = Options.key("hnsw.ef-search")
             .intType()
             .defaultValue(100)
-            .withDescription("HNSW efSearch: default candidates while searching (a request may" + " set ef).");
+            .withDescription("HNSW efSearch: the candidates a graph walk keeps for a segment of up to 50,000 rows,"
+                    + " times sqrt(rows / 50,000) for a larger one (a request may set ef).");
     public static final Option<GraphWalk> GRAPH_WALK = Options.key("graph-walk")
             .enumType(GraphWalk.class)
             .defaultValue(GraphWalk.AUTO)

@@ -162,7 +162,7 @@ public final class HeapSegment implements Segment {
             SearchResult result = searcher.search(
                     DefaultSearchScoreProvider.exact(q, VectorSimilarityFunction.DOT_PRODUCT, vectors),
                     Math.min(k, rows.size()),
-                    Math.max(ef, k),
+                    Math.max(Segment.efFor(ef, size()), k),
                     0f,
                     0f,
                     bits);

@@ -204,7 +204,8 @@ public final class MappedSegment implements Segment {
             int wanted = Math.min(k, rows.size());
             // A walk over PQ codes ranks coarsely (8 dimensions to a byte): it keeps PQ_OVERQUERY times the
             // candidates and re-ranks them all with the full vectors.
-            int candidates = files.pq() == null ? Math.max(ef, wanted) : Math.max(ef * PQ_OVERQUERY, wanted);
+            int walk = Segment.efFor(ef, rows.size());
+            int candidates = files.pq() == null ? Math.max(walk, wanted) : Math.max(walk * PQ_OVERQUERY, wanted);
             SearchResult result = searcher.search(scores, wanted, candidates, 0f, 0f, bits);
             TopK top = new TopK(k);
             for (SearchResult.NodeScore ns : result.getNodes()) {

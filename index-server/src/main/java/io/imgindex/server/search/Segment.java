@@ -52,8 +52,30 @@ public interface Segment {
      */
     List<TopK> exactAll(float[][] queries, int[] ks, BitSet[] accepts) throws InterruptedException;
 
-    /** Approximate top-k through the graph (exact when there is none), scored by the exact dot product. */
+    /**
+     * Approximate top-k through the graph (exact when there is none), scored by the exact dot product.
+     *
+     * @param ef the candidates a walk of a segment of {@link #EF_REFERENCE_ROWS} rows keeps; a larger segment
+     *     keeps more ({@link #efFor})
+     */
     TopK approximate(float[] query, int k, int ef, BitSet accept) throws InterruptedException;
+
+    /** The segment size a query's {@code ef} is meant for. */
+    int EF_REFERENCE_ROWS = 50_000;
+
+    /**
+     * The candidates a walk of a segment of {@code rows} keeps for a query's {@code ef}: {@code ef} up to {@link
+     * #EF_REFERENCE_ROWS} rows, then {@code ef × sqrt(rows / EF_REFERENCE_ROWS)}. A graph's recall at a fixed ef
+     * falls as it grows (recall@10 at ef 100 on 512-d clustered vectors: 0.996 for segments of 50,000 rows, 0.936
+     * for one of 200,000, 0.817 for one of 1,020,000), so one large segment should not answer worse than the same
+     * rows in several small ones.
+     */
+    static int efFor(int ef, int rows) {
+        if (rows <= EF_REFERENCE_ROWS) {
+            return ef;
+        }
+        return (int) Math.min(Integer.MAX_VALUE / 8, Math.ceil(ef * Math.sqrt((double) rows / EF_REFERENCE_ROWS)));
+    }
 
     /** A metadata column parsed as numbers (NaN where a row has none or it is not a number), or null. */
     double[] numberColumn(String key);
