@@ -82,7 +82,7 @@ final class GenerationInput {
                 if (!f.holdsRows()) {
                     continue; // a segment's graph or PQ codes: the rows are in its rows file
                 }
-                byte[] bytes = verified(fs, new Path(indexRoot, IndexLayout.rootRelative(m.generation(), f.path())), f);
+                byte[] bytes = verified(fs, Generations.listedPath(indexRoot, m, f), f);
                 switch (f.tableKind()) {
                     case INDEX -> {
                         for (IndexRow r : GenerationReader.parseRows(bytes, IndexRow::fromGroup)) {

@@ -178,6 +178,11 @@ public final class Generations {
         return new Path(new Path(indexRoot, IndexLayout.generationDir(generation)), IndexLayout.MANIFEST);
     }
 
+    /** A file a manifest lists, under the index root (its path is relative to the generation's folder or the root). */
+    public static Path listedPath(Path indexRoot, Manifest manifest, ManifestFile file) {
+        return new Path(indexRoot, IndexLayout.rootRelative(manifest.generation(), file.path()));
+    }
+
     /** Reads and validates a manifest. */
     public static Manifest readManifest(Path manifest) throws IOException {
         return ManifestCodec.decodeManifest(readAll(manifest.getFileSystem(), manifest));

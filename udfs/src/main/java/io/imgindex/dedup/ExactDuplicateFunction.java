@@ -49,6 +49,6 @@ public class ExactDuplicateFunction extends KeepOneFunction {
     @Override
     protected void reject(Item loser, Item winner) {
         loser.duplicateOf(winner.id, 1.0f, DuplicateRow.MATCH_EXACT);
-        loser.duplicateOfBase = winner.inBase && !batch();
+        loser.duplicateOfBase = winner.inBase;
     }
 }

@@ -69,11 +69,6 @@ public abstract class KeepOneFunction extends KeyedProcessFunction<String, Item,
     /** The order that picks the kept item in BATCH mode: the smallest wins. */
     protected abstract Comparator<Item> order();
 
-    /** Whether the job runs in BATCH mode. */
-    protected boolean batch() {
-        return batch;
-    }
-
     /** Marks an item that lost to {@code winner} as terminal. */
     protected abstract void reject(Item loser, Item winner);
 

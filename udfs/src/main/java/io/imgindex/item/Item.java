@@ -95,8 +95,8 @@ public class Item {
     public String match;
 
     /**
-     * Whether {@link #duplicateOf} is an item of the generation a stream builds on: indexed already, so this
-     * outcome is final (no decision about that item will come to follow).
+     * Whether {@link #duplicateOf} is an item of the generation a run builds on (an append's or a stream's): indexed
+     * already, so this outcome is final (its exact copies need not wait for a decision about it).
      */
     public boolean duplicateOfBase;
 

@@ -6,7 +6,6 @@ import io.github.jbellis.jvector.graph.similarity.DefaultSearchScoreProvider;
 import io.github.jbellis.jvector.graph.similarity.ScoreFunction;
 import io.github.jbellis.jvector.util.Bits;
 import io.imgindex.format.IndexFormatException;
-import io.imgindex.format.IndexLayout;
 import io.imgindex.format.Manifest;
 import io.imgindex.format.ManifestFile;
 import io.imgindex.format.SegmentInfo;
@@ -89,10 +88,7 @@ final class BaseNeighbours {
             var files = m.filesOf(s);
             // The walk scores the full vectors (in the graph file): a segment's PQ codes are not read.
             java.nio.file.Path graph = local(root, m, files.get(ManifestFile.GRAPH));
-            String[] ids = ids(new Path(
-                    root,
-                    IndexLayout.rootRelative(
-                            m.generation(), files.get(ManifestFile.ROWS).path())));
+            String[] ids = ids(Generations.listedPath(root, m, files.get(ManifestFile.ROWS)));
             if (ids.length != s.rows()) {
                 throw new IndexFormatException(
                         "segment " + s.id() + " lists " + s.rows() + " rows, its rows file holds " + ids.length);
@@ -173,7 +169,7 @@ final class BaseNeighbours {
      * named by its SHA-256, written once and checked against the manifest.
      */
     private static java.nio.file.Path local(Path root, Manifest m, ManifestFile file) throws IOException {
-        Path p = new Path(root, IndexLayout.rootRelative(m.generation(), file.path()));
+        Path p = Generations.listedPath(root, m, file);
         FileSystem fs = p.getFileSystem();
         if (!fs.isDistributedFS() && "file".equals(fs.getUri().getScheme())) {
             java.nio.file.Path inPlace = Paths.get(p.toUri().getPath());

@@ -1,7 +1,6 @@
 package io.imgindex.job.base;
 
 import io.imgindex.dedup.BaseKeys;
-import io.imgindex.format.IndexLayout;
 import io.imgindex.format.Manifest;
 import io.imgindex.format.ManifestFile;
 import io.imgindex.format.SegmentInfo;
@@ -98,8 +97,7 @@ public final class BaseRows implements BaseKeys.Source {
     static List<Path> rowsFiles(Path root, Manifest m) {
         List<Path> files = new ArrayList<>();
         for (SegmentInfo s : m.segments()) {
-            ManifestFile rows = m.filesOf(s).get(ManifestFile.ROWS);
-            files.add(new Path(root, IndexLayout.rootRelative(m.generation(), rows.path())));
+            files.add(Generations.listedPath(root, m, m.filesOf(s).get(ManifestFile.ROWS)));
         }
         return files;
     }

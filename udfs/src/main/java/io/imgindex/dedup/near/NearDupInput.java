@@ -27,7 +27,7 @@ public class NearDupInput extends ProcessFunction<Item, Item> {
     public void processElement(Item item, Context ctx, Collector<Item> out) {
         if (item.status == Status.DUPLICATE && DuplicateRow.MATCH_EXACT.equals(item.match)) {
             if (item.duplicateOfBase) {
-                ctx.output(DONE, item); // a copy of an item of a stream's base: that item is indexed, so is final
+                ctx.output(DONE, item); // a copy of an item of the base: that item is indexed, so this is final
             } else {
                 ctx.output(FOLLOW, Settled.copy(item));
             }
